@@ -1,0 +1,145 @@
+"""Activations as one table of ``(phi, phi_prime)`` pairs.
+
+Each function takes the pre-activation ``H`` (any shape) and returns an array of
+the same shape. ``phi_prime`` takes ``H`` too, as the derivation writes
+``phi'(H21)``, so `explain` can print the factor literally. At a kink the
+derivative is the right-hand limit's neighbour on the left: ``relu'(0) = 0``,
+``leaky_relu'(0) = alpha``.
+
+``softmax`` has no element-wise derivative (its Jacobian is full); it is only
+allowed on the output layer with ``cross_entropy``, where the output delta is
+``Y - T`` directly (see `losses.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating[Any]]
+Fn = Callable[..., Array]
+
+
+def linear(H: Array, slope: float = 1.0) -> Array:
+    return H * slope if slope != 1.0 else H
+
+
+def linear_prime(H: Array, slope: float = 1.0) -> Array:
+    return np.full_like(H, slope)
+
+
+def sigmoid(H: Array) -> Array:
+    # exp of a non-positive number only: no overflow warnings for large |H|
+    E = np.exp(-np.abs(H))
+    return np.where(H >= 0, 1.0 / (1.0 + E), E / (1.0 + E))
+
+
+def sigmoid_prime(H: Array) -> Array:
+    S = sigmoid(H)
+    return S * (1.0 - S)
+
+
+def tanh(H: Array) -> Array:
+    return np.tanh(H)
+
+
+def tanh_prime(H: Array) -> Array:
+    return 1.0 - np.tanh(H) ** 2
+
+
+def relu(H: Array) -> Array:
+    return np.maximum(H, 0.0)
+
+
+def relu_prime(H: Array) -> Array:
+    return (H > 0).astype(H.dtype)
+
+
+def leaky_relu(H: Array, alpha: float = 0.01) -> Array:
+    return np.where(H > 0, H, alpha * H)
+
+
+def leaky_relu_prime(H: Array, alpha: float = 0.01) -> Array:
+    return np.where(H > 0, 1.0, alpha).astype(H.dtype)
+
+
+def softplus(H: Array) -> Array:
+    return np.logaddexp(0.0, H)
+
+
+def softplus_prime(H: Array) -> Array:
+    return sigmoid(H)
+
+
+def softmax(H: Array) -> Array:
+    # subtracting the row maximum changes nothing mathematically and keeps exp finite
+    E = np.exp(H - H.max(axis=-1, keepdims=True))
+    return E / E.sum(axis=-1, keepdims=True)
+
+
+def softmax_prime(H: Array) -> Array:
+    raise ValueError("softmax has no element-wise derivative; use it with cross_entropy")
+
+
+ACTIVATIONS: dict[str, tuple[Fn, Fn]] = {
+    "linear": (linear, linear_prime),
+    "sigmoid": (sigmoid, sigmoid_prime),
+    "tanh": (tanh, tanh_prime),
+    "relu": (relu, relu_prime),
+    "leaky_relu": (leaky_relu, leaky_relu_prime),
+    "softplus": (softplus, softplus_prime),
+    "softmax": (softmax, softmax_prime),
+}
+
+# The parameters each activation takes, with their defaults.
+PARAMETERS: dict[str, dict[str, float]] = {
+    "linear": {"slope": 1.0},
+    "leaky_relu": {"alpha": 0.01},
+}
+
+# Where phi' jumps: a finite-difference check within eps of these is unreliable.
+KINKS: dict[str, tuple[float, ...]] = {"relu": (0.0,), "leaky_relu": (0.0,)}
+
+# phi'(H) written as a formula for `explain`, per activation.
+DERIVATIVE_FORMULAS: dict[str, str] = {
+    "linear": "{slope}",
+    "sigmoid": "phi(H) * (1 - phi(H))",
+    "tanh": "1 - tanh(H)^2",
+    "relu": "1 if H > 0 else 0",
+    "leaky_relu": "1 if H > 0 else {alpha}",
+    "softplus": "sigmoid(H)",
+    "softmax": "(Jacobian)",
+}
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One layer's activation: a name from ACTIVATIONS bound to its parameters."""
+
+    name: str
+    params: Mapping[str, float] = field(default_factory=dict)
+
+    def phi(self, H: Array) -> Array:
+        return ACTIVATIONS[self.name][0](H, **self.params)
+
+    def phi_prime(self, H: Array) -> Array:
+        return ACTIVATIONS[self.name][1](H, **self.params)
+
+    @property
+    def elementwise(self) -> bool:
+        return self.name != "softmax"
+
+    def describe(self) -> str:
+        """``linear(slope=2)``, ``sigmoid``: how output and `explain` name it."""
+        if not self.params:
+            return self.name
+        inner = ", ".join(f"{k}={_num(v)}" for k, v in self.params.items())
+        return f"{self.name}({inner})"
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

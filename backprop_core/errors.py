@@ -1,0 +1,44 @@
+"""Typed errors the core raises; the CLI prints each once and exits with its code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class BpError(Exception):
+    """Anything a user can cause. `exit_code` follows SPEC §6 (2: usage, config or data)."""
+
+    exit_code: int = 2
+
+
+@dataclass
+class ConfigError(BpError):
+    """A config or data problem, located as precisely as we know it.
+
+    Renders as ``run.yaml:14: network.layers[1].units: expected a positive integer, got -3``.
+    """
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    key: str | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
+        key = f"{self.key}: " if self.key else ""
+        return f"{where}{key}{self.message}"
+
+
+class DataError(ConfigError):
+    """Bad data: ragged rows, non-numeric cells, NaN, wrong width, unknown class."""
+
+
+class WeightNameError(BpError):
+    """An unknown or ambiguous weight name."""
+
+    def __init__(self, message: str, suggestions: list[str] | None = None) -> None:
+        self.suggestions = suggestions or []
+        hint = f" (closest: {', '.join(self.suggestions)})" if self.suggestions else ""
+        super().__init__(message + hint)

@@ -1,0 +1,84 @@
+"""Losses as one table of ``(loss, dL_dY)`` pairs.
+
+``loss(Y, T)`` is the per-sample loss averaged over the batch (a scalar);
+``dL_dY(Y, T)`` is the per-sample derivative ``dL/dY`` with shape ``(n, outputs)``,
+*not* divided by ``n``: the engine averages gradients over the batch once, in
+``dL/dW = A.T @ delta / n``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating[Any]]
+
+# log() of a probability is taken no lower than log(TINY), so a confidently
+# wrong prediction costs a large finite loss rather than inf.
+TINY = 1e-300
+
+
+def sse(Y: Array, T: Array) -> float:
+    return float(0.5 * np.sum((Y - T) ** 2) / Y.shape[0])
+
+
+def sse_prime(Y: Array, T: Array) -> Array:
+    return Y - T
+
+
+def mse(Y: Array, T: Array) -> float:
+    return float(np.mean((Y - T) ** 2))
+
+
+def mse_prime(Y: Array, T: Array) -> Array:
+    return 2.0 * (Y - T) / Y.shape[1]
+
+
+def cross_entropy(Y: Array, T: Array) -> float:
+    return float(-np.sum(T * np.log(np.maximum(Y, TINY))) / Y.shape[0])
+
+
+def cross_entropy_prime(Y: Array, T: Array) -> Array:
+    return -T / np.maximum(Y, TINY)
+
+
+def bce(Y: Array, T: Array) -> float:
+    Yc = np.clip(Y, TINY, 1.0 - 1e-16)
+    return float(-np.mean(T * np.log(Yc) + (1.0 - T) * np.log1p(-Yc)))
+
+
+def bce_prime(Y: Array, T: Array) -> Array:
+    Yc = np.clip(Y, TINY, 1.0 - 1e-16)
+    return (Yc - T) / (Yc * (1.0 - Yc)) / Y.shape[1]
+
+
+LOSSES: dict[str, tuple[Callable[[Array, Array], float], Callable[[Array, Array], Array]]] = {
+    "sse": (sse, sse_prime),
+    "mse": (mse, mse_prime),
+    "cross_entropy": (cross_entropy, cross_entropy_prime),
+    "bce": (bce, bce_prime),
+}
+
+# The output activation a loss requires, where it requires one.
+REQUIRED_OUTPUT: dict[str, str] = {"cross_entropy": "softmax", "bce": "sigmoid"}
+
+# Losses whose output delta dL/dH(K) simplifies to (Y - T) / scale on their
+# required output activation (the canonical-link shortcut). Exact, and it avoids
+# dividing by Y * (1 - Y) when a sigmoid saturates.
+OUTPUT_DELTA_SHORTCUT: dict[str, Callable[[Array, Array], Array]] = {
+    "cross_entropy": lambda Y, T: Y - T,
+    "bce": lambda Y, T: (Y - T) / Y.shape[1],
+}
+
+# dL/dY written as a formula for `explain`.
+DERIVATIVE_FORMULAS: dict[str, str] = {
+    "sse": "Y - T",
+    "mse": "2 * (Y - T) / m",
+    "cross_entropy": "-T / Y",
+    "bce": "(Y - T) / (Y * (1 - Y)) / m",
+}
+
+CLASSIFICATION = frozenset({"cross_entropy", "bce"})

@@ -1,0 +1,75 @@
+"""Update rules. Each ``step`` changes the weight arrays in place.
+
+sgd:      w <- w - eta * g
+momentum: v <- mu * v - eta * g;  w <- w + v
+adam:     Kingma & Ba (2015), with bias-corrected first and second moments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating[Any]]
+
+
+class SGD:
+    def __init__(self, eta: float) -> None:
+        self.eta = eta
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+        for w, g in zip(params, grads, strict=True):
+            w -= self.eta * g
+
+
+class Momentum:
+    def __init__(self, eta: float, momentum: float) -> None:
+        self.eta, self.mu = eta, momentum
+        self.v: list[Array] | None = None
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+        if self.v is None:
+            self.v = [np.zeros_like(w) for w in params]
+        for w, g, v in zip(params, grads, self.v, strict=True):
+            v *= self.mu
+            v -= self.eta * g
+            w += v
+
+
+class Adam:
+    def __init__(self, eta: float, beta1: float, beta2: float, epsilon: float) -> None:
+        self.eta, self.beta1, self.beta2, self.epsilon = eta, beta1, beta2, epsilon
+        self.t = 0
+        self.m: list[Array] | None = None
+        self.v: list[Array] | None = None
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+        if self.m is None or self.v is None:
+            self.m = [np.zeros_like(w) for w in params]
+            self.v = [np.zeros_like(w) for w in params]
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        # Fold both bias corrections into one step size (same maths, fewer passes).
+        step = self.eta * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        for w, g, m, v in zip(params, grads, self.m, self.v, strict=True):
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            v += (1.0 - b2) * g * g
+            w -= step * m / (np.sqrt(v) + self.epsilon)
+
+
+Optimizer = SGD | Momentum | Adam
+
+
+def make_optimizer(name: str, eta: float, **settings: float) -> Optimizer:
+    if name == "sgd":
+        return SGD(eta)
+    if name == "momentum":
+        return Momentum(eta, settings["momentum"])
+    if name == "adam":
+        return Adam(eta, settings["beta1"], settings["beta2"], settings["epsilon"])
+    raise ValueError(f"unknown optimizer {name!r}")

@@ -1,0 +1,217 @@
+"""The training loop: batches, the delta recursion, an update, per-epoch records.
+
+`Trainer.epochs()` is a generator, so the caller renders each epoch as it
+finishes and can stop (Ctrl-C) between epochs with `snapshot` weights intact.
+``losses[e]`` is the mean loss of epoch ``e``'s own forward passes, each taken
+before its batch's update (as Keras logs it), weighted by batch size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_core.experiment import Experiment
+from backprop_core.losses import CLASSIFICATION
+from backprop_core.naming import WeightId
+from backprop_core.network import Gradients, Network
+from backprop_core.optimizers import make_optimizer
+from backprop_core.seeding import SHUFFLE, rng
+
+Array = NDArray[np.floating[Any]]
+
+
+@dataclass
+class StepDetail:
+    """One update: every weight array before it, its (masked) gradient, and after it.
+
+    Arrays are in `Network.parameters()` order.
+    """
+
+    before: list[Array]
+    grads: list[Array]
+    after: list[Array]
+
+
+@dataclass
+class EpochRecord:
+    epoch: int  # 1-based
+    loss: float
+    grad_norm: float
+    val_loss: float | None = None
+    accuracy: float | None = None
+    val_accuracy: float | None = None
+    step: StepDetail | None = None
+
+
+@dataclass
+class TrainResult:
+    status: str = "completed"  # completed | stopped_early | diverged | interrupted
+    history: list[EpochRecord] = field(default_factory=list)
+    final_loss: float = math.nan
+    diverged_epoch: int | None = None
+    largest_gradients: list[tuple[WeightId, float]] = field(default_factory=list)
+    batch_size: int = 0
+    batch_size_clamped: bool = False
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history)
+
+    @property
+    def losses(self) -> list[float]:
+        return [r.loss for r in self.history]
+
+
+def accuracy(Y: Array, T: Array, loss: str) -> float | None:
+    """Fraction of rows classified right: argmax for softmax, 0.5 threshold for sigmoid."""
+    if loss not in CLASSIFICATION:
+        return None
+    if loss == "cross_entropy" and T.shape[1] > 1:
+        return float(np.mean(Y.argmax(axis=1) == T.argmax(axis=1)))
+    return float(np.mean((Y >= 0.5) == (T >= 0.5)))
+
+
+class Trainer:
+    def __init__(self, experiment: Experiment, *, keep_snapshot: bool = False) -> None:
+        self.experiment = experiment
+        self.network: Network = experiment.network
+        spec = experiment.config.training
+        self.epochs_planned: int = spec.epochs
+        self.stop_at_loss: float | None = spec.stop_at_loss
+        self.shuffle: bool = spec.shuffle
+        n = experiment.data.n
+        requested = n if spec.batch_size == "full" else int(spec.batch_size)
+        self.result = TrainResult(batch_size=min(requested, n), batch_size_clamped=requested > n)
+        opt = spec.optimizer
+        self.optimizer = make_optimizer(
+            opt.name,
+            spec.eta,
+            momentum=opt.momentum,
+            beta1=opt.beta1,
+            beta2=opt.beta2,
+            epsilon=opt.epsilon,
+        )
+        masks = experiment.masks()
+        self.keys = [key for key, _ in self.network.parameters()]
+        self.masks = [masks[key] for key in self.keys]
+        self.rng = rng(experiment.config.seed, SHUFFLE)
+        self.keep_snapshot = keep_snapshot
+        # The weights at the end of the last completed epoch whose loss was
+        # finite: what --save writes after an interrupt or a divergence.
+        self.snapshot: Network | None = self.network.copy() if keep_snapshot else None
+        self.snapshot_epoch = 0
+        self.params = [p for _, p in self.network.parameters()]
+        self.last_gradients: Gradients | None = None
+        # Epochs for which to keep the last update's detail (values, masked
+        # gradients): `--grads` shows them for the logged epochs.
+        self.record_steps: Callable[[int], bool] | None = None
+
+    def epochs(self) -> Iterator[EpochRecord]:
+        """Train epoch by epoch, yielding each epoch's record as it completes."""
+        for epoch in range(1, self.epochs_planned + 1):
+            # Overflow is expected on the way to a divergence, which is detected
+            # and reported; numpy's warnings would only repeat it noisily.
+            with np.errstate(all="ignore"):
+                record = self._epoch(epoch)
+            self.result.history.append(record)
+            if self.result.status == "diverged":
+                yield record
+                return
+            if self.keep_snapshot:
+                self.snapshot = self.network.copy()
+                self.snapshot_epoch = epoch
+            yield record
+            if self.stop_at_loss is not None and record.loss <= self.stop_at_loss:
+                self.result.status = "stopped_early"
+                break
+        with np.errstate(all="ignore"):
+            self.result.final_loss = self.loss_on_training_data()
+
+    def _epoch(self, epoch: int) -> EpochRecord:
+        data, net = self.experiment.data, self.network
+        n, B = data.n, self.result.batch_size
+        order = self.rng.permutation(n) if (n > B and self.shuffle) else None
+        record_step = self.record_steps is not None and self.record_steps(epoch)
+        total = 0.0
+        for start in range(0, n, B):
+            rows = order[start : start + B] if order is not None else slice(start, start + B)
+            X, T = (data.X, data.T) if n == B else (data.X[rows], data.T[rows])
+            loss, grads, _ = net.loss_and_gradients(X, T)
+            if not math.isfinite(loss):
+                return self._diverged(epoch, loss, self.last_gradients or grads)
+            total += loss * X.shape[0]
+            g = self._ordered(grads)
+            for i, mask in enumerate(self.masks):
+                if mask is not None:
+                    g[i] = g[i] * mask
+            before = [p.copy() for p in self.params] if record_step else None
+            self.optimizer.step(self.params, g)
+            self.last_gradients = grads
+        record = EpochRecord(epoch, total / n, self._norm(self.last_gradients))
+        if before is not None:
+            record.step = StepDetail(before, g, [p.copy() for p in self.params])
+        self._validate(record)
+        return record
+
+    def run(self) -> TrainResult:
+        for _ in self.epochs():
+            pass
+        return self.result
+
+    def loss_on_training_data(self) -> float:
+        data = self.experiment.data
+        return self.network.loss_value(self.network.predict(data.X), data.T)
+
+    def _ordered(self, grads: Gradients) -> list[Array]:
+        return [grads.dL_dW[k] if kind == "W" else grads.dL_db[k] for kind, k in self.keys]
+
+    def _norm(self, grads: Gradients | None) -> float:
+        if grads is None:
+            return 0.0
+        g = self._ordered(grads)
+        total = 0.0
+        for gi, mask in zip(g, self.masks, strict=True):
+            gi = gi if mask is None else gi * mask
+            total += float(np.vdot(gi, gi))
+        return math.sqrt(total)
+
+    def _validate(self, record: EpochRecord) -> None:
+        data, net, loss = self.experiment.data, self.network, self.network.loss
+        if loss in CLASSIFICATION:
+            record.accuracy = accuracy(net.predict(data.X), data.T, loss)
+        if data.X_val is not None and data.T_val is not None and len(data.X_val):
+            Y = net.predict(data.X_val)
+            record.val_loss = net.loss_value(Y, data.T_val)
+            record.val_accuracy = accuracy(Y, data.T_val, loss)
+
+    def _diverged(self, epoch: int, loss: float, grads: Gradients) -> EpochRecord:
+        self.result.status = "diverged"
+        self.result.diverged_epoch = epoch
+        self.result.final_loss = loss
+        self.result.largest_gradients = largest_gradients(self.experiment, grads)
+        return EpochRecord(epoch, loss, math.nan)
+
+
+def largest_gradients(
+    experiment: Experiment, grads: Gradients, n: int = 3
+) -> list[tuple[WeightId, float]]:
+    """The `n` trainable weights with the largest |dL/dw| (non-finite first)."""
+    rows: list[tuple[float, WeightId, float]] = []
+    for (kind, k), g in grads.items():
+        flat = np.nan_to_num(np.abs(g), nan=np.inf).ravel()
+        for index in np.argsort(-flat, kind="stable")[: n * 4]:
+            if kind == "W":
+                i, j = divmod(int(index), g.shape[1])
+                w = WeightId(k, i + 1, j + 1)
+            else:
+                w = WeightId(k, 0, int(index) + 1)
+            if not experiment.is_frozen(w):
+                rows.append((float(flat[index]), w, float(g.ravel()[index])))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    return [(w, value) for _, w, value in rows[:n]]

@@ -1,0 +1,236 @@
+"""Reading YAML safely, remembering where every value came from.
+
+The config model reports errors by key path; this module maps a key path back
+to the file and line it was written on (or to the ``--set`` option that
+overrode it), so a message can say ``run.yaml:14: network.layers[1].units``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from backprop_core.errors import ConfigError
+
+MAX_BYTES = 10 * 1024 * 1024
+# A document whose aliases expand to more values than this is refused before
+# anything walks it: a "billion laughs" file fails fast, in bounded memory.
+MAX_EXPANDED_NODES = 2_000_000
+
+Key = tuple[str | int, ...]
+
+
+@dataclass
+class Source:
+    """A parsed YAML document, where each key path was written, and its folder."""
+
+    data: Any
+    label: str
+    folder: Path
+    lines: dict[Key, int] = field(default_factory=dict)
+    overridden: dict[Key, str] = field(default_factory=dict)
+
+    def locate(self, key: Key) -> tuple[str, int | None]:
+        """(file label, line) of the value at `key`, or of its closest written ancestor."""
+        for n in range(len(key), -1, -1):
+            prefix = key[:n]
+            if prefix in self.overridden:
+                return self.overridden[prefix], None
+            if prefix in self.lines:
+                return self.label, self.lines[prefix]
+        return self.label, None
+
+    def error(self, key: Key, message: str) -> ConfigError:
+        label, line = self.locate(key)
+        return ConfigError(message, file=label, line=line, key=format_key(key) or None)
+
+
+def format_key(key: Key) -> str:
+    """('network', 'layers', 1, 'units') -> 'network.layers[1].units'."""
+    out = ""
+    for part in key:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse_key(text: str) -> Key:
+    """'network.layers[1].units' -> ('network', 'layers', 1, 'units')."""
+    parts: list[str | int] = []
+    for piece in text.split("."):
+        name, *indices = piece.split("[")
+        if name:
+            parts.append(name)
+        for index in indices:
+            if not index.endswith("]") or not index[:-1].isdigit():
+                raise ValueError(f"bad index in key path {text!r}")
+            parts.append(int(index[:-1]))
+    if not parts:
+        raise ValueError("empty key path")
+    return tuple(parts)
+
+
+def read_file(path: Path) -> Source:
+    label = str(path)
+    if not path.exists():
+        raise ConfigError("no such file", file=label)
+    if path.is_dir():
+        raise ConfigError("is a directory, expected a YAML file", file=label)
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ConfigError(
+            f"file is {size:,} bytes; a config may be at most {MAX_BYTES:,}", file=label
+        )
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"not UTF-8 text (byte {e.start})", file=label) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read: {e.strerror}", file=label) from None
+    return read_text(text, label, path.resolve().parent)
+
+
+def read_text(text: str, label: str, folder: Path) -> Source:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        col = f" column {mark.column + 1}:" if mark else ""
+        what = e.problem or e.context or "invalid YAML"
+        raise ConfigError(f"YAML syntax error:{col} {what}", file=label, line=line) from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"YAML error: {e}", file=label) from None
+    source = Source(None, label, folder)
+    if node is None:
+        return source
+    _check_expansion(node, label)
+    source.data = _Builder(source).build(node, ())
+    return source
+
+
+def _check_expansion(root: yaml.Node, label: str) -> None:
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # a recursive alias counts once, then fails in the builder
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        sizes[id(node)] = total
+        if total > MAX_EXPANDED_NODES:
+            raise ConfigError(
+                f"aliases expand to more than {MAX_EXPANDED_NODES:,} values; refusing to load",
+                file=label,
+                line=node.start_mark.line + 1,
+            )
+        return total
+
+    size(root)
+
+
+class _Builder:
+    """Turns composed nodes into plain dicts, lists and scalars, recording lines."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.constructor = yaml.SafeLoader("")
+        self.active: set[int] = set()
+
+    def build(self, node: yaml.Node, key: Key) -> Any:
+        self.source.lines.setdefault(key, node.start_mark.line + 1)
+        if id(node) in self.active:
+            raise self._error(node, key, "recursive alias")
+        if isinstance(node, yaml.MappingNode):
+            self.active.add(id(node))
+            try:
+                return self._mapping(node, key)
+            finally:
+                self.active.discard(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                raise self._error(node, key, f"tag {node.tag} not allowed")
+            self.active.add(id(node))
+            try:
+                return [self.build(child, (*key, i)) for i, child in enumerate(node.value)]
+            finally:
+                self.active.discard(id(node))
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as e:
+            problem = getattr(e, "problem", None) or str(e)
+            raise self._error(node, key, f"not allowed: {problem}") from None
+
+    def _mapping(self, node: yaml.MappingNode, key: Key) -> dict[Any, Any]:
+        if node.tag != "tag:yaml.org,2002:map":
+            raise self._error(node, key, f"tag {node.tag} not allowed")
+        try:
+            self.constructor.flatten_mapping(node)  # YAML merge keys (<<)
+        except yaml.YAMLError as e:
+            raise self._error(node, key, f"bad merge key: {getattr(e, 'problem', e)}") from None
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            name = self.build(key_node, (*key, "<key>"))
+            if isinstance(name, (list, dict)):
+                raise self._error(key_node, key, "a mapping key must be a plain value")
+            if name in out:
+                raise self._error(key_node, (*key, name), "duplicate key")
+            self.source.lines[(*key, name)] = key_node.start_mark.line + 1
+            out[name] = self.build(value_node, (*key, name))
+        self.source.lines.pop((*key, "<key>"), None)
+        return out
+
+    def _error(self, node: yaml.Node, key: Key, message: str) -> ConfigError:
+        return ConfigError(
+            message,
+            file=self.source.label,
+            line=node.start_mark.line + 1,
+            key=format_key(key) or None,
+        )
+
+
+def apply_override(source: Source, assignment: str) -> None:
+    """Apply one ``--set key.path=value`` (the value parsed as YAML) to `source`."""
+    label = f"--set {assignment}"
+    if "=" not in assignment:
+        raise ConfigError("expected key.path=value", file=label)
+    path_text, value_text = assignment.split("=", 1)
+    try:
+        key = parse_key(path_text.strip())
+        value = yaml.safe_load(value_text) if value_text.strip() else None
+    except (ValueError, yaml.YAMLError) as e:
+        raise ConfigError(str(e).splitlines()[0], file=label) from None
+    set_value(source, key, value, label)
+
+
+def set_value(source: Source, key: Key, value: Any, label: str) -> None:
+    if source.data is None:
+        source.data = {}
+    node = source.data
+    for depth, part in enumerate(key[:-1]):
+        nxt = key[depth + 1]
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                raise ConfigError("no such list item", file=label, key=format_key(key[: depth + 1]))
+            node = node[part]
+        else:
+            if not isinstance(node, dict):
+                raise ConfigError("not a mapping", file=label, key=format_key(key[:depth]))
+            node = node.setdefault(part, [] if isinstance(nxt, int) else {})
+    last = key[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or last >= len(node):
+            raise ConfigError("no such list item", file=label, key=format_key(key))
+        node[last] = value
+    else:
+        if not isinstance(node, dict):
+            raise ConfigError("not a mapping", file=label, key=format_key(key[:-1]))
+        node[last] = value
+    source.overridden[key] = label

@@ -1,0 +1,1 @@
+"""One module per command: NAME, HELP and `command`, registered in cli/app.py."""

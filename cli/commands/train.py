@@ -1,0 +1,204 @@
+"""`bp train`: train a config and show the per-epoch losses."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from cli import console
+from cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, fail, print_error, warn
+from cli.options import ConfigArg, JsonOpt, SetOpt
+
+NAME = "train"
+HELP = "Train the network of a config; print per-epoch losses and a summary."
+
+SUMMARY_WEIGHTS = 20  # final weights listed in the summary; `bp show` lists all
+
+
+def command(
+    config: ConfigArg = None,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Override training.epochs.")] = None,  # noqa: UP045
+    eta: Annotated[Optional[float], typer.Option(help="Override training.eta (learning rate).")] = None,  # noqa: UP045
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Override seed.")] = None,  # noqa: UP045
+    set_: SetOpt = None,
+    grads: Annotated[bool, typer.Option("--grads", help="A gradient table for each logged epoch.")] = False,
+    every: Annotated[Optional[int], typer.Option(min=1, help="Log every N-th epoch (default: about 20 rows).")] = None,  # noqa: UP045
+    save: Annotated[Optional[Path], typer.Option(help="Write the config with the trained weights here.")] = None,  # noqa: UP045
+    json_: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    fail_above: Annotated[Optional[float], typer.Option(help="Exit 1 when the final loss is above LOSS.", metavar="LOSS")] = None,  # noqa: UP045
+) -> None:
+    from backprop_core.experiment import load_experiment
+    from backprop_core.training import Trainer
+
+    overrides = list(set_ or [])
+    for key, value in (("training.epochs", epochs), ("training.eta", eta), ("seed", seed)):
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    experiment = load_experiment(config, overrides)
+    trainer = Trainer(experiment, keep_snapshot=save is not None)
+    planned = trainer.epochs_planned
+    if trainer.result.batch_size_clamped:
+        warn(
+            f"batch_size {experiment.config.training.batch_size} is larger than the "
+            f"{experiment.data.n} training rows; using the full batch"
+        )
+    from cli.render.training import is_logged, logged_epochs
+
+    every_n = logged_epochs(planned, every)
+    if grads:
+        trainer.record_steps = lambda e: is_logged(e, every_n, planned)
+    rows: list[Any] = []
+    started = time.perf_counter()
+    from cli.render.progress import EpochProgress
+
+    try:
+        with EpochProgress(planned, enabled=not (quiet or json_)) as progress:
+            for record in trainer.epochs():
+                logged = is_logged(record.epoch, every_n, planned)
+                if logged:
+                    rows.append(record)
+                progress.update(record.epoch, record.loss, logged)
+    except KeyboardInterrupt:
+        _save(save, experiment, trainer, "interrupted")
+        print_error(f"interrupted after {trainer.result.epochs_run} completed epochs")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    seconds = time.perf_counter() - started
+    result = trainer.result
+    if result.history and (not rows or rows[-1] is not result.history[-1]):
+        rows.append(result.history[-1])
+
+    _save(save, experiment, trainer, result.status)
+    if json_:
+        console.emit_json(_json(experiment, result))
+    elif not quiet:
+        _render(experiment, trainer, rows, seconds, grads)
+
+    if result.status == "diverged":
+        raise fail(_divergence_message(experiment, result), EXIT_FAILED)
+    if fail_above is not None and not result.final_loss <= fail_above:
+        raise fail(f"final loss {result.final_loss:.6g} is above --fail-above {fail_above:g}", EXIT_FAILED)
+
+
+def _save(path: Path | None, experiment: Any, trainer: Any, status: str) -> None:
+    if path is None:
+        return
+    from backprop_core.checkpoint import save_checkpoint
+
+    snapshot, epochs = trainer.snapshot, trainer.snapshot_epoch
+    if status == "interrupted" or status == "diverged":
+        if snapshot is None or epochs == 0:
+            warn(f"nothing saved to {path}: no epoch completed with a finite loss")
+            return
+        note = (
+            f"weights after epoch {epochs}, the last with a finite loss (training diverged)"
+            if status == "diverged" else f"weights after epoch {epochs} (training was interrupted)"
+        )
+        network = snapshot
+        with_loss = trainer.result.history[epochs - 1].loss if epochs <= len(trainer.result.history) else float("nan")
+        save_checkpoint(path, experiment.loaded, network, experiment.data, epochs=epochs,
+                        final_loss=with_loss, status=status, note=note)
+    else:
+        save_checkpoint(path, experiment.loaded, trainer.network, experiment.data,
+                        epochs=trainer.result.epochs_run, final_loss=trainer.result.final_loss,
+                        status=status)
+
+
+def _weights(experiment: Any, network: Any) -> dict[str, float]:
+    from backprop_core.gradcheck import weight_value
+
+    return {w.canonical: weight_value(network, w) for w in experiment.names.all_ids()}
+
+
+def _json(experiment: Any, result: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "name": experiment.config.name,
+        "status": result.status,
+        "epochs_run": result.epochs_run,
+        "losses": result.losses,
+        "final_loss": result.final_loss,
+    }
+    history = result.history
+    if experiment.data.X_val is not None:
+        doc["val_losses"] = [r.val_loss for r in history]
+    if any(r.accuracy is not None for r in history):
+        metrics = {"accuracy": [r.accuracy for r in history]}
+        if experiment.data.X_val is not None:
+            metrics["val_accuracy"] = [r.val_accuracy for r in history]
+        doc["metrics"] = metrics
+    if result.status == "diverged":
+        doc["diverged_epoch"] = result.diverged_epoch
+        doc["largest_gradients"] = {w.canonical: g for w, g in result.largest_gradients}
+    doc["weights"] = _weights(experiment, experiment.network)
+    return doc
+
+
+def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grads: bool) -> None:
+    from cli.render.training import epoch_table, step_table, summary
+
+    out = console.stdout()
+    result = trainer.result
+    names = experiment.names
+    has_val = experiment.data.X_val is not None
+    has_acc = any(r.accuracy is not None for r in result.history)
+    out.print(epoch_table(rows, show_val=has_val, show_acc=has_acc))
+    if grads:
+        ids = list(names.all_ids())
+        for r in rows:
+            if r.step is None:
+                continue
+            values = _flat(experiment.network, r.step)
+            table_rows = [
+                (w.canonical, names.alias(w), *values[(w.k, w.i, w.j)]) for w in ids[:200]
+            ]
+            out.print(step_table(r.epoch, table_rows))
+    last = result.history[-1] if result.history else None
+    shown = list(names.all_ids())[:SUMMARY_WEIGHTS]
+    from backprop_core.gradcheck import weight_value
+
+    out.print(
+        summary(
+            name=experiment.config.name, status=result.status, epochs_run=result.epochs_run,
+            epochs_planned=trainer.epochs_planned, final_loss=result.final_loss, seconds=seconds,
+            weights=[(w.canonical, names.alias(w), weight_value(trainer.network, w)) for w in shown],
+            total_weights=experiment.network.parameter_count(),
+            accuracy=last.accuracy if last else None,
+            val_loss=last.val_loss if last else None,
+            val_accuracy=last.val_accuracy if last else None,
+        )
+    )
+
+
+def _flat(network: Any, step: Any) -> dict[tuple[int, int, int], tuple[float, float, float]]:
+    """(k, i, j) -> (value before, gradient, step) from a StepDetail."""
+    import numpy as np
+
+    out: dict[tuple[int, int, int], tuple[float, float, float]] = {}
+    for (kind, k), before, grad, after in zip(
+        (key for key, _ in network.parameters()), step.before, step.grads, step.after, strict=True
+    ):
+        if kind == "W":
+            for (i, j), value in np.ndenumerate(before):
+                out[(k, i + 1, j + 1)] = (float(value), float(grad[i, j]), float(after[i, j] - value))
+        else:
+            for (j,), value in np.ndenumerate(before):
+                out[(k, 0, j + 1)] = (float(value), float(grad[j]), float(after[j] - value))
+    return out
+
+
+def _divergence_message(experiment: Any, result: Any) -> str:
+    from cli.render.numbers import num
+
+    names = experiment.names
+    largest = ", ".join(
+        f"{names.alias(w)} ({w.canonical}) {num(g, 3)}" for w, g in result.largest_gradients
+    )
+    eta = experiment.config.training.eta
+    return (
+        f"training diverged at epoch {result.diverged_epoch}: the loss is "
+        f"{num(result.final_loss)}; largest gradients in the last update: {largest}. "
+        f"The steps overshoot the minimum: try a smaller eta, e.g. --eta {num(eta / 10)}"
+    )

@@ -1,0 +1,57 @@
+"""Errors are reported once, at the edge: one line on stderr and SPEC §6's exit code."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_FAILED = 1  # the run completed but failed what was asked
+EXIT_USAGE = 2  # usage, config or data error
+EXIT_INTERRUPTED = 130
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print ``error: message`` on stderr; return the Exit to raise."""
+    print_error(message)
+    return typer.Exit(code)
+
+
+def print_error(message: str, prefix: str = "error") -> None:
+    sys.stderr.write(f"{prefix}: {message}\n")
+    sys.stderr.flush()
+
+
+def warn(message: str) -> None:
+    print_error(message, prefix="warning")
+
+
+def reports_errors(command: F) -> F:
+    """Wrap a command: the core's BpError becomes one stderr line and its exit code.
+
+    Anything else is a bug in bp and keeps its traceback.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from backprop_core.errors import BpError
+
+        try:
+            return command(*args, **kwargs)
+        except BpError as e:
+            print_error(str(e))
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            print_error("interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            # `bp ... | head`: the reader went away; nothing more to say.
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Pure functions from core results to rich renderables or strings."""

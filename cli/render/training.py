@@ -1,0 +1,99 @@
+"""Rendering a training run: the per-epoch table, gradient tables, the summary."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from cli.render.numbers import num, percent, signed
+
+
+def logged_epochs(epochs: int, every: int | None) -> int:
+    """Log every N-th epoch: about 20 rows by default (plus the first and last)."""
+    if every is not None:
+        return max(1, every)
+    return max(1, math.ceil(epochs / 20))
+
+
+def is_logged(epoch: int, every: int, last: int) -> bool:
+    return epoch == 1 or epoch % every == 0 or epoch == last
+
+
+def epoch_table(rows: Sequence[Any], *, show_val: bool, show_acc: bool) -> Table:
+    """rows: EpochRecord-like objects with epoch, loss, grad_norm, val_loss, accuracy ..."""
+    table = Table(title="training", title_justify="left", expand=False)
+    table.add_column("epoch", justify="right")
+    table.add_column("loss", justify="right")
+    table.add_column("change", justify="right")
+    if show_val:
+        table.add_column("val loss", justify="right")
+    if show_acc:
+        table.add_column("acc", justify="right")
+        if show_val:
+            table.add_column("val acc", justify="right")
+    table.add_column("|grad|", justify="right")
+    previous: float | None = None
+    for r in rows:
+        change = None if previous is None else r.loss - previous
+        cells = [str(r.epoch), num(r.loss), signed(change)]
+        if show_val:
+            cells.append(num(r.val_loss))
+        if show_acc:
+            cells.append(percent(r.accuracy))
+            if show_val:
+                cells.append(percent(r.val_accuracy))
+        cells.append(num(r.grad_norm, 4) if not math.isnan(r.grad_norm) else "-")
+        style = "red" if not math.isfinite(r.loss) else None
+        table.add_row(*cells, style=style)
+        previous = r.loss
+    return table
+
+
+def step_table(epoch: int, rows: Sequence[tuple[str, str, float, float, float]]) -> Table:
+    """rows: (canonical, alias, value before, gradient, step) per weight."""
+    table = Table(title=f"gradients, epoch {epoch}", title_justify="left")
+    for name, justify in (("weight", "left"), ("alias", "left"), ("value", "right"),
+                          ("gradient", "right"), ("step", "right"), ("new value", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for canonical, alias, value, grad, step in rows:
+        table.add_row(canonical, alias, num(value), num(grad), signed(step, 8), num(value + step))
+    return table
+
+
+def summary(
+    *, name: str | None, status: str, epochs_run: int, epochs_planned: int, final_loss: float,
+    seconds: float, weights: Sequence[tuple[str, str, float]], total_weights: int,
+    accuracy: float | None = None, val_loss: float | None = None,
+    val_accuracy: float | None = None,
+) -> RenderableType:
+    lines: list[RenderableType] = []
+    head = Text()
+    head.append(f"{name or 'run'}: ", style="bold")
+    style = {"completed": "green", "stopped_early": "green", "diverged": "red"}.get(status, "yellow")
+    head.append(status.replace("_", " "), style=style)
+    head.append(f" after {epochs_run}/{epochs_planned} epochs in {seconds:.3g} s")
+    lines.append(head)
+    facts = [f"final loss {num(final_loss)}"]
+    if accuracy is not None:
+        facts.append(f"accuracy {percent(accuracy)}")
+    if val_loss is not None:
+        facts.append(f"val loss {num(val_loss)}")
+    if val_accuracy is not None:
+        facts.append(f"val accuracy {percent(val_accuracy)}")
+    lines.append(Text(", ".join(facts)))
+    if weights:
+        table = Table(title="final weights", title_justify="left")
+        table.add_column("weight")
+        table.add_column("alias")
+        table.add_column("value", justify="right")
+        for canonical, alias, value in weights:
+            table.add_row(canonical, alias, num(value))
+        if total_weights > len(weights):
+            table.caption = f"{len(weights)} of {total_weights} weights shown (bp show lists all)"
+        lines.append(table)
+    return Group(*lines)
