@@ -35,8 +35,10 @@ def networks(draw: st.DrawFn) -> tuple[Network, np.ndarray, np.ndarray]:
     inputs = draw(st.integers(1, 3))
     hidden = draw(st.lists(st.integers(1, 3), min_size=0, max_size=2))
     outputs = draw(st.integers(2, 3)) if loss == "cross_entropy" else draw(st.integers(1, 3))
-    layers = [Layer(u, _activation(draw, draw(st.sampled_from(HIDDEN))), draw(st.booleans()))
-              for u in hidden]
+    layers = [
+        Layer(u, _activation(draw, draw(st.sampled_from(HIDDEN))), draw(st.booleans()))
+        for u in hidden
+    ]
     out_name = REQUIRED_OUTPUT.get(loss) or draw(st.sampled_from(HIDDEN))
     layers.append(Layer(outputs, _activation(draw, out_name), draw(st.booleans())))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -68,8 +70,11 @@ def test_analytic_gradient_matches_central_differences(case) -> None:
         analytic = analytic_gradient(grads.dL_dW, grads.dL_db, w)
         numeric = numeric_gradient(net, X, T, w)
         np.testing.assert_allclose(
-            analytic, numeric, rtol=1e-6, atol=1e-8,
-            err_msg=f"{w.canonical} of {[l.activation.describe() for l in net.layers]}, {net.loss}",
+            analytic,
+            numeric,
+            rtol=1e-6,
+            atol=1e-8,
+            err_msg=f"{w.canonical} of {[layer.activation.describe() for layer in net.layers]}, {net.loss}",
         )
 
 

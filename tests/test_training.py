@@ -31,8 +31,9 @@ training:
 """
 
 
-def write(tmp_path: Path, seed: int = 0, batch: str = "2", optimizer: str = "sgd",
-          freeze: str = "[]") -> Path:
+def write(
+    tmp_path: Path, seed: int = 0, batch: str = "2", optimizer: str = "sgd", freeze: str = "[]"
+) -> Path:
     path = tmp_path / "run.yaml"
     path.write_text(REGRESSION.format(seed=seed, batch=batch, optimizer=optimizer, freeze=freeze))
     return path

@@ -18,18 +18,37 @@ HELP = "Train the network of a config; print per-epoch losses and a summary."
 SUMMARY_WEIGHTS = 20  # final weights listed in the summary; `bp show` lists all
 
 
+Epochs = Annotated[Optional[int], typer.Option(min=1, help="Override training.epochs.")]  # noqa: UP045
+Eta = Annotated[Optional[float], typer.Option(help="Override training.eta (learning rate).")]  # noqa: UP045
+Seed = Annotated[Optional[int], typer.Option(min=0, help="Override seed.")]  # noqa: UP045
+Grads = Annotated[bool, typer.Option("--grads", help="A gradient table for each logged epoch.")]
+Every = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(min=1, help="Log every N-th epoch (default: about 20 rows)."),
+]
+Save = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(help="Write the config with the trained weights to this path."),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]
+FailAbove = Annotated[
+    Optional[float],  # noqa: UP045
+    typer.Option(help="Exit 1 when the final loss is above LOSS.", metavar="LOSS"),
+]
+
+
 def command(
     config: ConfigArg = None,
-    epochs: Annotated[Optional[int], typer.Option(min=1, help="Override training.epochs.")] = None,  # noqa: UP045
-    eta: Annotated[Optional[float], typer.Option(help="Override training.eta (learning rate).")] = None,  # noqa: UP045
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Override seed.")] = None,  # noqa: UP045
+    epochs: Epochs = None,
+    eta: Eta = None,
+    seed: Seed = None,
     set_: SetOpt = None,
-    grads: Annotated[bool, typer.Option("--grads", help="A gradient table for each logged epoch.")] = False,
-    every: Annotated[Optional[int], typer.Option(min=1, help="Log every N-th epoch (default: about 20 rows).")] = None,  # noqa: UP045
-    save: Annotated[Optional[Path], typer.Option(help="Write the config with the trained weights here.")] = None,  # noqa: UP045
+    grads: Grads = False,
+    every: Every = None,
+    save: Save = None,
     json_: JsonOpt = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
-    fail_above: Annotated[Optional[float], typer.Option(help="Exit 1 when the final loss is above LOSS.", metavar="LOSS")] = None,  # noqa: UP045
+    quiet: Quiet = False,
+    fail_above: FailAbove = None,
 ) -> None:
     from backprop_core.experiment import load_experiment
     from backprop_core.training import Trainer
@@ -80,7 +99,8 @@ def command(
     if result.status == "diverged":
         raise fail(_divergence_message(experiment, result), EXIT_FAILED)
     if fail_above is not None and not result.final_loss <= fail_above:
-        raise fail(f"final loss {result.final_loss:.6g} is above --fail-above {fail_above:g}", EXIT_FAILED)
+        message = f"final loss {result.final_loss:.6g} is above --fail-above {fail_above:g}"
+        raise fail(message, EXIT_FAILED)
 
 
 def _save(path: Path | None, experiment: Any, trainer: Any, status: str) -> None:
@@ -94,17 +114,35 @@ def _save(path: Path | None, experiment: Any, trainer: Any, status: str) -> None
             warn(f"nothing saved to {path}: no epoch completed with a finite loss")
             return
         note = (
-            f"weights after epoch {epochs}, the last with a finite loss (training diverged)"
-            if status == "diverged" else f"weights after epoch {epochs} (training was interrupted)"
+            f"weights after epoch {epochs}, the last update before the loss stopped being "
+            "finite (training diverged)"
+            if status == "diverged"
+            else f"weights after epoch {epochs} (training was interrupted)"
         )
-        network = snapshot
-        with_loss = trainer.result.history[epochs - 1].loss if epochs <= len(trainer.result.history) else float("nan")
-        save_checkpoint(path, experiment.loaded, network, experiment.data, epochs=epochs,
-                        final_loss=with_loss, status=status, note=note)
+        # The snapshot's own loss is measured by the next epoch's forward pass,
+        # which is recorded whenever that epoch started.
+        history = trainer.result.history
+        loss = history[epochs].loss if epochs < len(history) else float("nan")
+        save_checkpoint(
+            path,
+            experiment.loaded,
+            snapshot,
+            experiment.data,
+            epochs=epochs,
+            final_loss=loss,
+            status=status,
+            note=note,
+        )
     else:
-        save_checkpoint(path, experiment.loaded, trainer.network, experiment.data,
-                        epochs=trainer.result.epochs_run, final_loss=trainer.result.final_loss,
-                        status=status)
+        save_checkpoint(
+            path,
+            experiment.loaded,
+            trainer.network,
+            experiment.data,
+            epochs=trainer.result.epochs_run,
+            final_loss=trainer.result.final_loss,
+            status=status,
+        )
 
 
 def _weights(experiment: Any, network: Any) -> dict[str, float]:
@@ -151,9 +189,7 @@ def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grad
             if r.step is None:
                 continue
             values = _flat(experiment.network, r.step)
-            table_rows = [
-                (w.canonical, names.alias(w), *values[(w.k, w.i, w.j)]) for w in ids[:200]
-            ]
+            table_rows = [(w.canonical, names.alias(w), *values[(w.k, w.i, w.j)]) for w in ids]
             out.print(step_table(r.epoch, table_rows))
     last = result.history[-1] if result.history else None
     shown = list(names.all_ids())[:SUMMARY_WEIGHTS]
@@ -161,9 +197,15 @@ def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grad
 
     out.print(
         summary(
-            name=experiment.config.name, status=result.status, epochs_run=result.epochs_run,
-            epochs_planned=trainer.epochs_planned, final_loss=result.final_loss, seconds=seconds,
-            weights=[(w.canonical, names.alias(w), weight_value(trainer.network, w)) for w in shown],
+            name=experiment.config.name,
+            status=result.status,
+            epochs_run=result.epochs_run,
+            epochs_planned=trainer.epochs_planned,
+            final_loss=result.final_loss,
+            seconds=seconds,
+            weights=[
+                (w.canonical, names.alias(w), weight_value(trainer.network, w)) for w in shown
+            ],
             total_weights=experiment.network.parameter_count(),
             accuracy=last.accuracy if last else None,
             val_loss=last.val_loss if last else None,
@@ -182,7 +224,8 @@ def _flat(network: Any, step: Any) -> dict[tuple[int, int, int], tuple[float, fl
     ):
         if kind == "W":
             for (i, j), value in np.ndenumerate(before):
-                out[(k, i + 1, j + 1)] = (float(value), float(grad[i, j]), float(after[i, j] - value))
+                step_ij = float(after[i, j] - value)
+                out[(k, i + 1, j + 1)] = (float(value), float(grad[i, j]), step_ij)
         else:
             for (j,), value in np.ndenumerate(before):
                 out[(k, 0, j + 1)] = (float(value), float(grad[j]), float(after[j] - value))
