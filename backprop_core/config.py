@@ -14,16 +14,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AllowInfNan,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    FiniteFloat,
-    NonNegativeInt,
-    PositiveInt,
+    StrictBool,
+    StrictInt,
     ValidationError,
     model_validator,
 )
+from pydantic import Strict as StrictMode
 
 from backprop_core.activations import ACTIVATIONS, PARAMETERS, Activation
 from backprop_core.errors import ConfigError
@@ -36,8 +37,14 @@ LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
 InitName = Literal[INIT_SCHEMES]  # type: ignore[valid-type]
 GENERATORS = ("xor", "circles", "moons", "spiral", "sine")
 GeneratorName = Literal[GENERATORS]  # type: ignore[valid-type]
+# Strict scalars: YAML already gives numbers and booleans their types, so the
+# string "3" or `true` where a count belongs is a mistake to report, not coerce.
+# (A float field still takes an integer: `eta: 1` means 1.0.)
+FiniteFloat = Annotated[float, StrictMode(), AllowInfNan(False)]
 PositiveFloat = Annotated[FiniteFloat, Field(gt=0)]
 NonNegativeFloat = Annotated[FiniteFloat, Field(ge=0)]
+PositiveInt = Annotated[StrictInt, Field(gt=0)]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 
 
 class Strict(BaseModel):
@@ -77,7 +84,7 @@ class ActivationSpec(Strict):
 class LayerSpec(Strict):
     units: PositiveInt
     activation: ActivationSpec = ActivationSpec(name="sigmoid")
-    bias: bool = True
+    bias: StrictBool = True
     weights: list[list[FiniteFloat]] | None = None
     biases: list[FiniteFloat] | None = None
 
@@ -128,7 +135,7 @@ class GenerateSource(Strict):
     name: GeneratorName
     samples: PositiveInt = 200
     noise: NonNegativeFloat = 0.1
-    classes: Annotated[int, Field(ge=2)] = 3
+    classes: Annotated[StrictInt, Field(ge=2)] = 3
 
 
 class DataSpec(Strict):
@@ -137,7 +144,7 @@ class DataSpec(Strict):
     file: FileSource | None = None
     generate: GenerateSource | None = None
     validation: Annotated[FiniteFloat, Field(ge=0, lt=1)] = 0.0
-    standardize: bool = False
+    standardize: StrictBool = False
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> DataSpec:
@@ -165,12 +172,22 @@ class OptimizerSpec(Strict):
 
     _coerce = model_validator(mode="before")(_name_or_mapping)
 
+    @model_validator(mode="after")
+    def _params_belong(self) -> OptimizerSpec:
+        # A momentum given to plain sgd would be silently ignored: say so instead.
+        takes = {"sgd": (), "momentum": ("momentum",), "adam": ("beta1", "beta2", "epsilon")}
+        allowed = takes[self.name]
+        for param in sorted(self.model_fields_set - {"name", *allowed}):
+            what = f"takes {', '.join(allowed)}" if allowed else "takes no parameters"
+            raise ValueError(f"optimizer {self.name} {what}, not {param}")
+        return self
+
 
 class TrainingSpec(Strict):
     eta: PositiveFloat = 0.1
     epochs: PositiveInt = 100
     batch_size: Annotated[int | str, BeforeValidator(_batch_size)] = "full"
-    shuffle: bool = True
+    shuffle: StrictBool = True
     optimizer: OptimizerSpec = OptimizerSpec()
     freeze: list[str] = []
     stop_at_loss: NonNegativeFloat | None = None
@@ -294,14 +311,36 @@ def check_semantics(loaded: LoadedConfig) -> None:
 
 
 def _first_error(error: ValidationError, source: Source) -> ConfigError:
-    problems = []
+    """The problem written first in the file, as ``file:line: key.path: expected ..., got ...``."""
+    groups: dict[Key, list[dict[str, Any]]] = {}
     for item in error.errors(include_url=False):
-        key = _data_key(tuple(item["loc"]), source.data)
+        groups.setdefault(_data_key(tuple(item["loc"]), source.data), []).append(item)
+    ranked = []
+    for key, items in groups.items():
         _, line = source.locate(key)
-        problems.append((line or 0, len(key), key, item))
-    problems.sort(key=lambda p: (p[0], p[1]))
-    _, _, key, item = problems[0]
-    return source.error(key, _expected(item, key))
+        # At the same line, an unknown key comes before the "missing" it usually
+        # causes (a misspelt key is both), and the deepest key is the most precise.
+        kinds = {item["type"] for item in items}
+        rank = 0 if "extra_forbidden" in kinds else 2 if kinds == {"missing"} else 1
+        ranked.append(((line or 0, rank, -len(key)), key, items))
+    ranked.sort(key=lambda r: r[0])
+    _, key, items = ranked[0]
+    if {item["type"] for item in items} == {"missing"}:
+        # Point at the mapping that lacks the key: that is where it belongs.
+        return source.error(key[:-1], _expected(items[0], key))
+    return source.error(key, _merged(items, key))
+
+
+def _merged(items: list[dict[str, Any]], key: Key) -> str:
+    """A value that failed every member of a union: ``expected a number or a string, got {}``."""
+    if len(items) == 1:
+        return _expected(items[0], key)
+    wants: list[str] = []
+    for item in items:
+        text = _expected(item, key).split(", got ")[0].removeprefix("expected ")
+        if text not in wants:
+            wants.append(text)
+    return f"expected {' or '.join(wants)}, got {_show(items[0].get('input'))}"
 
 
 def _data_key(loc: tuple[Any, ...], data: Any) -> Key:
@@ -324,21 +363,24 @@ def _data_key(loc: tuple[Any, ...], data: Any) -> Key:
     return tuple(key)
 
 
+# pydantic error type -> what the user should have written
 _EXPECTED = {
-    "missing": "missing required key",
     "int_parsing": "expected an integer",
     "int_type": "expected an integer",
     "int_from_float": "expected a whole number",
+    "int_parsing_size": "expected an integer of reasonable size",
     "float_parsing": "expected a number",
     "float_type": "expected a number",
     "finite_number": "expected a finite number",
     "bool_parsing": "expected true or false",
     "bool_type": "expected true or false",
     "string_type": "expected a string",
+    "string_unicode": "expected a string",
     "list_type": "expected a list",
     "dict_type": "expected a mapping",
     "model_type": "expected a mapping",
     "model_attributes_type": "expected a mapping",
+    "none_required": "expected null",
 }
 
 
@@ -357,31 +399,30 @@ def _expected(item: dict[str, Any], key: Key) -> str:
         hint = f" (did you mean {suggestion[0]!r}?)" if suggestion else ""
         return f"{text}, got {_show(value)}{hint}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        text = _bound_text(kind, ctx, value, key)
-        return f"{text}, got {_show(value)}"
+        return f"{_bound_text(kind, ctx, value)}, got {_show(value)}"
     if kind == "too_short":
-        return f"expected at least {ctx.get('min_length')} item(s), got {_show(value)}"
+        n = ctx.get("min_length")
+        return f"expected at least {n} item{'s' if n != 1 else ''}, got {_show(value)}"
+    if kind == "too_long":
+        n = ctx.get("max_length")
+        return f"expected at most {n} item{'s' if n != 1 else ''}, got {_show(value)}"
     if kind in ("value_error", "assertion_error"):
-        msg = (
+        # Our own validators write complete "expected ..." sentences.
+        return (
             str(item.get("msg", ""))
             .removeprefix("Value error, ")
             .removeprefix("Assertion failed, ")
         )
-        return msg
-    base = _EXPECTED.get(kind, str(item.get("msg", "invalid value")).lower())
+    base = _EXPECTED.get(kind) or f"expected a valid value ({item.get('msg', kind)})"
     return f"{base}, got {_show(value)}"
 
 
-def _bound_text(kind: str, ctx: dict[str, Any], value: Any, key: Key) -> str:
-    is_int_field = isinstance(value, int) and not isinstance(value, bool)
-    if kind == "greater_than" and ctx.get("gt") == 0:
-        return (
-            "expected a positive integer"
-            if is_int_field and key[-1] in _INT_KEYS
-            else ("expected a number > 0")
-        )
-    if kind == "greater_than_equal" and ctx.get("ge") == 0:
-        return "expected a number >= 0"
+def _bound_text(kind: str, ctx: dict[str, Any], value: Any) -> str:
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if whole and kind == "greater_than" and ctx.get("gt") == 0:
+        return "expected a positive integer"
+    if whole and kind == "greater_than_equal" and ctx.get("ge") == 0:
+        return "expected a non-negative integer"
     symbol = {
         "greater_than": ">",
         "greater_than_equal": ">=",
@@ -389,10 +430,7 @@ def _bound_text(kind: str, ctx: dict[str, Any], value: Any, key: Key) -> str:
         "less_than_equal": "<=",
     }[kind]
     bound = next(iter(ctx.values()), "")
-    return f"expected a number {symbol} {bound}"
-
-
-_INT_KEYS = {"units", "inputs", "epochs", "samples", "classes", "seed"}
+    return f"expected {'an integer' if whole else 'a number'} {symbol} {_show(bound)}"
 
 
 def _literal_options(ctx: dict[str, Any]) -> list[str]:
@@ -403,8 +441,11 @@ def _literal_options(ctx: dict[str, Any]) -> list[str]:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, float) and math.isnan(value):
-        return ".nan"
+    """A value as the user wrote it in YAML (``.nan``, ``true``, ``'text'``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    if value is None:
+        return "null"
     if isinstance(value, (dict, list)):
         text = repr(value)
         return text if len(text) <= 40 else text[:37] + "..."

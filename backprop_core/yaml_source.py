@@ -7,6 +7,7 @@ overrode it), so a message can say ``run.yaml:14: network.layers[1].units``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,10 @@ MAX_BYTES = 10 * 1024 * 1024
 # A document whose aliases expand to more values than this is refused before
 # anything walks it: a "billion laughs" file fails fast, in bounded memory.
 MAX_EXPANDED_NODES = 2_000_000
+# A config is at most ~6 levels deep; the limit keeps the recursive composer
+# far from Python's recursion limit (libyaml's C composer would crash instead,
+# which is why the pure-Python loader is used).
+MAX_DEPTH = 100
 
 Key = tuple[str | int, ...]
 
@@ -52,8 +57,45 @@ def format_key(key: Key) -> str:
     """('network', 'layers', 1, 'units') -> 'network.layers[1].units'."""
     out = ""
     for part in key:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
     return out
+
+
+class SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a nesting limit and YAML 1.2 exponent floats.
+
+    YAML 1.1 (PyYAML) reads ``1e-3`` as a string, which a strict model would
+    then refuse; YAML 1.2 and every user read it as the number 0.001.
+    """
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(
+                    problem=f"nested more than {MAX_DEPTH} levels deep",
+                    problem_mark=self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self.depth -= 1
+
+
+SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def load_value(text: str) -> Any:
+    """One YAML value (a ``--set`` right-hand side) read like a config file's values."""
+    return yaml.load(text, Loader=SafeLoader)
 
 
 def parse_key(text: str) -> Key:
@@ -74,41 +116,66 @@ def parse_key(text: str) -> Key:
 
 def read_file(path: Path) -> Source:
     label = str(path)
-    if not path.exists():
-        raise ConfigError("no such file", file=label)
-    if path.is_dir():
-        raise ConfigError("is a directory, expected a YAML file", file=label)
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise ConfigError(
-            f"file is {size:,} bytes; a config may be at most {MAX_BYTES:,}", file=label
-        )
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"not UTF-8 text (byte {e.start})", file=label) from None
+        if not path.exists():
+            raise ConfigError("no such file", file=label)
+        if path.is_dir():
+            raise ConfigError("is a directory, expected a YAML file", file=label)
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ConfigError(
+                f"file is {size:,} bytes; a config may be at most {MAX_BYTES:,}", file=label
+            )
+        with path.open("rb") as f:
+            # Read one byte past the limit: a file that grows (or a FIFO) stays bounded.
+            raw = f.read(MAX_BYTES + 1)
     except OSError as e:
-        raise ConfigError(f"cannot read: {e.strerror}", file=label) from None
+        raise ConfigError(f"cannot read: {e.strerror or e}", file=label) from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"file is larger than {MAX_BYTES:,} bytes", file=label)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ConfigError(
+            f"not UTF-8 text (byte {e.start} is 0x{raw[e.start]:02x}); save the file as UTF-8",
+            file=label,
+            line=line,
+        ) from None
     return read_text(text, label, path.resolve().parent)
 
 
 def read_text(text: str, label: str, folder: Path) -> Source:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=SafeLoader)
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else None
-        col = f" column {mark.column + 1}:" if mark else ""
-        what = e.problem or e.context or "invalid YAML"
-        raise ConfigError(f"YAML syntax error:{col} {what}", file=label, line=line) from None
+        raise _syntax_error(e, label) from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"YAML error: {e}", file=label) from None
+        raise ConfigError(f"YAML syntax error: {e}", file=label) from None
     source = Source(None, label, folder)
     if node is None:
         return source
-    _check_expansion(node, label)
-    source.data = _Builder(source).build(node, ())
+    try:
+        _check_expansion(node, label)
+        source.data = _Builder(source).build(node, ())
+    except RecursionError:
+        # Only aliases of aliases can nest this deep (the composer caps written depth).
+        raise ConfigError(
+            f"aliases nest more than {MAX_DEPTH} levels deep; refusing to load", file=label
+        ) from None
     return source
+
+
+def _syntax_error(e: yaml.MarkedYAMLError, label: str) -> ConfigError:
+    """``run.yaml:3: YAML syntax error at column 7: found ... (while scanning ...)``."""
+    mark = e.problem_mark or e.context_mark
+    where = f" at column {mark.column + 1}" if mark else ""
+    what = e.problem or e.context or "invalid YAML"
+    if e.context and e.problem and e.context != e.problem:
+        what = f"{e.problem} ({e.context})"
+    return ConfigError(
+        f"YAML syntax error{where}: {what}", file=label, line=mark.line + 1 if mark else None
+    )
 
 
 def _check_expansion(root: yaml.Node, label: str) -> None:
@@ -136,6 +203,12 @@ def _check_expansion(root: yaml.Node, label: str) -> None:
     size(root)
 
 
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
+)
+
+
 class _Builder:
     """Turns composed nodes into plain dicts, lists and scalars, recording lines."""
 
@@ -146,6 +219,13 @@ class _Builder:
 
     def build(self, node: yaml.Node, key: Key) -> Any:
         self.source.lines.setdefault(key, node.start_mark.line + 1)
+        if node.tag not in _PLAIN_TAGS:
+            # Anything else (!!python/object, !!set, custom tags) would construct
+            # objects or mean something a config cannot use.
+            shown = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise self._error(
+                node, key, f"tag {shown} is not allowed: a config holds plain YAML values only"
+            )
         if id(node) in self.active:
             raise self._error(node, key, "recursive alias")
         if isinstance(node, yaml.MappingNode):
@@ -155,8 +235,6 @@ class _Builder:
             finally:
                 self.active.discard(id(node))
         if isinstance(node, yaml.SequenceNode):
-            if node.tag != "tag:yaml.org,2002:seq":
-                raise self._error(node, key, f"tag {node.tag} not allowed")
             self.active.add(id(node))
             try:
                 return [self.build(child, (*key, i)) for i, child in enumerate(node.value)]
@@ -164,13 +242,12 @@ class _Builder:
                 self.active.discard(id(node))
         try:
             return self.constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as e:
+        except (yaml.YAMLError, ValueError, OverflowError) as e:
+            # e.g. a timestamp that is not a real date (2024-13-45)
             problem = getattr(e, "problem", None) or str(e)
-            raise self._error(node, key, f"not allowed: {problem}") from None
+            raise self._error(node, key, f"cannot read this value: {problem}") from None
 
     def _mapping(self, node: yaml.MappingNode, key: Key) -> dict[Any, Any]:
-        if node.tag != "tag:yaml.org,2002:map":
-            raise self._error(node, key, f"tag {node.tag} not allowed")
         try:
             self.constructor.flatten_mapping(node)  # YAML merge keys (<<)
         except yaml.YAMLError as e:
@@ -204,7 +281,7 @@ def apply_override(source: Source, assignment: str) -> None:
     path_text, value_text = assignment.split("=", 1)
     try:
         key = parse_key(path_text.strip())
-        value = yaml.safe_load(value_text) if value_text.strip() else None
+        value = load_value(value_text) if value_text.strip() else None
     except (ValueError, yaml.YAMLError) as e:
         raise ConfigError(str(e).splitlines()[0], file=label) from None
     set_value(source, key, value, label)
