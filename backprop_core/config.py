@@ -248,6 +248,32 @@ def load_config(
     return validate(source)
 
 
+def schema_problems(
+    path: Path | None = None, overrides: list[str] | tuple[str, ...] = ()
+) -> list[ConfigError]:
+    """Every schema problem of a config, in file order, one per key (`bp check` lists them).
+
+    Reading errors (missing file, bad YAML, a bad ``--set``) raise ConfigError as
+    in `load_config`; an empty list means the schema is satisfied (semantic
+    checks and the data come after, in `load_config` and `load_experiment`).
+    """
+    source = read_file(path if path is not None else builtin_config_path())
+    for assignment in overrides:
+        apply_override(source, assignment)
+    if not isinstance(source.data, dict):
+        return [_not_a_mapping(source)]
+    try:
+        Config.model_validate(source.data)
+    except ValidationError as e:
+        return [_report(group, source) for group in _ranked(e, source)]
+    return []
+
+
+def _not_a_mapping(source: Source) -> ConfigError:
+    got = "an empty file" if source.data is None else type(source.data).__name__
+    return ConfigError(f"expected a mapping of config keys, got {got}", file=source.label, line=1)
+
+
 def validate(source: Source) -> LoadedConfig:
     if not isinstance(source.data, dict):
         got = "an empty file" if source.data is None else type(source.data).__name__
@@ -312,9 +338,20 @@ def check_semantics(loaded: LoadedConfig) -> None:
 
 def _first_error(error: ValidationError, source: Source) -> ConfigError:
     """The problem written first in the file, as ``file:line: key.path: expected ..., got ...``."""
+    return _report(_ranked(error, source)[0], source)
+
+
+def _ranked(error: ValidationError, source: Source) -> list[tuple[Key, list[dict[str, Any]]]]:
+    """pydantic's errors grouped by key path (a union gives several), in file order."""
     groups: dict[Key, list[dict[str, Any]]] = {}
     for item in error.errors(include_url=False):
         groups.setdefault(_data_key(tuple(item["loc"]), source.data), []).append(item)
+    # A misspelt key is both unknown and missing; its "did you mean" says it all.
+    for key in [k for k, items in groups.items() if items[0]["type"] == "extra_forbidden"]:
+        match = difflib.get_close_matches(str(key[-1]), _fields_at(key[:-1]), n=1, cutoff=0.6)
+        missing = (*key[:-1], match[0]) if match else None
+        if missing in groups and {i["type"] for i in groups[missing]} == {"missing"}:
+            del groups[missing]
     ranked = []
     for key, items in groups.items():
         _, line = source.locate(key)
@@ -324,7 +361,11 @@ def _first_error(error: ValidationError, source: Source) -> ConfigError:
         rank = 0 if "extra_forbidden" in kinds else 2 if kinds == {"missing"} else 1
         ranked.append(((line or 0, rank, -len(key)), key, items))
     ranked.sort(key=lambda r: r[0])
-    _, key, items = ranked[0]
+    return [(key, items) for _, key, items in ranked]
+
+
+def _report(group: tuple[Key, list[dict[str, Any]]], source: Source) -> ConfigError:
+    key, items = group
     if {item["type"] for item in items} == {"missing"}:
         # Point at the mapping that lacks the key: that is where it belongs.
         return source.error(key[:-1], _expected(items[0], key))
@@ -399,7 +440,7 @@ def _expected(item: dict[str, Any], key: Key) -> str:
         hint = f" (did you mean {suggestion[0]!r}?)" if suggestion else ""
         return f"{text}, got {_show(value)}{hint}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return f"{_bound_text(kind, ctx, value)}, got {_show(value)}"
+        return f"{_bound_text(kind, ctx, value, key)}, got {_show(value)}"
     if kind == "too_short":
         n = ctx.get("min_length")
         return f"expected at least {n} item{'s' if n != 1 else ''}, got {_show(value)}"
@@ -417,8 +458,12 @@ def _expected(item: dict[str, Any], key: Key) -> str:
     return f"{base}, got {_show(value)}"
 
 
-def _bound_text(kind: str, ctx: dict[str, Any], value: Any) -> str:
-    whole = isinstance(value, int) and not isinstance(value, bool)
+# Fields holding counts (the others with bounds hold real numbers).
+_INT_KEYS = {"units", "inputs", "epochs", "samples", "classes", "seed"}
+
+
+def _bound_text(kind: str, ctx: dict[str, Any], value: Any, key: Key) -> str:
+    whole = bool(key) and key[-1] in _INT_KEYS
     if whole and kind == "greater_than" and ctx.get("gt") == 0:
         return "expected a positive integer"
     if whole and kind == "greater_than_equal" and ctx.get("ge") == 0:
@@ -430,7 +475,8 @@ def _bound_text(kind: str, ctx: dict[str, Any], value: Any) -> str:
         "less_than_equal": "<=",
     }[kind]
     bound = next(iter(ctx.values()), "")
-    return f"expected {'an integer' if whole else 'a number'} {symbol} {_show(bound)}"
+    shown = f"{bound:g}" if isinstance(bound, (int, float)) else str(bound)
+    return f"expected {'an integer' if whole else 'a number'} {symbol} {shown}"
 
 
 def _literal_options(ctx: dict[str, Any]) -> list[str]:

@@ -1,13 +1,168 @@
-"""`bp gradcheck` (being built: see the issue tracker)."""
+"""`bp gradcheck`: backpropagation against central differences for every weight."""
 
 from __future__ import annotations
 
-from cli.errors import fail
-from cli.options import ConfigArg
+from typing import Annotated, Any, Optional
+
+import typer
+
+from cli import console
+from cli.errors import EXIT_FAILED, fail
+from cli.options import ConfigArg, JsonOpt, SetOpt
 
 NAME = "gradcheck"
-HELP = "Not available in this build yet."
+HELP = (
+    "Compare analytic and finite-difference gradients of every weight (float64); "
+    "exit 1 on a mismatch."
+)
+
+NARROW = 72  # below this width, one line per weight instead of a table
 
 
-def command(config: ConfigArg = None) -> None:
-    raise fail("bp gradcheck is not available in this build yet")
+def command(
+    config: ConfigArg = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+    eps: Annotated[
+        Optional[float],  # noqa: UP045 - Typer reads this annotation at runtime
+        typer.Option(min=1e-12, max=1e-2, help="Finite-difference step. Default 1e-5."),
+    ] = None,
+    max_weights: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--max-weights",
+            min=1,
+            metavar="N",
+            help="Check a seeded random sample of N weights (large networks). Default: all.",
+        ),
+    ] = None,
+    failures: Annotated[
+        bool, typer.Option("--failures", help="List only the weights that fail.")
+    ] = False,
+) -> None:
+    from backprop_core.experiment import load_experiment
+    from backprop_core.gradcheck import GRADCHECK_EPS, check_gradients
+
+    experiment = load_experiment(config, list(set_ or []))
+    report = check_gradients(
+        experiment.network,
+        experiment.data.X,
+        experiment.data.T,
+        list(experiment.names.all_ids()),
+        eps=eps if eps is not None else GRADCHECK_EPS,
+        max_weights=max_weights,
+        seed=experiment.config.seed,
+    )
+    rows = [_row(experiment.names, r) for r in report.rows]
+    if json_:
+        console.emit_json(_json(report, rows))
+    else:
+        shown = [r for r in rows if not r["ok"]] if failures else rows
+        _render(report, shown)
+    if not report.ok:
+        worst = max(report.failures, key=lambda r: r.rel_error)
+        raise fail(
+            f"gradient check failed for {len(report.failures)} of {len(report.rows)} weights; "
+            f"worst {worst.weight.canonical}: analytic {worst.grad:.10g}, "
+            f"numeric {worst.numeric_grad:.10g}, relative error {worst.rel_error:.3g}"
+            + (f" ({worst.kink})" if worst.kink else ""),
+            EXIT_FAILED,
+        )
+
+
+def _row(names: Any, r: Any) -> dict[str, Any]:
+    return {
+        "name": r.weight.canonical,
+        "alias": names.alias(r.weight),
+        "value": r.value,
+        "grad": r.grad,
+        "numeric_grad": r.numeric_grad,
+        "abs_error": r.abs_error,
+        "rel_error": r.rel_error,
+        "tolerance": r.tolerance,
+        "ok": r.ok,
+        "kink": r.kink,
+    }
+
+
+def _json(report: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from backprop_core.gradcheck import KINK_RTOL, RTOL
+
+    return {
+        "ok": report.ok,
+        "max_abs_error": report.max_abs_error,
+        "max_rel_error": report.max_rel_error,
+        "loss": report.loss,
+        "eps": report.eps,
+        "rtol": RTOL,
+        "kink_rtol": KINK_RTOL,
+        "tiny": report.tiny,
+        "checked": len(report.rows),
+        "total": report.total,
+        "failed": len(report.failures),
+        "weights": rows,
+    }
+
+
+def _render(report: Any, rows: list[dict[str, Any]]) -> None:
+    out = console.stdout()
+    if rows:
+        out.print(_table(rows) if out.width >= NARROW else _lines(rows))
+    for r in rows:
+        if r["kink"]:
+            out.print(f"{r['name']}: {r['kink']} (tolerance {r['tolerance']:g})")
+    out.print(_summary(report))
+
+
+def _table(rows: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    from cli.render.numbers import num
+
+    table = Table(title="gradient check", title_justify="left")
+    for name, justify in (("weight", "left"), ("alias", "left"), ("gradient", "right"),
+                          ("numeric", "right"), ("rel error", "right"), ("", "left")):
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for r in rows:
+        table.add_row(r["name"], r["alias"], num(r["grad"], 10), num(r["numeric_grad"], 10),
+                      _err(r["rel_error"]), _mark(r), style=None if r["ok"] else "red")
+    return table
+
+
+def _lines(rows: list[dict[str, Any]]) -> Any:
+    """Narrow terminals: each weight on its own lines, nothing cut off."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from cli.render.numbers import num
+
+    out: list[Text] = []
+    for r in rows:
+        style = None if r["ok"] else "red"
+        out.append(Text(f"{r['name']} ({r['alias']}) {_mark(r)}", style=style))
+        out.append(Text(f"  gradient  {num(r['grad'], 10)}"))
+        out.append(Text(f"  numeric   {num(r['numeric_grad'], 10)}"))
+        out.append(Text(f"  rel error {_err(r['rel_error'])}"))
+    return Group(*out)
+
+
+def _err(x: float) -> str:
+    return f"{x:.2e}"
+
+
+def _mark(row: dict[str, Any]) -> str:
+    if not row["ok"]:
+        return "FAIL"
+    return "ok (kink)" if row["kink"] else "ok"
+
+
+def _summary(report: Any) -> str:
+    from backprop_core.gradcheck import KINK_RTOL, RTOL
+
+    sampled = f" (a sample of {report.total})" if len(report.rows) < report.total else ""
+    verdict = "ok" if report.ok else f"FAILED for {len(report.failures)}"
+    return (
+        f"gradcheck {verdict}: {len(report.rows)} weights{sampled}\n"
+        f"max rel error {report.max_rel_error:.2e}, max abs error {report.max_abs_error:.2e}\n"
+        f"eps {report.eps:g}; tolerance {RTOL:g}, {KINK_RTOL:g} at kinks"
+    )

@@ -1,13 +1,32 @@
-"""`bp schema` (being built: see the issue tracker)."""
+"""`bp schema`: the JSON Schema of the config file, for editors."""
 
 from __future__ import annotations
 
-from cli.errors import fail
-from cli.options import ConfigArg
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
 
 NAME = "schema"
-HELP = "Not available in this build yet."
+HELP = "Print the JSON Schema of the config file (for editors' YAML language server)."
 
 
-def command(config: ConfigArg = None) -> None:
-    raise fail("bp schema is not available in this build yet")
+def command(
+    output: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads this annotation at runtime
+        typer.Option("--output", "-o", help="Write the schema to this file instead of stdout."),
+    ] = None,
+) -> None:
+    import json
+
+    from backprop_core.schema import config_schema
+
+    text = json.dumps(config_schema(), indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from backprop_core.atomic import write_text
+
+    write_text(output, text)  # atomic; a ConfigError names the file on failure
+    sys.stderr.write(f"wrote {output}\n")
