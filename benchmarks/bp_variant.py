@@ -1,0 +1,55 @@
+"""bp's own engine and training loop (`backprop_core.training.Trainer`) on a workload.
+
+The reference example is loaded from the built-in config, as `bp train` does.
+The other workloads are a config with one placeholder row whose data and initial
+weights are then replaced by the workload's, so every variant starts equal.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.workloads import Workload, initial_weights, make_data
+
+
+def config_text(w: Workload, *, inline_data: bool = False) -> str:
+    """A bp config for the workload; data: one row of zeros unless `inline_data`."""
+    layers = "\n".join(
+        f"    - {{units: {u}, activation: {a}, bias: {str(w.bias).lower()}}}"
+        for u, a in zip(w.units[1:], w.activations, strict=True)
+    )
+    if inline_data:
+        X, T = (m.tolist() for m in make_data(w))
+    else:
+        X, T = [[0] * w.units[0]], [[0] * w.units[-1]]
+    return (
+        f"seed: 0\nnetwork:\n  inputs: {w.units[0]}\n  layers:\n{layers}\nloss: {w.loss}\n"
+        f"data:\n  inputs: {X}\n  targets: {T}\n"
+        f"training:\n  eta: {w.eta}\n  epochs: 1000000000\n  batch_size: {w.batch}\n"
+        f"  precision: {w.dtype}\n"
+    )
+
+
+def make_epoch(w: Workload) -> Callable[[], float]:
+    from backprop_core.data import Dataset
+    from backprop_core.experiment import load_experiment
+    from backprop_core.training import Trainer
+
+    if w.name == "reference":
+        experiment = load_experiment(None, ["training.epochs=1000000000"])
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "workload.yaml"
+            path.write_text(config_text(w))
+            experiment = load_experiment(path, [])
+        X, T = make_data(w)
+        experiment.data = Dataset(X, T)
+        W, b = initial_weights(w)
+        for k in range(1, w.layers + 1):
+            experiment.network.W[k][...] = W[k - 1]
+            if w.bias:
+                experiment.network.b[k][...] = b[k - 1]
+    epochs = Trainer(experiment).epochs()
+    return lambda: next(epochs).loss

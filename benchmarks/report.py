@@ -1,0 +1,91 @@
+"""Printing the results as Markdown tables (pasteable into the README)."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from benchmarks.workloads import Workload
+
+NAMES = {"numpy": "plain NumPy loop", "bp": "bp", "torch": "PyTorch"}
+
+
+def _print(*lines: str) -> None:
+    print(*lines, sep="\n", flush=True)
+
+
+def machine(m: dict[str, Any]) -> None:
+    kernel = m.get("kernel") or "(install threadpoolctl to see the kernel)"
+    _print(
+        "## Machine",
+        f"- CPU: {m['cpu']}, {m['cores']} cores; Python {m['python']}",
+        f"- NumPy {m['numpy']}, BLAS {m['blas']}, kernel {kernel}, "
+        f"{m.get('blas_threads', '?')} BLAS threads; OPENBLAS_* set: {m['openblas_env'] or 'none'}",
+        f"- PyTorch: {m['torch'] or 'not installed'}",
+        "",
+    )
+
+
+def peak(p: dict[str, Any], size: int) -> None:
+    cells = [f"{_gflops(r):.1f} GFLOP/s {d}" for d, r in p.items()]
+    _print(f"matmul peak ({size}³, NumPy): " + ", ".join(cells), "")
+
+
+def _gflops(r: dict[str, Any]) -> float:
+    return float(r["flops"] / statistics.median(r["times"]) / 1e9)
+
+
+def workload(w: Workload, row: dict[str, Any], peaks: dict[str, Any]) -> None:
+    steps = w.epochs * w.steps_per_epoch
+    peak_gflops = _gflops(peaks[w.dtype])
+    base = statistics.median(row["numpy"]["times"])
+    torch = statistics.median(row["torch"]["times"]) if "torch" in row else None
+    lines = [
+        f"### {w.title} ({w.name}: {w.samples} samples, {steps} updates per repetition, "
+        f"{len(row['numpy']['times'])} repetitions)",
+        "",
+        "| variant | per update | samples/s | GFLOP/s | of peak | time vs NumPy loop "
+        "| time vs PyTorch | peak memory | memory / (data + params) | last loss |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for variant, r in row.items():
+        t = statistics.median(r["times"])
+        samples = w.epochs * w.samples / t
+        gflops = w.flops_per_sample * samples / 1e9
+        needed = r["data_mb"] + r["params_mb"]
+        lines.append(
+            f"| {NAMES[variant]} | {_duration(t / steps)} | {samples:,.0f} | {gflops:.2f} "
+            f"| {gflops / peak_gflops:.0%} | {t / base:.2f}x "
+            f"| {'-' if torch is None else f'{t / torch:.2f}x'} | {r['peak_mb']:.0f} MB "
+            f"| {r['peak_mb'] / needed:.2f} | {r['loss']:.6g} |"
+        )
+    _print(*lines, "")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    return f"{seconds * 1e3:.2f} ms"
+
+
+def startup(s: dict[str, Any]) -> None:
+    floor = s["seconds"][s["floor"]]
+    lines = ["### Start-up (median wall time)", "", "| command | time | vs import floor |",
+             "| --- | ---: | ---: |"]
+    for name, t in s["seconds"].items():
+        lines.append(f"| `{name}` | {t * 1e3:.0f} ms | {t / floor:.2f}x |")
+    for name, modules in s["imports"].items():
+        lines.append("")
+        found = ", ".join(modules) or "none of numpy, pydantic, yaml, backprop_core"
+        lines.append(f"`{name}` imports: {found}")
+    _print(*lines, "")
+
+
+def rendering(r: dict[str, Any], epochs: int) -> None:
+    lines = [f"### Rendering cost, `bp train --epochs {epochs}` on a terminal", "",
+             "| config | table + bar | --quiet | rendering share |", "| --- | ---: | ---: | ---: |"]
+    for name, t in r.items():
+        share = (t["shown"] - t["quiet"]) / t["shown"]
+        shown, quiet = t["shown"] * 1e3, t["quiet"] * 1e3
+        lines.append(f"| {name} | {shown:.0f} ms | {quiet:.0f} ms | {share:.1%} |")
+    _print(*lines, "")
