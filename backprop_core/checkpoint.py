@@ -55,8 +55,11 @@ def checkpoint_document(
     # The saved weights already include the training; the data section keeps
     # its meaning (standardization now comes from the stored statistics).
     doc.setdefault("data", {}).pop("standardize", None)
+    # Epochs count every run these weights went through: training a checkpoint
+    # again continues from its weights, so the record adds up.
+    before = loaded.config.trained.epochs if loaded.config.trained is not None else 0
     doc["trained"] = {
-        "epochs": epochs,
+        "epochs": before + epochs,
         "final_loss": final_loss if math.isfinite(final_loss) else None,
         "status": status,
         "bp_version": __version__,
@@ -113,15 +116,41 @@ def save_checkpoint(
 
 
 def read_weights_file(loaded: LoadedConfig, name: str) -> dict[str, np.ndarray]:
+    """The arrays ``W1, b1, ...`` of `network.weights_file`, checked against the layers.
+
+    A layer that lists its own ``weights`` (or ``biases``) in the YAML does not
+    need them in the file; the YAML wins.
+    """
     path = (loaded.folder / name).resolve()
     key = ("network", "weights_file")
     if not path.is_file():
         raise loaded.error(key, f"weights file not found: {path}")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            return {k: np.asarray(npz[k], dtype=np.float64) for k in npz.files}
-    except (OSError, ValueError) as e:
+            arrays = {k: np.asarray(npz[k]) for k in npz.files}
+    except (OSError, ValueError, EOFError) as e:
         raise loaded.error(key, f"cannot read weights file {path}: {e}") from None
+    spec = loaded.config.network
+    units = [spec.inputs, *(layer.units for layer in spec.layers)]
+    for k, layer in enumerate(spec.layers, start=1):
+        wanted = [(f"W{k}", (units[k - 1], units[k]), layer.weights)]
+        if layer.bias:
+            wanted.append((f"b{k}", (units[k],), layer.biases))
+        for array, shape, inline in wanted:
+            if inline is not None:
+                continue
+            if array not in arrays:
+                raise loaded.error(key, f"{path.name} has no array {array!r} for layer {k}")
+            a = arrays[array]
+            if a.dtype.kind not in "biuf" or a.shape != shape:
+                raise loaded.error(
+                    key,
+                    f"{path.name}: {array} has shape {a.shape} ({a.dtype}), "
+                    f"expected {shape} numbers for layer {k}",
+                )
+            if not np.all(np.isfinite(a)):
+                raise loaded.error(key, f"{path.name}: {array} holds NaN or infinite values")
+    return {k: a.astype(np.float64) for k, a in arrays.items()}
 
 
 def _relocate_paths(doc: dict[str, Any], folder: Path) -> None:

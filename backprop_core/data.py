@@ -121,6 +121,7 @@ class Table:
 
     label: str
     header: list[str]
+    header_line: int = 1
     rows: list[list[str]] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
 
@@ -196,7 +197,7 @@ def _parse_table(reader: Any, label: str) -> Table:
             if table is None:
                 if cells[0].startswith("#"):
                     continue
-                table = Table(label, _header(cells, label, reader.line_num))
+                table = Table(label, _header(cells, label, reader.line_num), reader.line_num)
                 continue
             if len(cells) != len(table.header):
                 raise DataError(

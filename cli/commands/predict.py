@@ -1,13 +1,169 @@
-"""`bp predict` (being built: see the issue tracker)."""
+"""`bp predict`: outputs of a (trained) config for new inputs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from cli import console
 from cli.errors import fail
-from cli.options import ConfigArg
+from cli.options import ConfigArg, JsonOpt, SetOpt
 
 NAME = "predict"
-HELP = "Not available in this build yet."
+HELP = (
+    "Outputs of a (trained) config for new inputs: --input 0.1,0.2 (repeatable) or "
+    "--data FILE.csv; classifiers also give the class and its probabilities."
+)
+
+MAX_CLASS_COLUMNS = 8  # more classes than this: only the chosen class's probability
 
 
-def command(config: ConfigArg = None) -> None:
-    raise fail("bp predict is not available in this build yet")
+def command(
+    config: ConfigArg = None,
+    input_: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--input",
+            "-i",
+            metavar="X1,X2,...",
+            help="One row of inputs, comma-separated (network.inputs values). Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    data: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--data",
+            metavar="FILE.csv",
+            help="A CSV file with a header; columns matched by name when the model was "
+            "trained on a CSV (target columns, when present, give loss and accuracy).",
+            show_default=False,
+        ),
+    ] = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    if input_ and data is not None:
+        raise fail("give --input or --data, not both")
+    if not input_ and data is None:
+        raise fail("nothing to predict: give --input X1,X2,... (repeatable) or --data FILE.csv")
+    from backprop_core.config import load_config
+    from backprop_core.predict import load_model, parse_inputs, predict, read_inputs
+
+    model = load_model(load_config(config, list(set_ or [])))
+    T = target_labels = lines = None
+    if data is not None:
+        X, T, target_labels, table = read_inputs(model, data)
+        lines = table.lines
+    else:
+        X = parse_inputs(model, list(input_ or []))
+    result = predict(model, X, T)
+    result.target_labels, result.lines = target_labels, lines
+    if json_:
+        console.emit_json(to_json(model, result))
+    else:
+        out = console.stdout()
+        out.print(prediction_table(model, result))
+        if result.loss is not None:
+            out.print(summary_line(result))
+
+
+def _input_names(model: Any) -> list[str]:
+    if model.input_names is not None:
+        return list(model.input_names)
+    return [f"x{i}" for i in range(1, model.network.inputs + 1)]
+
+
+def _output_names(model: Any) -> list[str]:
+    outputs = model.network.units[-1]
+    if model.target_names is not None and len(model.target_names) == outputs:
+        return list(model.target_names)
+    return ["y"] if outputs == 1 else [f"y{j}" for j in range(1, outputs + 1)]
+
+
+def to_json(model: Any, result: Any) -> dict[str, Any]:
+    """Keys: name, inputs (names), outputs (names), classes, predictions[], loss, accuracy."""
+    rows = []
+    for r in range(result.X.shape[0]):
+        row: dict[str, Any] = {"row": r + 1}
+        if result.lines is not None:
+            row["line"] = result.lines[r]
+        row["inputs"] = result.X[r].tolist()
+        row["outputs"] = result.Y[r].tolist()
+        if result.labels is not None:
+            row["class"] = result.labels[r]
+            row["probabilities"] = dict(
+                zip(model.classes, result.probabilities[r].tolist(), strict=True)
+            )
+        if result.T is not None:
+            row["target"] = (
+                result.target_labels[r]
+                if result.target_labels is not None
+                else result.T[r].tolist()
+            )
+        rows.append(row)
+    doc: dict[str, Any] = {
+        "name": model.loaded.config.name,
+        "inputs": _input_names(model),
+        "outputs": _output_names(model),
+        "classes": model.classes if result.labels is not None else None,
+        "predictions": rows,
+    }
+    if result.loss is not None:
+        doc["loss"] = result.loss
+        doc["accuracy"] = result.accuracy
+    return doc
+
+
+def prediction_table(model: Any, result: Any) -> Any:
+    from rich.table import Table
+
+    from cli.render.numbers import num, percent
+
+    table = Table(title="predictions", title_justify="left")
+    table.add_column("line" if result.lines is not None else "row", justify="right")
+    for name in _input_names(model):
+        table.add_column(name, justify="right")
+    classified = result.labels is not None
+    few = classified and len(model.classes) <= MAX_CLASS_COLUMNS
+    if classified:
+        table.add_column("class")
+        for name in model.classes if few else ["p(class)"]:
+            table.add_column(f"p({name})" if few else name, justify="right")
+    else:
+        for name in _output_names(model):
+            table.add_column(name, justify="right")
+    if result.T is not None:
+        table.add_column("target", justify="right" if not classified else "left")
+    for r in range(result.X.shape[0]):
+        cells = [str(result.lines[r] if result.lines is not None else r + 1)]
+        cells += [num(v) for v in result.X[r]]
+        if classified:
+            cells.append(result.labels[r])
+            probabilities = result.probabilities[r]
+            chosen = model.classes.index(result.labels[r])
+            shown = probabilities if few else [probabilities[chosen]]
+            cells += [percent(float(p)) for p in shown]
+        else:
+            cells += [num(v) for v in result.Y[r]]
+        style = None
+        if result.T is not None:
+            if result.target_labels is not None:
+                cells.append(result.target_labels[r])
+                style = None if result.target_labels[r] == result.labels[r] else "red"
+            else:
+                cells.append(", ".join(num(v) for v in result.T[r]))
+        table.add_row(*cells, style=style)
+    return table
+
+
+def summary_line(result: Any) -> str:
+    from cli.render.numbers import num, percent
+
+    text = f"loss {num(result.loss)} on {result.X.shape[0]} rows"
+    if result.accuracy is not None:
+        right = round(result.accuracy * result.X.shape[0])
+        text += f", accuracy {percent(result.accuracy)} ({right}/{result.X.shape[0]})"
+    return text
