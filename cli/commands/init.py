@@ -1,13 +1,51 @@
-"""`bp init` (being built: see the issue tracker)."""
+"""`bp init`: write a commented, ready-to-edit example config."""
 
 from __future__ import annotations
 
-from cli.errors import fail
-from cli.options import ConfigArg
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli import console
 
 NAME = "init"
-HELP = "Not available in this build yet."
+HELP = (
+    "Write a ready-to-edit example config (tiny, tiny-all, xor, spiral, iris, sine, csv) "
+    "to PATH (default: ./TEMPLATE.yaml); without TEMPLATE, list them."
+)
 
 
-def command(config: ConfigArg = None) -> None:
-    raise fail("bp init is not available in this build yet")
+def command(
+    template: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(help="Template name; omit to list them.", show_default=False),
+    ] = None,
+    path: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(
+            help="File (or folder) to write. Default: TEMPLATE.yaml here.", show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    list_: Annotated[bool, typer.Option("--list", help="List the templates.")] = False,
+) -> None:
+    from backprop_core.templates import TEMPLATES, data_files, resolve, write_template
+
+    out = console.stdout()
+    if list_ or template is None:
+        from rich.table import Table
+
+        table = Table(title="templates (bp init NAME [PATH])", title_justify="left")
+        table.add_column("name")
+        table.add_column("what it is")
+        table.add_column("also writes")
+        for name, description in TEMPLATES.items():
+            table.add_row(name, description, ", ".join(data_files(name)) or "-")
+        out.print(table)
+        return
+    name = resolve(template)
+    written = write_template(name, path if path is not None else Path(f"{name}.yaml"), force=force)
+    for p in written:
+        out.print(f"wrote {p}", soft_wrap=True)
+    out.print(f"next: bp train {written[0]}", soft_wrap=True)
