@@ -454,10 +454,17 @@ def _expected(item: dict[str, Any], key: Key) -> str:
             .removeprefix("Value error, ")
             .removeprefix("Assertion failed, ")
         )
+    if kind in ("model_type", "dict_type") and key and key[-1] in _SHORTHAND:
+        return f"expected {_SHORTHAND[str(key[-1])]}, got {_show(value)}"
     base = _EXPECTED.get(kind) or f"expected a valid value ({item.get('msg', kind)})"
     return f"{base}, got {_show(value)}"
 
 
+# Keys that take a bare name as shorthand for {name: ...}.
+_SHORTHAND = {
+    "activation": "an activation name or a mapping such as {name: linear, slope: 2}",
+    "optimizer": "an optimizer name or a mapping such as {name: momentum, momentum: 0.9}",
+}
 # Fields holding counts (the others with bounds hold real numbers).
 _INT_KEYS = {"units", "inputs", "epochs", "samples", "classes", "seed"}
 
