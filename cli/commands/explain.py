@@ -1,13 +1,91 @@
-"""`bp explain` (being built: see the issue tracker)."""
+"""`bp explain`: the derivation of one weight's gradient, number by number (SPEC §5)."""
 
 from __future__ import annotations
 
+import shlex
+import sys
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
 from cli.errors import fail
-from cli.options import ConfigArg
+from cli.options import ConfigArg, JsonOpt, SetOpt
 
 NAME = "explain"
-HELP = "Not available in this build yet."
+HELP = (
+    "The derivation of dL/dw for one weight: forward pass, every chain-rule path, "
+    "the delta recursion, a finite-difference check, the update and the next forward pass."
+)
 
 
-def command(config: ConfigArg = None) -> None:
-    raise fail("bp explain is not available in this build yet")
+class Format(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    latex = "latex"
+    json = "json"
+
+
+def command(
+    config: ConfigArg = None,
+    weight: Annotated[
+        str,
+        typer.Option(
+            "--weight", "-w", metavar="NAME",
+            help="Weight to explain, in any form bp show lists: xh1, hh_01, w1_1_1.",
+        ),
+    ] = ...,  # type: ignore[assignment]
+    sample: Annotated[
+        Optional[int],  # noqa: UP045 - Typer reads this annotation at runtime
+        typer.Option(
+            min=0, metavar="N",
+            help="Explain training sample N (0-based) alone. Default: the mean over the batch.",
+        ),
+    ] = None,
+    format_: Annotated[
+        Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    ] = Format.text,
+    json_: JsonOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    from backprop_core.experiment import load_experiment
+    from backprop_core.explain import explain_experiment
+
+    if json_ and format_ not in (Format.text, Format.json):
+        raise fail(f"--json and --format {format_.value} ask for different formats; use one")
+    chosen = Format.json if json_ else format_
+    experiment = load_experiment(config, list(set_ or []))
+    x = explain_experiment(experiment, weight, sample)
+    if chosen is Format.json:
+        from cli.console import emit_json
+        from cli.render.explain_json import document
+
+        emit_json(document(x))
+    elif chosen is Format.text:
+        from cli.console import stdout
+        from cli.render.explain_text import render
+
+        stdout().print(render(x), soft_wrap=False)
+    else:
+        invocation = _invocation(config, weight, sample, set_ or [])
+        if chosen is Format.markdown:
+            from cli.render.explain_markdown import render as markdown
+
+            sys.stdout.write(markdown(x, invocation))
+        else:
+            from cli.render.explain_latex import render as latex
+
+            sys.stdout.write(latex(x, invocation))
+
+
+def _invocation(config: object, weight: str, sample: int | None, sets: list[str]) -> str:
+    """The command line that reproduces this output, shown at the top of the document."""
+    words = ["bp", "explain"]
+    if config is not None:
+        words.append(str(config))
+    words += ["--weight", weight]
+    if sample is not None:
+        words += ["--sample", str(sample)]
+    for s in sets:
+        words += ["--set", s]
+    return shlex.join(words)

@@ -1,0 +1,64 @@
+"""`bp explain --format json`: SPEC §6 keys, plus every step of the derivation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def step(s: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "symbol": s.symbol,
+        "formula": s.formula,
+        "numbers": s.numbers,
+        "value": s.value,
+    }
+    if s.samples is not None:
+        doc["samples"] = list(s.samples)
+    return doc
+
+
+def steps(section: Any) -> list[dict[str, Any]]:
+    return [step(s) for s in section.steps]
+
+
+def document(x: Any) -> dict[str, Any]:
+    after = x.section("after")
+    deltas = x.section("deltas")
+    return {
+        "weight": x.canonical,
+        "alias": x.alias,
+        "value": x.value,
+        "grad": x.grad,
+        "numeric_grad": x.numeric_grad,
+        "eta": x.eta,
+        "new_value": x.new_value,
+        "frozen": x.frozen,
+        "samples": x.samples,
+        "sample": x.sample,
+        "loss": x.loss,
+        "description": x.description,
+        "forward": steps(x.section("forward")),
+        "dL_dy": steps(x.section("output")),
+        "factors": steps(x.section("chain")),
+        "path_count": x.path_count,
+        "paths": [
+            {"nodes": list(p.nodes), "factors": [step(f) for f in p.factors], "product": p.product}
+            for p in x.paths
+        ],
+        "path_sum": x.path_sum,
+        "paths_omitted": x.path_count - len(x.paths) if x.path_sum is not None else x.path_count,
+        "omitted_sum": x.omitted_sum,
+        "deltas": [
+            {"layer": layer, "steps": [step(s) for s in layer_steps]}
+            for layer, layer_steps in x.deltas.items()
+        ],
+        "delta_form": step(deltas.steps[-1]),
+        "update": steps(x.section("update"))[0],
+        "after": {
+            "outputs": x.after_outputs,
+            "loss": x.after_loss,
+            "loss_change": x.after_loss - x.loss,
+            "steps": steps(after),
+        },
+        "notes": [note for section in x.sections for note in section.notes],
+    }

@@ -1,0 +1,90 @@
+"""`bp explain` as rich text: one line per step, ``symbol = formula = numbers = value``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.text import Text
+
+from cli.render.numbers import num
+
+MAX_SAMPLE_VALUES = 6  # per-sample values written out on a line; the rest is "..."
+
+
+def sample_values(samples: tuple[float, ...]) -> str:
+    """``[4, 5, 6]``: a step's per-sample values, shortened past MAX_SAMPLE_VALUES."""
+    shown = [num(v) for v in samples[:MAX_SAMPLE_VALUES]]
+    more = len(samples) - MAX_SAMPLE_VALUES
+    return "[" + ", ".join(shown) + (f", ... {more} more" if more > 0 else "") + "]"
+
+
+def step_parts(step: Any) -> list[str]:
+    """The right-hand sides of a step, left to right; the last is its value."""
+    parts = [p for p in (step.formula, step.numbers) if p]
+    if step.samples is not None:
+        parts.append(f"{sample_values(step.samples)}, mean {num(step.value)}")
+    else:
+        parts.append(num(step.value))
+    return parts
+
+
+class StepLine:
+    """``symbol = formula = numbers = value`` on one line when it fits the terminal,
+    else one ``= ...`` part per line, so a long formula never breaks mid-expression."""
+
+    def __init__(self, step: Any, indent: int = 2) -> None:
+        self.symbol = step.symbol
+        self.parts = step_parts(step)
+        self.indent = indent
+
+    def _line(self, parts: list[str], first: bool) -> Text:
+        line = Text(" " * self.indent)
+        if first:
+            line.append(self.symbol, style="cyan")
+        else:
+            line.append(" " * len(self.symbol))
+        for part in parts:
+            line.append(" = ")
+            is_value = part is self.parts[-1]
+            line.append(part, style="bold" if is_value else None)
+        return line
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        one = self._line(self.parts, first=True)
+        if one.cell_len <= options.max_width:
+            yield one
+            return
+        yield self._line(self.parts[:1], first=True)
+        for part in self.parts[1:]:
+            yield self._line([part], first=False)
+
+
+def title(x: Any) -> str:
+    return f"dL/d{x.alias} ({x.canonical}): backpropagation step by step"
+
+
+def summary(x: Any) -> str:
+    via = f"paths {num(x.path_sum)}, " if x.path_sum is not None else ""
+    return (
+        f"dL/d{x.alias} = {num(x.grad)} ({via}delta form {num(x.grad)}, "
+        f"finite differences {num(x.numeric_grad)}); "
+        f"{x.alias}: {num(x.value)} -> {num(x.new_value)}; "
+        f"loss {num(x.loss)} -> {num(x.after_loss)}"
+    )
+
+
+def render(x: Any) -> RenderableType:
+    """The whole derivation, section by section, in the order of the source derivation."""
+    out: list[RenderableType] = [Text(title(x), style="bold")]
+    out += [Text(line, style="dim") for line in x.description]
+    for section in x.sections:
+        if not section.steps and not section.notes:
+            continue
+        out.append(Text(""))
+        out.append(Text(section.title, style="bold underline"))
+        out += [StepLine(step) for step in section.steps]
+        out += [Text(f"  {note}", style="italic") for note in section.notes]
+    out.append(Text(""))
+    out.append(Text(summary(x), style="bold"))
+    return Group(*out)
