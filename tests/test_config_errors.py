@@ -125,7 +125,8 @@ CASES = [
     Case("cross_entropy needs softmax", edit(l11="loss: cross_entropy"), 11, "loss",
          "cross_entropy needs a softmax output layer, but the output is sigmoid"),
     Case("softmax output needs cross_entropy",
-         edit(l10="      activation: softmax", l11="loss: sse"), 10, "network.layers[1].activation", "softmax output needs loss cross_entropy"),
+         edit(l10="      activation: softmax", l11="loss: sse"), 10,
+         "network.layers[1].activation", "softmax output needs loss cross_entropy"),
     # --- data --------------------------------------------------------------------
     Case("data missing", edit(l12="", l13="", l14=""), 1, None, "missing required key 'data'"),
     Case("two data sources", edit(l14="  targets: [0, 1, 1, 0]\n  generate: {name: xor}"), 12,
