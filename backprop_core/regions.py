@@ -99,3 +99,11 @@ def decision_regions(
         labels,
         list(names) if names else [str(c) for c in range(count)],
     )
+
+
+def regions_for(network: Network, data: Any, resolution: int = 200) -> Regions | None:
+    """The decision regions of `network` over a `Dataset`'s training points, or None
+    when the picture does not apply (not 2 inputs, or not a classifier)."""
+    if not supports_regions(network):
+        return None
+    return decision_regions(network, data.X, data.T, data.classes, resolution=resolution)

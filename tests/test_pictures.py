@@ -257,6 +257,21 @@ def test_graphviz_accepts_the_dot(net2221: Experiment) -> None:
     assert b"xh12 = &#45;0.2" in out.stdout  # Graphviz writes the minus as an entity
 
 
+def test_path_sketch_lists_the_chain_rule_paths(tiny: Experiment, net2221: Experiment) -> None:
+    from cli.render.diagram import path_sketch
+
+    assert path_sketch(tiny.names, tiny.names.resolve("xh1")) == [
+        "x1 -[xh1]-> A1 -[hh1]-> A21 -[hy1]-> Y",
+        "x1 -[xh1]-> A1 -[hh2]-> A22 -[hy2]-> Y",
+    ]
+    n2 = net2221.names
+    assert path_sketch(n2, n2.resolve("hy01")) == ["B3 -[hy01]-> Y"]
+    assert path_sketch(n2, n2.resolve("xh02"), limit=1) == [
+        "B1 -[xh02]-> A12 -[hh21]-> A21 -[hy1]-> Y",
+        "... and 1 more paths (2 in all)",
+    ]
+
+
 # --- sparkline ------------------------------------------------------------------------
 
 
@@ -289,6 +304,12 @@ def test_sparkline_buckets_long_series() -> None:
         sparkline([1.0], width=0)
 
 
+def test_sparkline_ascii_fallback() -> None:
+    losses = [32 / 16**e for e in range(10)]
+    assert sparkline(losses, log=True, ascii=True) == "@#**+=--._"
+    assert sparkline([1.0, math.inf, 2.0], ascii=True) == "_x@"
+
+
 # --- decision regions -----------------------------------------------------------------
 
 
@@ -306,6 +327,17 @@ def test_regions_of_a_linearly_separable_classifier(tmp_path: Path) -> None:
     np.testing.assert_array_equal(regions.classes, expected)
     np.testing.assert_array_equal(regions.labels, [0, 0, 1, 1])
     assert regions.names == ["0", "1"]
+
+
+def test_regions_for_applies_to_two_input_classifiers_only(tmp_path: Path, tiny) -> None:
+    from backprop_core.regions import regions_for
+
+    assert regions_for(tiny.network, tiny.data) is None
+    e = load_experiment(_write(tmp_path, SEPARABLE), [])
+    regions = regions_for(e.network, e.data, resolution=5)
+    assert regions is not None and regions.classes.shape == (5, 5)
+    # x1 = -2.4, -1.2, 0, 1.2, 2.4; at 0 the output is exactly 0.5, which counts as class 1.
+    np.testing.assert_array_equal(regions.classes[0], [0, 0, 1, 1, 1])
 
 
 def test_regions_chunking_gives_the_same_answer(tmp_path: Path) -> None:
@@ -430,6 +462,18 @@ def test_unknown_picture_type_and_empty_history(plots, tmp_path: Path, tiny: Exp
     with pytest.raises(plots.PlotError, match=r"^nothing to plot: no epoch was run$"):
         plots.save_training_plot(tmp_path / "loss.png", [])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_check_picture_path_before_a_long_run(plots, tmp_path: Path) -> None:
+    assert plots.check_picture_path(tmp_path / "run.SVG") == "svg"
+    with pytest.raises(plots.PlotError) as info:
+        plots.check_picture_path(tmp_path / "missing" / "run.png")
+    assert (
+        str(info.value)
+        == f"{tmp_path / 'missing' / 'run.png'}: cannot write: the folder does not exist"
+    )
+    with pytest.raises(plots.PlotError, match=r"got no extension$"):
+        plots.check_picture_path(tmp_path / "run")
 
 
 def test_missing_matplotlib_says_what_to_install(tmp_path: Path, tiny: Experiment, monkeypatch):

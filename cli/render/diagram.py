@@ -20,6 +20,8 @@ Everything here is a pure function of the network's shape and weights.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -157,6 +159,37 @@ def paths_to_output(names: WeightNames, w: WeightId) -> set[WeightId]:
             WeightId(k, i, j) for i in range(1, units[k - 1] + 1) for j in range(1, units[k] + 1)
         )
     return out
+
+
+def short_label(k: int, j: int, units: tuple[int, ...]) -> str:
+    """A node's name in a text sketch: x1, A1, A21, Y (the output of each node)."""
+    return node_label(k, j, units).split(" · ")[-1]
+
+
+def path_sketch(names: WeightNames, w: WeightId, limit: int = 8) -> list[str]:
+    """The chain-rule paths of dL/dw, one line each, for terminals:
+
+        x1 -[xh1]-> A1 -[hh1]-> A21 -[hy1]-> Y
+
+    At most `limit` lines; beyond that a last line says how many more there are
+    (the count is the product of the layer widths after w's layer).
+    """
+    units, K = names.units, names.K
+    start = f"B{w.k}" if w.is_bias else short_label(w.k - 1, w.i, units)
+    head = f"{start} -[{names.alias(w)}]-> {short_label(w.k, w.j, units)}"
+    later = [range(1, units[k] + 1) for k in range(w.k + 1, K + 1)]
+    total = math.prod(len(r) for r in later)
+    lines = []
+    for nodes in itertools.islice(itertools.product(*later), limit):
+        text, previous = head, w.j
+        for k, j in zip(range(w.k + 1, K + 1), nodes, strict=True):
+            alias = names.alias(WeightId(k, previous, j))
+            text += f" -[{alias}]-> {short_label(k, j, units)}"
+            previous = j
+        lines.append(text)
+    if total > limit:
+        lines.append(f"... and {total - limit} more paths ({total} in all)")
+    return lines
 
 
 def _highlighted_nodes(drawing: Drawing, highlight: set[WeightId]) -> set[str]:

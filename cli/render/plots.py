@@ -55,6 +55,17 @@ def picture_format(path: Path) -> str:
     return fmt
 
 
+def check_picture_path(path: Path) -> str:
+    """Everything that can be checked before a long run: the file type, the folder,
+    and that matplotlib imports. Returns the format (``png`` or ``svg``)."""
+    fmt = picture_format(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise PlotError(f"{path}: cannot write: the folder does not exist")
+    _matplotlib()
+    return fmt
+
+
 def _save(fig: Any, path: Path, fmt: str) -> None:
     from backprop_core.atomic import write_bytes
 

@@ -12,16 +12,23 @@ from collections.abc import Sequence
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 NOT_FINITE = "×"  # a NaN or infinite value (a diverged epoch) stands out
+# For terminals whose encoding has no block characters (legacy Windows code pages).
+ASCII_BLOCKS = "_.-=+*#@"
+ASCII_NOT_FINITE = "x"
 
 
-def sparkline(values: Sequence[float | None], width: int = 40, *, log: bool = False) -> str:
+def sparkline(
+    values: Sequence[float | None], width: int = 40, *, log: bool = False, ascii: bool = False
+) -> str:
     """At most `width` characters, one per value or per bucket of consecutive values.
 
     Buckets (series longer than `width`) show their mean (of the logs, with
     `log`); a bucket holding a NaN/inf shows ``×``. With `log`, values <= 0 are
     drawn at the bottom (a loss of exactly 0 is the best there is). A constant
-    series is drawn mid-height. None counts as NaN.
+    series is drawn mid-height. None counts as NaN. `ascii` draws with ``_.-=+*#@``
+    and ``x``, for terminals that cannot show the blocks.
     """
+    blocks, bad = (ASCII_BLOCKS, ASCII_NOT_FINITE) if ascii else (BLOCKS, NOT_FINITE)
     if width < 1:
         raise ValueError("width must be at least 1")
     series = [math.nan if v is None else float(v) for v in values]
@@ -38,17 +45,17 @@ def sparkline(values: Sequence[float | None], width: int = 40, *, log: bool = Fa
     buckets = _buckets([scaled(v) for v in series], width)
     finite = [b for b in buckets if b is not None]
     if not finite:
-        return NOT_FINITE * len(buckets)
+        return bad * len(buckets)
     lo, hi = min(finite), max(finite)
-    top = len(BLOCKS) - 1
+    top = len(blocks) - 1
     out = []
     for b in buckets:
         if b is None:
-            out.append(NOT_FINITE)
+            out.append(bad)
         elif hi == lo:
-            out.append(BLOCKS[top // 2])
+            out.append(blocks[top // 2])
         else:
-            out.append(BLOCKS[round((b - lo) / (hi - lo) * top)])
+            out.append(blocks[round((b - lo) / (hi - lo) * top)])
     return "".join(out)
 
 
