@@ -1,13 +1,51 @@
-"""`bp grads` (being built: see the issue tracker)."""
+"""`bp grads`: one gradient-descent step for every weight, with finite differences beside it."""
 
 from __future__ import annotations
 
-from cli.errors import fail
-from cli.options import ConfigArg
+from typing import Annotated, Optional
+
+import typer
+
+from cli.options import ConfigArg, JsonOpt, SetOpt
 
 NAME = "grads"
-HELP = "Not available in this build yet."
+HELP = (
+    "One step for every weight: value, gradient, finite-difference gradient, "
+    "step -eta*grad and new value."
+)
+
+WeightsOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045 - Typer reads this annotation at runtime
+    typer.Option(
+        "--weight", "-w", metavar="NAME",
+        help="Only this weight (any name form: xh1, hh_01, w1_1_1). Repeatable.",
+        show_default=False,
+    ),
+]
 
 
-def command(config: ConfigArg = None) -> None:
-    raise fail("bp grads is not available in this build yet")
+def command(
+    config: ConfigArg = None, weight: WeightsOpt = None, json_: JsonOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    from backprop_core.experiment import load_experiment
+    from backprop_core.inspection import as_dicts, gradient_rows
+
+    experiment = load_experiment(config, list(set_ or []))
+    report = gradient_rows(experiment, weight or [])
+    if json_:
+        from cli.console import emit_json
+
+        emit_json(
+            {
+                "loss": report.loss,
+                "eta": report.eta,
+                "optimizer": report.optimizer,
+                "weights": as_dicts(report.rows),
+            }
+        )
+        return
+    from cli.console import stdout
+    from cli.render.tables import grads_table
+
+    stdout().print(grads_table(report))

@@ -1,13 +1,51 @@
-"""`bp show` (being built: see the issue tracker)."""
+"""`bp show`: the network's layers and every weight's names and value."""
 
 from __future__ import annotations
 
-from cli.errors import fail
-from cli.options import ConfigArg
+from cli.commands.grads import WeightsOpt
+from cli.options import ConfigArg, JsonOpt, SetOpt
 
 NAME = "show"
-HELP = "Not available in this build yet."
+HELP = "The network: layers, activations, parameter count, every weight's names and value."
 
 
-def command(config: ConfigArg = None) -> None:
-    raise fail("bp show is not available in this build yet")
+def command(
+    config: ConfigArg = None, weight: WeightsOpt = None, json_: JsonOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    from backprop_core.experiment import load_experiment
+    from backprop_core.inspection import network_summary
+
+    experiment = load_experiment(config, list(set_ or []))
+    summary = network_summary(experiment, weight or [])
+    if json_:
+        from cli.console import emit_json
+
+        emit_json(
+            {
+                "name": summary.name,
+                "loss": summary.loss,
+                "parameter_count": summary.parameter_count,
+                "samples": summary.samples,
+                "layers": [
+                    {
+                        "layer": r.layer,
+                        "role": r.role,
+                        "units": r.units,
+                        "activation": r.activation,
+                        "bias": r.bias,
+                        "parameters": r.parameters,
+                    }
+                    for r in summary.layers
+                ],
+                "weights": [
+                    {"name": name, "alias": alias, "value": value, "frozen": frozen}
+                    for name, alias, value, frozen in summary.weights
+                ],
+            }
+        )
+        return
+    from cli.console import stdout
+    from cli.render.tables import show_tables
+
+    stdout().print(show_tables(summary))

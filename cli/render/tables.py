@@ -1,0 +1,62 @@
+"""Tables for `bp grads` and `bp show` (rich renderables, no math)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from cli.render.numbers import num
+
+
+def grads_table(report: Any) -> RenderableType:
+    table = Table(
+        title=f"one gradient-descent step, eta = {num(report.eta)}, loss = {num(report.loss)}",
+        title_justify="left",
+    )
+    for name, justify in (
+        ("weight", "left"), ("alias", "left"), ("value", "right"), ("dL/dw", "right"),
+        ("numeric", "right"), ("step -eta*dL/dw", "right"), ("new value", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in report.rows:
+        step = "0 (frozen)" if r.frozen else num(r.step)
+        table.add_row(
+            r.name, r.alias, num(r.value), num(r.grad), num(r.numeric_grad), step,
+            num(r.new_value),
+        )
+    notes: list[RenderableType] = [table]
+    if report.numeric_skipped:
+        notes.append(Text(f"numeric gradients skipped for {len(report.rows)} weights; "
+                          "bp gradcheck checks a sample of them", style="italic"))
+    if report.optimizer != "sgd":
+        notes.append(Text(f"training uses {report.optimizer}; the step shown is plain "
+                          "gradient descent", style="italic"))
+    return Group(*notes)
+
+
+def show_tables(summary: Any) -> RenderableType:
+    title = f"network {summary.name}" if summary.name else "network"
+    samples = f"{summary.samples} training sample{'s' if summary.samples != 1 else ''}"
+    layers = Table(
+        title=f"{title}: loss {summary.loss}, {summary.parameter_count} parameters, {samples}",
+        title_justify="left",
+    )
+    for name, justify in (("layer", "right"), ("role", "left"), ("units", "right"),
+                          ("activation", "left"), ("bias", "left"), ("parameters", "right")):
+        layers.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in summary.layers:
+        layers.add_row(
+            str(row.layer), row.role, str(row.units), row.activation or "-",
+            "-" if row.role == "input" else ("yes" if row.bias else "no"),
+            str(row.parameters) if row.role != "input" else "-",
+        )
+    weights = Table(title="weights", title_justify="left")
+    for name, justify in (("weight", "left"), ("alias", "left"), ("value", "right"),
+                          ("", "left")):
+        weights.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for canonical, alias, value, frozen in summary.weights:
+        weights.add_row(canonical, alias, num(value), "frozen" if frozen else "")
+    return Group(layers, weights)
