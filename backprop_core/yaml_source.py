@@ -179,28 +179,40 @@ def _syntax_error(e: yaml.MarkedYAMLError, label: str) -> ConfigError:
 
 
 def _check_expansion(root: yaml.Node, label: str) -> None:
-    sizes: dict[int, int] = {}
+    """Refuse documents whose aliases expand too far or nest too deep, before building them."""
+    seen: dict[int, tuple[int, int]] = {}  # id(node) -> (values when expanded, depth)
 
-    def size(node: yaml.Node) -> int:
-        known = sizes.get(id(node))
+    def measure(node: yaml.Node) -> tuple[int, int]:
+        known = seen.get(id(node))
         if known is not None:
             return known
-        sizes[id(node)] = 1  # a recursive alias counts once, then fails in the builder
-        total = 1
+        seen[id(node)] = (1, 1)  # a recursive alias counts once, then fails in the builder
+        children: list[yaml.Node] = []
         if isinstance(node, yaml.SequenceNode):
-            total += sum(size(child) for child in node.value)
+            children = list(node.value)
         elif isinstance(node, yaml.MappingNode):
-            total += sum(size(k) + size(v) for k, v in node.value)
-        sizes[id(node)] = total
+            children = [part for pair in node.value for part in pair]
+        total, depth = 1, 1
+        for child in children:
+            size, deep = measure(child)
+            total, depth = total + size, max(depth, deep + 1)
         if total > MAX_EXPANDED_NODES:
             raise ConfigError(
                 f"aliases expand to more than {MAX_EXPANDED_NODES:,} values; refusing to load",
                 file=label,
                 line=node.start_mark.line + 1,
             )
-        return total
+        if depth > MAX_DEPTH:
+            # Only aliases of aliases get here: the composer caps the written depth.
+            raise ConfigError(
+                f"aliases nest more than {MAX_DEPTH} levels deep; refusing to load",
+                file=label,
+                line=node.start_mark.line + 1,
+            )
+        seen[id(node)] = (total, depth)
+        return total, depth
 
-    size(root)
+    measure(root)
 
 
 _PLAIN_TAGS = frozenset(
