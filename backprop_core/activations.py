@@ -35,7 +35,8 @@ def linear_prime(H: Array, slope: float = 1.0) -> Array:
 def sigmoid(H: Array) -> Array:
     # exp of a non-positive number only: no overflow warnings for large |H|
     E = np.exp(-np.abs(H))
-    return np.where(H >= 0, 1.0 / (1.0 + E), E / (1.0 + E))
+    D = 1.0 + E
+    return np.where(H >= 0, 1.0 / D, E / D)
 
 
 def sigmoid_prime(H: Array) -> Array:
@@ -77,8 +78,10 @@ def softplus_prime(H: Array) -> Array:
 
 def softmax(H: Array) -> Array:
     # subtracting the row maximum changes nothing mathematically and keeps exp finite
-    E = np.exp(H - H.max(axis=-1, keepdims=True))
-    return E / E.sum(axis=-1, keepdims=True)
+    E = H - H.max(axis=-1, keepdims=True)
+    np.exp(E, out=E)  # in place: E is our own temporary
+    E /= E.sum(axis=-1, keepdims=True)
+    return E
 
 
 def softmax_prime(H: Array) -> Array:
@@ -93,6 +96,15 @@ ACTIVATIONS: dict[str, tuple[Fn, Fn]] = {
     "leaky_relu": (leaky_relu, leaky_relu_prime),
     "softplus": (softplus, softplus_prime),
     "softmax": (softmax, softmax_prime),
+}
+
+# phi'(H) computed from the layer's output A = phi(H), which the forward pass
+# already holds: the same number as phi_prime(H) (same operations on the same
+# value), without evaluating phi a second time. Used by the engine only; the
+# table above, taking H, stays the definition.
+PRIME_FROM_OUTPUT: dict[str, Callable[[Array], Array]] = {
+    "sigmoid": lambda A: A * (1.0 - A),
+    "tanh": lambda A: 1.0 - A**2,
 }
 
 # The parameters each activation takes, with their defaults.
@@ -128,6 +140,20 @@ class Activation:
 
     def phi_prime(self, H: Array) -> Array:
         return ACTIVATIONS[self.name][1](H, **self.params)
+
+    def derivative(self, H: Array, A: Array) -> Array | float:
+        """phi'(H) for the delta recursion, given also A = phi(H); the cheapest equal form.
+
+        The values are those of `phi_prime(H)`: through A for sigmoid and tanh,
+        the slope itself for linear (a constant broadcasts), the 0/1 mask
+        ``H > 0`` for relu (multiplying by True/False is multiplying by 1/0).
+        """
+        if self.name == "linear":
+            return float(self.params.get("slope", 1.0))
+        if self.name == "relu":
+            return H > 0  # type: ignore[return-value]
+        from_output = PRIME_FROM_OUTPUT.get(self.name)
+        return from_output(A) if from_output is not None else self.phi_prime(H)
 
     @property
     def elementwise(self) -> bool:

@@ -21,6 +21,16 @@ Array = NDArray[np.floating[Any]]
 TINY = 1e-300
 
 
+def _floor(Y: Array) -> float:
+    """TINY, or the smallest normal number of Y's dtype where TINY is not one (float32)."""
+    return max(TINY, float(np.finfo(Y.dtype).tiny))
+
+
+def _ceiling(Y: Array) -> float:
+    """The largest number below 1 in Y's dtype: log(1 - Y) stays finite."""
+    return 1.0 - float(np.finfo(Y.dtype).epsneg)
+
+
 def sse(Y: Array, T: Array) -> float:
     return float(0.5 * np.sum((Y - T) ** 2) / Y.shape[0])
 
@@ -38,20 +48,20 @@ def mse_prime(Y: Array, T: Array) -> Array:
 
 
 def cross_entropy(Y: Array, T: Array) -> float:
-    return float(-np.sum(T * np.log(np.maximum(Y, TINY))) / Y.shape[0])
+    return float(-np.sum(T * np.log(np.maximum(Y, _floor(Y)))) / Y.shape[0])
 
 
 def cross_entropy_prime(Y: Array, T: Array) -> Array:
-    return -T / np.maximum(Y, TINY)
+    return -T / np.maximum(Y, _floor(Y))
 
 
 def bce(Y: Array, T: Array) -> float:
-    Yc = np.clip(Y, TINY, 1.0 - 1e-16)
+    Yc = np.clip(Y, _floor(Y), _ceiling(Y))
     return float(-np.mean(T * np.log(Yc) + (1.0 - T) * np.log1p(-Yc)))
 
 
 def bce_prime(Y: Array, T: Array) -> Array:
-    Yc = np.clip(Y, TINY, 1.0 - 1e-16)
+    Yc = np.clip(Y, _floor(Y), _ceiling(Y))
     return (Yc - T) / (Yc * (1.0 - Yc)) / Y.shape[1]
 
 

@@ -74,6 +74,10 @@ class Network:
     loss: str
     W: dict[int, Array]
     b: dict[int, Array] = field(default_factory=dict)
+    # O_0 = 1 for every sample: a row of ones per batch size, made once.
+    _ones: dict[tuple[int, Any], Array] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def K(self) -> int:
@@ -137,27 +141,40 @@ class Network:
             # Softmax + cross-entropy and sigmoid + bce: the product collapses to
             # (Y - T) / scale exactly. Covered by the finite-difference tests.
             return OUTPUT_DELTA_SHORTCUT[self.loss](Y, T)
-        return output.phi_prime(trace.H[K]) * LOSSES[self.loss][1](Y, T)
+        return output.derivative(trace.H[K], Y) * LOSSES[self.loss][1](Y, T)
 
     def backward(self, trace: Trace, T: Array) -> Gradients:
         """The delta recursion, from the output layer back to layer 1.
 
         delta_i(k) = phi_k'(H_i(k)) * sum_j w_ij(k, k+1) delta_j(k+1)
         dL/dw_ij(k-1, k) = mean over the batch of delta_j(k) * O_i(k-1)
+
+        The mean's 1/n is applied to delta (n rows) rather than to dL/dW (often
+        many more rows), and the bias column is the product with the bias node's
+        outputs O_0 = 1, a BLAS call faster than a reduction.
         """
         n = T.shape[0]
+        H, A = trace.H, trace.A
         delta: dict[int, Array] = {}
         dL_dW: dict[int, Array] = {}
         dL_db: dict[int, Array] = {}
         delta[self.K] = self.output_delta(trace, T)
         for k in range(self.K, 0, -1):
-            dL_dW[k] = trace.A[k - 1].T @ delta[k] / n
+            delta_mean = delta[k] / n
+            dL_dW[k] = A[k - 1].T @ delta_mean
             if k in self.b:
-                dL_db[k] = delta[k].sum(axis=0) / n
+                dL_db[k] = self.ones(n) @ delta_mean
             if k > 1:
-                phi_prime = self.layers[k - 2].activation.phi_prime
-                delta[k - 1] = phi_prime(trace.H[k - 1]) * (delta[k] @ self.W[k].T)
+                phi_prime = self.layers[k - 2].activation.derivative(H[k - 1], A[k - 1])
+                delta[k - 1] = phi_prime * (delta[k] @ self.W[k].T)
         return Gradients(dL_dW, dL_db, delta)
+
+    def ones(self, n: int) -> Array:
+        """The bias node's outputs O_0 = 1 for a batch of n samples."""
+        key = (n, self.dtype)
+        if key not in self._ones:
+            self._ones[key] = np.ones(n, dtype=self.dtype)
+        return self._ones[key]
 
     def loss_and_gradients(self, X: Array, T: Array) -> tuple[float, Gradients, Trace]:
         trace = self.forward(X)

@@ -3,7 +3,10 @@
 `Trainer.epochs()` is a generator, so the caller renders each epoch as it
 finishes and can stop (Ctrl-C) between epochs with `snapshot` weights intact.
 ``losses[e]`` is the mean loss of epoch ``e``'s own forward passes, each taken
-before its batch's update (as Keras logs it), weighted by batch size.
+before its batch's update (as Keras logs it), weighted by batch size; so is the
+training ``accuracy`` of a classifier. Neither costs an extra pass over the data.
+Passes over a whole data set (validation, the final loss) go in chunks of
+`CHUNK` rows, so memory stays near the size of the data.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from backprop_core.optimizers import make_optimizer
 from backprop_core.seeding import SHUFFLE, rng
 
 Array = NDArray[np.floating[Any]]
+
+CHUNK = 8192  # rows per forward pass when evaluating a whole data set
 
 
 @dataclass
@@ -72,9 +77,14 @@ def accuracy(Y: Array, T: Array, loss: str) -> float | None:
     """Fraction of rows classified right: argmax for softmax, 0.5 threshold for sigmoid."""
     if loss not in CLASSIFICATION:
         return None
+    return correct(Y, T, loss) / (T.shape[0] if loss == "cross_entropy" else T.size)
+
+
+def correct(Y: Array, T: Array, loss: str) -> int:
+    """How many predictions are right (rows for softmax, outputs for sigmoid)."""
     if loss == "cross_entropy" and T.shape[1] > 1:
-        return float(np.mean(Y.argmax(axis=1) == T.argmax(axis=1)))
-    return float(np.mean((Y >= 0.5) == (T >= 0.5)))
+        return int(np.count_nonzero(Y.argmax(axis=1) == T.argmax(axis=1)))
+    return int(np.count_nonzero((Y >= 0.5) == (T >= 0.5)))
 
 
 class Trainer:
@@ -100,6 +110,8 @@ class Trainer:
         masks = experiment.masks()
         self.keys = [key for key, _ in self.network.parameters()]
         self.masks = [masks[key] for key in self.keys]
+        self.masked = [(i, mask) for i, mask in enumerate(self.masks) if mask is not None]
+        self.classifier = self.network.loss in CLASSIFICATION
         self.rng = rng(experiment.config.seed, SHUFFLE)
         self.keep_snapshot = keep_snapshot
         # The weights at the end of the last completed epoch whose loss was
@@ -138,22 +150,25 @@ class Trainer:
         n, B = data.n, self.result.batch_size
         order = self.rng.permutation(n) if (n > B and self.shuffle) else None
         record_step = self.record_steps is not None and self.record_steps(epoch)
-        total = 0.0
+        total, right = 0.0, 0
         for start in range(0, n, B):
             rows = order[start : start + B] if order is not None else slice(start, start + B)
             X, T = (data.X, data.T) if n == B else (data.X[rows], data.T[rows])
-            loss, grads, _ = net.loss_and_gradients(X, T)
+            loss, grads, trace = net.loss_and_gradients(X, T)
             if not math.isfinite(loss):
                 return self._diverged(epoch, loss, self.last_gradients or grads)
             total += loss * X.shape[0]
+            if self.classifier:
+                right += correct(trace.Y, T, net.loss)
             g = self._ordered(grads)
-            for i, mask in enumerate(self.masks):
-                if mask is not None:
-                    g[i] = g[i] * mask
+            for i, mask in self.masked:
+                g[i] = g[i] * mask
             before = [p.copy() for p in self.params] if record_step else None
             self.optimizer.step(self.params, g)
             self.last_gradients = grads
         record = EpochRecord(epoch, total / n, self._norm(self.last_gradients))
+        if self.classifier:
+            record.accuracy = right / (n if net.loss == "cross_entropy" else data.T.size)
         if before is not None:
             record.step = StepDetail(before, g, [p.copy() for p in self.params])
         self._validate(record)
@@ -166,7 +181,21 @@ class Trainer:
 
     def loss_on_training_data(self) -> float:
         data = self.experiment.data
-        return self.network.loss_value(self.network.predict(data.X), data.T)
+        return self._evaluate(data.X, data.T)[0]
+
+    def _evaluate(self, X: Array, T: Array) -> tuple[float, float | None]:
+        """Loss and accuracy of the current weights on (X, T), CHUNK rows at a time."""
+        net = self.network
+        if len(X) <= CHUNK:
+            Y = net.predict(X)
+            return net.loss_value(Y, T), accuracy(Y, T, net.loss)
+        total, right = 0.0, 0
+        for start in range(0, len(X), CHUNK):
+            Y, Tc = net.predict(X[start : start + CHUNK]), T[start : start + CHUNK]
+            total += net.loss_value(Y, Tc) * len(Tc)
+            right += correct(Y, Tc, net.loss) if self.classifier else 0
+        size = len(T) if net.loss == "cross_entropy" else T.size
+        return total / len(X), (right / size if self.classifier else None)
 
     def _ordered(self, grads: Gradients) -> list[Array]:
         return [grads.dL_dW[k] if kind == "W" else grads.dL_db[k] for kind, k in self.keys]
@@ -182,13 +211,9 @@ class Trainer:
         return math.sqrt(total)
 
     def _validate(self, record: EpochRecord) -> None:
-        data, net, loss = self.experiment.data, self.network, self.network.loss
-        if loss in CLASSIFICATION:
-            record.accuracy = accuracy(net.predict(data.X), data.T, loss)
+        data = self.experiment.data
         if data.X_val is not None and data.T_val is not None and len(data.X_val):
-            Y = net.predict(data.X_val)
-            record.val_loss = net.loss_value(Y, data.T_val)
-            record.val_accuracy = accuracy(Y, data.T_val, loss)
+            record.val_loss, record.val_accuracy = self._evaluate(data.X_val, data.T_val)
 
     def _diverged(self, epoch: int, loss: float, grads: Gradients) -> EpochRecord:
         self.result.status = "diverged"
