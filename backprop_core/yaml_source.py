@@ -260,21 +260,33 @@ class _Builder:
             raise self._error(node, key, f"cannot read this value: {problem}") from None
 
     def _mapping(self, node: yaml.MappingNode, key: Key) -> dict[Any, Any]:
+        # A key written twice is a mistake; a key written over one merged in
+        # with `<<: *anchor` is the point of merging. So check before merging.
+        written: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            name = self._key(key_node, key)
+            if name in written:
+                raise self._error(key_node, (*key, name), "duplicate key")
+            written.add(name)
         try:
-            self.constructor.flatten_mapping(node)  # YAML merge keys (<<)
+            self.constructor.flatten_mapping(node)  # merged entries first, then the written ones
         except yaml.YAMLError as e:
             raise self._error(node, key, f"bad merge key: {getattr(e, 'problem', e)}") from None
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            name = self.build(key_node, (*key, "<key>"))
-            if isinstance(name, (list, dict)):
-                raise self._error(key_node, key, "a mapping key must be a plain value")
-            if name in out:
-                raise self._error(key_node, (*key, name), "duplicate key")
+            name = self._key(key_node, key)
             self.source.lines[(*key, name)] = key_node.start_mark.line + 1
             out[name] = self.build(value_node, (*key, name))
-        self.source.lines.pop((*key, "<key>"), None)
         return out
+
+    def _key(self, key_node: yaml.Node, key: Key) -> Any:
+        name = self.build(key_node, (*key, "<key>"))
+        self.source.lines.pop((*key, "<key>"), None)
+        if isinstance(name, (list, dict)):
+            raise self._error(key_node, key, "a mapping key must be a plain value")
+        return name
 
     def _error(self, node: yaml.Node, key: Key, message: str) -> ConfigError:
         return ConfigError(
