@@ -419,10 +419,18 @@ def test_training_plot_with_accuracy_and_regions(plots, tmp_path: Path) -> None:
     width, height = png_size(png.read_bytes())
     assert width > 2.5 * height  # three panels side by side
     svg = tmp_path / "run.svg"
-    plots.save_training_plot(svg, result.history, classes=["neg", "pos"], boundary=regions)
+    plots.save_training_plot(
+        svg, result.history, classes=["neg", "pos"], boundary=regions, title="separable"
+    )
     text = svg.read_bytes()
     svg_root(text)
-    for words in (b"loss per epoch", b"accuracy per epoch", b"decision regions", b"pos"):
+    for words in (
+        b"loss per epoch",
+        b"accuracy per epoch",
+        b"decision regions",
+        b"pos",
+        b"separable",
+    ):
         assert words in text
 
 

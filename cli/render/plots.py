@@ -188,6 +188,13 @@ def _finite(values: Sequence[float | None]) -> list[float]:
     return [v if v is not None and math.isfinite(v) else math.nan for v in values]
 
 
+def _epoch_axis(ax: Any) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 2.5
+    ax.set_xlabel("epoch")
+
+
 def _loss_panel(ax: Any, history: Sequence[Any]) -> None:
     epochs = [r.epoch for r in history]
     train = _finite([r.loss for r in history])
@@ -199,7 +206,7 @@ def _loss_panel(ax: Any, history: Sequence[Any]) -> None:
         ax.plot(epochs, _finite(val), label="validation")
     if any(v > 0 for v in train if not math.isnan(v)):
         ax.set_yscale("log")  # losses fall by orders of magnitude
-    ax.set_xlabel("epoch")
+    _epoch_axis(ax)
     ax.set_ylabel("loss (log scale)")
     ax.set_title("loss per epoch")
     ax.grid(True, which="major", alpha=0.3)
@@ -212,7 +219,7 @@ def _accuracy_panel(ax: Any, history: Sequence[Any]) -> None:
     if any(r.val_accuracy is not None for r in history):
         ax.plot(epochs, _finite([r.val_accuracy for r in history]), label="validation")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("epoch")
+    _epoch_axis(ax)
     ax.set_ylabel("accuracy")
     ax.set_title("accuracy per epoch")
     ax.grid(True, alpha=0.3)
@@ -261,11 +268,13 @@ def save_training_plot(
     *,
     classes: Sequence[str] | None = None,
     boundary: Regions | None = None,
+    title: str | None = None,
 ) -> None:
     """Loss per epoch (log scale), accuracy where recorded, decision regions if given.
 
     `history`: `EpochRecord`-like objects (epoch, loss, val_loss, accuracy,
     val_accuracy). `boundary`: from `backprop_core.regions.decision_regions`.
+    `title`: shown above the panels (the config's name, say).
     """
     fmt = picture_format(path)
     if not history:
@@ -280,4 +289,6 @@ def save_training_plot(
         panel(ax, history)
     if boundary is not None:
         draw_regions(axes[-1], boundary, classes)
+    if title:
+        fig.suptitle(title)
     _save(fig, path, fmt)
