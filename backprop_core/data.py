@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 import os
 from collections.abc import Sequence
@@ -179,12 +180,15 @@ def read_table(path: Path, label: str) -> Table:
     if not path.is_file():
         raise DataError("no such file" if not path.exists() else "not a file", file=label)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            return _parse_table(csv.reader(f), label)
-    except UnicodeDecodeError as e:
-        raise DataError(f"not UTF-8 text (byte {e.start})", file=label) from None
+        raw = path.read_bytes()
     except OSError as e:
         raise DataError(f"cannot read: {e.strerror}", file=label) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise DataError(f"not UTF-8 text (byte {e.start})", file=label, line=line) from None
+    return _parse_table(csv.reader(io.StringIO(text, newline="")), label)
 
 
 def _parse_table(reader: Any, label: str) -> Table:
@@ -266,7 +270,7 @@ def load_data(loaded: LoadedConfig) -> Dataset:
 def _check_inputs(raw: _Raw, loaded: LoadedConfig, what: str) -> None:
     width = loaded.config.network.inputs
     if raw.X.shape[1] != width:
-        raise raw.width_error(f"{what} {raw.X.shape[1]}, but network.inputs is {width}")
+        raise raw.width_error(f"{what}, but network.inputs is {width}")
 
 
 def _from_inline(loaded: LoadedConfig) -> _Raw:
