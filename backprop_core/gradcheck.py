@@ -190,16 +190,19 @@ def _numeric_with_kinks(
 def _kink_between(
     net: Network, k: int, base: Trace, plus: Trace, minus: Trace, eps: float
 ) -> str | None:
-    """The first kink that the perturbation of a weight into layer `k` can reach.
+    """The first kink that perturbing a weight into layer `k` by +-eps can reach.
 
-    A kink counts when a pre-activation of layer k or later lies within `eps`
-    of it, or when the +eps and -eps passes put it on different sides.
+    A pre-activation counts where the perturbation moves it (layer k's own
+    column, and whatever it feeds later) and it either lies within `eps` of a
+    kink or the +eps and -eps passes put it on different sides.
     """
     for m in range(k, net.K + 1):
         activation = net.layer(m).activation
         for point in KINKS.get(activation.name, ()):
-            near = (np.abs(base.H[m] - point) <= eps) | (
-                (plus.H[m] - point) * (minus.H[m] - point) <= 0
+            moved = plus.H[m] != minus.H[m]
+            near = moved & (
+                (np.abs(base.H[m] - point) <= eps)
+                | ((plus.H[m] - point) * (minus.H[m] - point) <= 0)
             )
             if near.any():
                 sample, node = np.argwhere(near)[0]
