@@ -123,7 +123,7 @@ network:
     - units: 1
       activation: linear
       weights: [[1.0], [2.0]]
-data: {inputs: [[0.0], [1.0]], targets: [[1.0], [0.0]]}
+data: {inputs: [[0.0], [1.0]], targets: [[3.0], [0.0]]}
 """
 
 
@@ -140,10 +140,12 @@ def test_kink_within_eps_is_named_and_gets_the_looser_tolerance(tmp_path: Path) 
     assert rows["w1_0_1"]["kink"] == "relu kink at H = 0: layer 1 node 1, sample 0"
     assert rows["w1_0_1"]["tolerance"] == KINK_RTOL
     assert rows["w1_0_2"]["tolerance"] == RTOL
-    # relu'(0) = 0 analytically; central differences see half a slope there.
-    assert rows["w1_0_1"]["ok"] is False
-    assert_allclose(rows["w1_0_1"]["grad"], -0.5, rtol=1e-12)  # only sample 1 counts
-    assert_allclose(rows["w1_0_1"]["numeric_grad"], -0.75, rtol=1e-6)
+    # Sample 1: H = (1, 1.5), Y = 4, dL/dY = 4; sample 0: Y = 1, dL/dY = -2.
+    # relu'(0) = 0 analytically, so only sample 1 counts: (4 * 1) / 2 = 2; central
+    # differences see half a slope at sample 0: 2 + 0.5 * (-2) / 2 = 1.5.
+    assert_allclose(rows["w1_0_1"]["grad"], 2.0, rtol=1e-12)
+    assert_allclose(rows["w1_0_1"]["numeric_grad"], 1.5, rtol=1e-6)
+    assert rows["w1_0_1"]["ok"] is False  # 0.25 > 1e-4: at a kink the check cannot vouch
     assert code == 1
     human = runner.invoke(app, ["gradcheck", str(path)])
     assert "w1_0_1: relu kink at H = 0: layer 1 node 1, sample 0 (tolerance 0.0001)" in human.stdout
