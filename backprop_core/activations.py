@@ -33,10 +33,18 @@ def linear_prime(H: Array, slope: float = 1.0) -> Array:
 
 
 def sigmoid(H: Array) -> Array:
-    # exp of a non-positive number only: no overflow warnings for large |H|
-    E = np.exp(-np.abs(H))
-    D = 1.0 + E
-    return np.where(H >= 0, 1.0 / D, E / D)
+    # 1 / (1 + exp(-H)), with -H kept below exp's overflow: beyond it the result
+    # is already 0 to within the dtype's smallest normal number. Computed in one
+    # temporary (five passes, one allocation): the engine calls this per update.
+    E = np.maximum(H, _EXP_LIMIT[np.dtype(H.dtype).itemsize])
+    np.negative(E, out=E)
+    np.exp(E, out=E)
+    E += 1.0
+    return np.divide(1.0, E, out=E)
+
+
+# The most negative H whose exp(-H) is finite, per float size in bytes.
+_EXP_LIMIT = {2: -11.0, 4: -88.0, 8: -709.0}
 
 
 def sigmoid_prime(H: Array) -> Array:

@@ -32,7 +32,8 @@ def _ceiling(Y: Array) -> float:
 
 
 def sse(Y: Array, T: Array) -> float:
-    return float(0.5 * np.sum((Y - T) ** 2) / Y.shape[0])
+    E = Y - T
+    return float(0.5 * (E * E).sum() / Y.shape[0])
 
 
 def sse_prime(Y: Array, T: Array) -> Array:

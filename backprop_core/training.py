@@ -110,7 +110,12 @@ class Trainer:
         masks = experiment.masks()
         self.keys = [key for key, _ in self.network.parameters()]
         self.masks = [masks[key] for key in self.keys]
-        self.masked = [(i, mask) for i, mask in enumerate(self.masks) if mask is not None]
+        # Partly frozen arrays get their gradient masked; wholly frozen ones are
+        # skipped (their step is 0, and skipping keeps them finite however large
+        # the gradient grows).
+        self.masked = [(i, m) for i, m in enumerate(self.masks) if m is not None and m.any()]
+        self.still = {i for i, m in enumerate(self.masks) if m is not None and not m.any()}
+        self.moving = [i for i in range(len(self.masks)) if i not in self.still]
         self.classifier = self.network.loss in CLASSIFICATION
         self.rng = rng(experiment.config.seed, SHUFFLE)
         self.keep_snapshot = keep_snapshot
@@ -119,6 +124,8 @@ class Trainer:
         self.snapshot: Network | None = self.network.copy() if keep_snapshot else None
         self.snapshot_epoch = 0
         self.params = [p for _, p in self.network.parameters()]
+        self.zeros = {i: np.zeros_like(self.params[i]) for i in self.still}
+        self.trained = [self.params[i] for i in self.moving]
         self.last_gradients: Gradients | None = None
         # Epochs for which to keep the last update's detail (values, masked
         # gradients): `--grads` shows them for the logged epochs.
@@ -163,8 +170,10 @@ class Trainer:
             g = self._ordered(grads)
             for i, mask in self.masked:
                 g[i] = g[i] * mask
+            for i in self.still:
+                g[i] = self.zeros[i]
             before = [p.copy() for p in self.params] if record_step else None
-            self.optimizer.step(self.params, g)
+            self.optimizer.step(self.trained, [g[i] for i in self.moving])
             self.last_gradients = grads
         record = EpochRecord(epoch, total / n, self._norm(self.last_gradients))
         if self.classifier:
@@ -205,8 +214,8 @@ class Trainer:
             return 0.0
         g = self._ordered(grads)
         total = 0.0
-        for gi, mask in zip(g, self.masks, strict=True):
-            gi = gi if mask is None else gi * mask
+        for i in self.moving:
+            gi = g[i] if self.masks[i] is None else g[i] * self.masks[i]
             total += float(np.vdot(gi, gi))
         return math.sqrt(total)
 
