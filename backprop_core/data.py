@@ -132,10 +132,11 @@ class Table:
     def index(self, name: str) -> int | None:
         return self.header.index(name) if name in self.header else None
 
-    def missing_message(self, name: str) -> str:
+    def missing_message(self, name: str, *, in_file: bool = True) -> str:
         close = difflib.get_close_matches(name, self.header, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"no column {name!r} in {self.label}{hint}; its columns: {', '.join(self.header)}"
+        where = f" in {self.label}" if in_file else ""
+        return f"no column {name!r}{where}{hint}; its columns: {', '.join(self.header)}"
 
     def numbers(self, names: list[str]) -> Array:
         """The named columns as a float array; the first bad cell raises with its place."""

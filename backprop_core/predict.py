@@ -153,8 +153,10 @@ def read_inputs(model: Model, path: Path) -> tuple[Array, Array | None, list[str
     for name in names:
         if name not in table.header:
             raise DataError(
-                table.missing_message(name) + f"; the model's inputs: {', '.join(names)}",
+                table.missing_message(name, in_file=False)
+                + f"; the model's inputs: {', '.join(names)}",
                 file=table.label,
+                line=table.header_line,
             )
     X = table.numbers(names)
     targets = model.target_names or []
