@@ -44,7 +44,9 @@ def command(config: ConfigArg = None, set_: SetOpt = None, json_: JsonOpt = Fals
             }
         )
     elif experiment is not None:
-        console.stdout().print(f"{_label(config)}: ok ({_describe(_summary(experiment))})")
+        console.stdout().print(
+            f"{_label(config)}: ok ({_describe(_summary(experiment))})", soft_wrap=True
+        )
     if problems:
         raise typer.Exit(EXIT_USAGE)
 
