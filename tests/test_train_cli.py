@@ -193,3 +193,20 @@ def test_installed_bp_runs_as_a_real_process() -> None:
     assert json.loads(proc.stdout)["losses"][:3] == [32, 2, 0.125]
     piped = subprocess.run([exe, "train"], capture_output=True, text=True, timeout=60, check=False)
     assert "\x1b[" not in piped.stdout  # no control codes when piped
+
+
+def test_plot_writes_the_loss_curve_and_the_summary_has_a_sparkline(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip install 'bp[plot]'")
+    path = tmp_path / "loss.svg"
+    result = run("train", "--plot", str(path))
+    assert result.exit_code == 0, result.output
+    assert b"loss per epoch" in path.read_bytes()
+    assert "loss █▇▆▆▅▄▃▃▂▁  (log scale, epoch 1 to 10)" in result.stdout
+
+
+def test_plot_with_a_bad_extension_fails_before_training(tmp_path: Path) -> None:
+    path = tmp_path / "loss.jpg"
+    result = run("train", "--plot", str(path))
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {path}: expected a file name ending in .png or .svg, got '.jpg'\n"
+    assert result.stdout == ""  # no epoch was run

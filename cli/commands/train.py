@@ -31,6 +31,14 @@ Save = Annotated[
     typer.Option(help="Write the config with the trained weights to this path."),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]
+Plot = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        metavar="PATH",
+        help="Draw the loss per epoch (log scale), accuracy and, for 2-input classifiers, "
+        "the decision regions to a .png or .svg file.",
+    ),
+]
 FailAbove = Annotated[
     Optional[float],  # noqa: UP045
     typer.Option(help="Exit 1 when the final loss is above LOSS.", metavar="LOSS"),
@@ -49,6 +57,7 @@ def command(
     json_: JsonOpt = False,
     quiet: Quiet = False,
     fail_above: FailAbove = None,
+    plot: Plot = None,
 ) -> None:
     from backprop_core.experiment import load_experiment
     from backprop_core.training import Trainer
@@ -57,6 +66,10 @@ def command(
     for key, value in (("training.epochs", epochs), ("training.eta", eta), ("seed", seed)):
         if value is not None:
             overrides.append(f"{key}={value}")
+    if plot is not None:
+        from cli.render.plots import check_picture_path
+
+        check_picture_path(plot)  # before a long run, not after it
     experiment = load_experiment(config, overrides)
     trainer = Trainer(experiment, keep_snapshot=save is not None)
     planned = trainer.epochs_planned
@@ -91,6 +104,8 @@ def command(
         rows.append(result.history[-1])
 
     _save(save, experiment, trainer, result.status)
+    if plot is not None and result.history:
+        _plot(plot, experiment, trainer)
     if json_:
         console.emit_json(_json(experiment, result))
     elif not quiet:
@@ -143,6 +158,19 @@ def _save(path: Path | None, experiment: Any, trainer: Any, status: str) -> None
             final_loss=trainer.result.final_loss,
             status=status,
         )
+
+
+def _plot(path: Path, experiment: Any, trainer: Any) -> None:
+    from backprop_core.regions import regions_for
+    from cli.render.plots import save_training_plot
+
+    result = trainer.result
+    # A diverged network predicts NaN everywhere: no regions to draw.
+    regions = None if result.status == "diverged" else regions_for(trainer.network, experiment.data)
+    save_training_plot(
+        path, result.history, classes=experiment.data.classes, boundary=regions,
+        title=experiment.config.name,
+    )
 
 
 def _weights(experiment: Any, network: Any) -> dict[str, float]:
@@ -210,8 +238,19 @@ def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grad
             accuracy=last.accuracy if last else None,
             val_loss=last.val_loss if last else None,
             val_accuracy=last.val_accuracy if last else None,
+            curve=_curve(out, result.losses),
         )
     )
+
+
+def _curve(out: Any, losses: list[float]) -> str | None:
+    """The loss per epoch as one line of blocks (log scale), from epoch 2 on."""
+    if len(losses) < 2:
+        return None
+    from cli.render.sparkline import sparkline
+
+    unicode = (out.encoding or "").lower().startswith("utf")
+    return sparkline(losses, width=40, log=True, ascii=not unicode)
 
 
 def _flat(network: Any, step: Any) -> dict[tuple[int, int, int], tuple[float, float, float]]:

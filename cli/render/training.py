@@ -70,6 +70,7 @@ def summary(
     seconds: float, weights: Sequence[tuple[str, str, float]], total_weights: int,
     accuracy: float | None = None, val_loss: float | None = None,
     val_accuracy: float | None = None,
+    curve: str | None = None,
 ) -> RenderableType:
     lines: list[RenderableType] = []
     head = Text()
@@ -86,6 +87,8 @@ def summary(
     if val_accuracy is not None:
         facts.append(f"val accuracy {percent(val_accuracy)}")
     lines.append(Text(", ".join(facts)))
+    if curve:
+        lines.append(Text(f"loss {curve}  (log scale, epoch 1 to {epochs_run})"))
     if weights:
         table = Table(title="final weights", title_justify="left")
         table.add_column("weight")
