@@ -141,6 +141,13 @@ class Table:
     def numbers(self, names: list[str]) -> Array:
         """The named columns as a float array; the first bad cell raises with its place."""
         columns = [self.header.index(name) for name in names]
+        try:
+            # The fast path; any bad cell falls through to the loop that locates it.
+            fast = np.array([[float(row[c]) for c in columns] for row in self.rows])
+            if np.all(np.isfinite(fast)):
+                return fast.reshape(len(self.rows), len(columns))
+        except ValueError:
+            pass
         where = self.locator(names)
         out = np.empty((len(self.rows), len(columns)))
         for r, row in enumerate(self.rows):
