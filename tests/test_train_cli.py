@@ -208,5 +208,6 @@ def test_plot_with_a_bad_extension_fails_before_training(tmp_path: Path) -> None
     path = tmp_path / "loss.jpg"
     result = run("train", "--plot", str(path))
     assert result.exit_code == 2, result.output
-    assert result.stderr == f"error: {path}: expected a file name ending in .png or .svg, got '.jpg'\n"
+    expected = f"error: {path}: expected a file name ending in .png or .svg, got '.jpg'\n"
+    assert result.stderr == expected
     assert result.stdout == ""  # no epoch was run

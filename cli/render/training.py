@@ -65,6 +65,9 @@ def step_table(epoch: int, rows: Sequence[tuple[str, str, float, float, float]])
     return table
 
 
+STATUS_STYLE = {"completed": "green", "stopped_early": "green", "diverged": "red"}
+
+
 def summary(
     *, name: str | None, status: str, epochs_run: int, epochs_planned: int, final_loss: float,
     seconds: float, weights: Sequence[tuple[str, str, float]], total_weights: int,
@@ -75,7 +78,7 @@ def summary(
     lines: list[RenderableType] = []
     head = Text()
     head.append(f"{name or 'run'}: ", style="bold")
-    style = {"completed": "green", "stopped_early": "green", "diverged": "red"}.get(status, "yellow")
+    style = STATUS_STYLE.get(status, "yellow")
     head.append(status.replace("_", " "), style=style)
     head.append(f" after {epochs_run}/{epochs_planned} epochs in {seconds:.3g} s")
     lines.append(head)
