@@ -37,6 +37,8 @@ from backprop_core.seeding import SPLIT, rng
 
 Array = NDArray[np.floating[Any]]
 
+MAX_GENERATED = 1_000_000  # rows a generator may draw: bounded memory and time
+
 
 @dataclass
 class Dataset:
@@ -185,8 +187,7 @@ def read_table(path: Path, label: str) -> Table:
     Lines starting with ``#`` before the header are comments (a citation, say);
     blank lines are skipped. Every row must have as many cells as the header.
     """
-    if not path.is_file():
-        raise DataError("no such file" if not path.exists() else "not a file", file=label)
+    require_file(path, label)
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -197,6 +198,16 @@ def read_table(path: Path, label: str) -> Table:
         line = raw.count(b"\n", 0, e.start) + 1
         raise DataError(f"not UTF-8 text (byte {e.start})", file=label, line=line) from None
     return _parse_table(csv.reader(io.StringIO(text, newline="")), label)
+
+
+def require_file(path: Path, label: str) -> None:
+    try:
+        if path.is_file():
+            return
+        missing = not path.exists()
+    except (OSError, ValueError) as e:  # a name too long, say
+        raise DataError(f"cannot read: {getattr(e, 'strerror', None) or e}", file=label) from None
+    raise DataError("no such file" if missing else "not a file", file=label)
 
 
 def _parse_table(reader: Any, label: str) -> Table:
@@ -402,8 +413,7 @@ def _from_csv(loaded: LoadedConfig, table: Table, label: str) -> _Raw:
 
 
 def _from_npz(loaded: LoadedConfig, path: Path, label: str) -> _Raw:
-    if not path.is_file():
-        raise DataError("no such file" if not path.exists() else "not a file", file=label)
+    require_file(path, label)
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: np.asarray(npz[name]) for name in npz.files}
@@ -462,25 +472,29 @@ def _from_generator(loaded: LoadedConfig) -> _Raw:
             f"generator {spec.name!r} makes {width} input(s) per row, "
             f"but network.inputs is {loaded.config.network.inputs}",
         )
+    if spec.samples > MAX_GENERATED:
+        raise loaded.error((*key, "samples"), f"expected at most {MAX_GENERATED:,} samples")
+    k = spec.classes if spec.name == "spiral" else 2
+    outputs = loaded.config.network.layers[-1].units
+    if spec.name != "sine" and outputs != k and not (outputs == 1 and k == 2):
+        # Checked before drawing, so a huge `classes` fails fast.
+        raise loaded.error(
+            (*key, "classes") if spec.name == "spiral" else (*key, "name"),
+            f"generator {spec.name!r} makes {k} classes, but the output layer has "
+            f"{outputs} units (use {k} softmax outputs"
+            + (", or 1 sigmoid output)" if k == 2 else ")"),
+        )
     made = generate(spec.name, spec.samples, spec.noise, spec.classes, loaded.config.seed)
     raw = _Raw(made.X, where_T=InlineLocator(loaded, "generate"))
     raw.width_error = lambda message: loaded.error(key, message)
     if made.targets is not None:
         raw.T = made.targets
-        return raw
-    assert made.labels is not None
-    outputs = loaded.config.network.layers[-1].units
-    if outputs == 1 and made.classes == 2:
+    elif outputs == 1:
+        assert made.labels is not None
         raw.T = made.labels[:, None].astype(np.float64)  # a 0/1 column for one sigmoid output
-    elif outputs == made.classes:
-        raw.T = np.eye(made.classes)[made.labels]  # one-hot, classes 0..k-1 in order
     else:
-        raise loaded.error(
-            (*key, "classes") if spec.name == "spiral" else (*key, "name"),
-            f"generator {spec.name!r} makes {made.classes} classes, but the output layer has "
-            f"{outputs} units (use {made.classes} softmax outputs"
-            + (", or 1 sigmoid output)" if made.classes == 2 else ")"),
-        )
+        assert made.labels is not None
+        raw.T = np.eye(made.classes)[made.labels]  # one-hot, classes 0..k-1 in order
     return raw
 
 
@@ -506,6 +520,7 @@ def _encode(loaded: LoadedConfig, raw: _Raw) -> tuple[Array, list[str] | None]:
     c = loaded.config
     outputs = c.network.layers[-1].units
     known = c.network.classes
+    check_classes(loaded)
     if raw.labels is not None:
         assert raw.where_T is not None
         return encode_labels(raw.labels, outputs, c.loss, known, raw.where_T)
@@ -523,6 +538,23 @@ def _encode(loaded: LoadedConfig, raw: _Raw) -> tuple[Array, list[str] | None]:
     if c.loss == "bce" and outputs == 1:
         return raw.T, ["0", "1"]
     return raw.T, None  # regression, or several independent sigmoid outputs
+
+
+def check_classes(loaded: LoadedConfig) -> None:
+    """A trained model's `network.classes` must name each output (two for one sigmoid)."""
+    c = loaded.config
+    known = c.network.classes
+    if known is None:
+        return
+    outputs = c.network.layers[-1].units
+    expected = 2 if outputs == 1 else outputs
+    if len(known) != expected or len(set(known)) != len(known):
+        raise loaded.error(
+            ("network", "classes"),
+            f"expected {expected} distinct class names (the output layer has {outputs} "
+            f"unit(s)), got {len(known)}"
+            + ("" if len(set(known)) == len(known) else " with repeats"),
+        )
 
 
 def encode_labels(

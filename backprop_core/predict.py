@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from backprop_core.config import LoadedConfig
 from backprop_core.data import (
     Table,
+    check_classes,
     csv_columns,
     data_path,
     encode_labels,
@@ -78,6 +79,7 @@ def load_model(loaded: LoadedConfig) -> Model:
     that standardizes or has class labels gets them from its training data.
     """
     spec = loaded.config
+    check_classes(loaded)
     model = Model(loaded, build_network(loaded), classes=spec.network.classes)
     if spec.network.standardization is not None:
         model.mean = np.asarray(spec.network.standardization.mean, dtype=np.float64)

@@ -265,6 +265,13 @@ BAD_DATA = [
     ("generator classes", {}, "  generate: {name: spiral, classes: 4}", CLASSIFIER,
      "run.yaml:12: data.generate.classes: generator 'spiral' makes 4 classes, but the "
      "output layer has 2 units (use 4 softmax outputs)"),
+    ("too many samples", {}, "  generate: {name: moons, samples: 100000000}", {},
+     "run.yaml:12: data.generate.samples: expected at most 1,000,000 samples"),
+    ("huge class count fails fast", {}, "  generate: {name: spiral, classes: 1000000000}",
+     CLASSIFIER, "run.yaml:12: data.generate.classes: generator 'spiral' makes 1000000000 "
+     "classes, but the output layer has 2 units (use 1000000000 softmax outputs)"),
+    ("file name too long", {}, csv_data(name="a" * 300 + ".csv"), {},
+     "a" * 300 + ".csv: cannot read: File name too long"),
     ("inline ragged", {}, "  inputs: [[1, 2], [3]]\n  targets: [1, 2]", {},
      "run.yaml:12: data.inputs[1]: ragged rows: expected 2 values, got 1"),
     ("inline label in regression", {}, "  inputs: [[1, 2], [3, 4]]\n  targets: [1, x]", {},
@@ -318,3 +325,16 @@ def test_data_errors_are_data_errors_with_line_and_column(tmp_path: Path) -> Non
     assert caught.value.line == 3
     assert caught.value.key == "column 'y'"
     assert caught.value.file == str(tmp_path / "t.csv")
+
+
+def test_stored_class_names_must_name_each_output(tmp_path: Path) -> None:
+    block = "  inputs: [[1, 2]]\n  targets: [u]"
+    path = write_config(tmp_path, block, **CLASSIFIER)  # type: ignore[arg-type]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("loss:", "  classes: [u, u]\nloss:"), encoding="utf-8")
+    result = runner.invoke(app, ["train", str(path), "--epochs", "1"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: {path}:10: network.classes: expected 2 distinct class names "
+        "(the output layer has 2 unit(s)), got 2 with repeats\n"
+    )
