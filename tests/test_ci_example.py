@@ -1,0 +1,72 @@
+"""The README's "Use in CI" example (docs/ci-example.sh) runs as written."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "docs" / "ci-example.sh"
+
+pytestmark = pytest.mark.skipif(shutil.which("bp") is None, reason="needs the installed bp")
+
+
+def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", str(SCRIPT), *args], cwd=folder, capture_output=True,
+                          text=True, timeout=300, check=False,
+                          env={**os.environ, "NO_COLOR": "1"})
+
+
+def test_example_passes_on_the_xor_template(tmp_path: Path) -> None:
+    result = run(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "xor.yaml: ok (network 2-2-1, 9 weights, loss bce, 4 training rows)" in lines
+    assert re.fullmatch(r"gradients ok: max relative error \d\.\de-\d\d", lines[-2]), lines
+    assert re.fullmatch(r"training completed after 500 epochs, final loss 0\.\d+", lines[-1])
+    run_doc = json.loads((tmp_path / "run.json").read_text())
+    assert run_doc["final_loss"] <= 0.01
+    assert json.loads((tmp_path / "gradcheck.json").read_text())["ok"] is True
+    assert (tmp_path / "trained.yaml").exists()
+
+
+def test_example_stops_with_exit_1_when_training_diverges(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "configs" / "tiny-all.yaml", tmp_path / "run.yaml")
+    result = run(tmp_path, "run.yaml")
+    assert result.returncode == 1
+    assert "error: training diverged at epoch" in result.stderr
+    assert json.loads((tmp_path / "run.json").read_text())["status"] == "diverged"
+    assert "gradients ok" not in result.stdout  # the summary never ran
+
+
+def test_example_stops_with_exit_2_on_a_bad_config(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("network: {inputs: 0, layers: [{units: 1}]}\n"
+                                       "data: {inputs: [1], targets: [1]}\n")
+    result = run(tmp_path, "bad.yaml")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: bad.yaml:1: network.inputs: expected a positive integer, got 0\n"
+    )
+    assert not (tmp_path / "gradcheck.json").exists()
+
+
+def test_readme_shows_the_example_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    if "## Use in CI" not in readme:
+        pytest.skip("README has no 'Use in CI' section yet")
+    section = readme.split("## Use in CI", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```(?:sh|bash|shell)\n(.*?)```", section, flags=re.S)
+    assert SCRIPT.read_text() in blocks
+
+
+def test_github_actions_snippet_runs_the_example() -> None:
+    workflow = yaml.safe_load((ROOT / "docs" / "github-actions.yml").read_text())
+    steps = workflow["jobs"]["gate"]["steps"]
+    assert any(step.get("run", "").startswith("sh docs/ci-example.sh") for step in steps)
