@@ -185,3 +185,45 @@ def test_tables_readable_at_40_columns_pending(args: list[str], monkeypatch: pyt
     result = runner.invoke(app, args, env={"COLUMNS": "40"})
     assert result.exit_code == 0, result.output
     assert readable_at_40(result.stdout), result.stdout
+
+
+def documented_keys() -> dict[str, set[str]]:
+    """Top-level keys per command from the tables of docs/json-output.md."""
+    text = (ROOT / "docs" / "json-output.md").read_text(encoding="utf-8")
+    out: dict[str, set[str]] = {}
+    for section in text.split("\n## ")[1:]:
+        command = section.split("`")[1].split()[1]
+        keys = out.setdefault(command, set())
+        for line in section.splitlines():
+            if line.startswith("| `"):
+                keys |= set(re.findall(r"`(\w+)`", line.split("|")[1]))
+    return out
+
+
+DOCUMENTED_RUNS = [
+    ("train", ["train", "--json"]),
+    ("train", ["train", "configs/tiny-all.yaml", "--json"]),
+    ("train", ["train", "configs/iris.yaml", "--epochs", "2", "--json"]),
+    ("grads", ["grads", "--json"]),
+    ("show", ["show", "--json"]),
+    ("check", ["check", "--json"]),
+    ("gradcheck", ["gradcheck", "--json"]),
+    ("predict", ["predict", "configs/iris.yaml", "--input", "5,3,1,0.2", "--json"]),
+    ("explain", ["explain", "--weight", "xh1", "--json"]),
+]
+
+
+@pytest.mark.parametrize(("command", "args"), DOCUMENTED_RUNS, ids=[" ".join(a)
+                                                                    for _, a in DOCUMENTED_RUNS])
+def test_json_keys_are_documented(command: str, args: list[str],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(app, args)
+    assert result.exit_code in (0, 1), result.output
+    keys = set(json.loads(result.stdout))
+    documented = documented_keys()[command]
+    assert keys <= documented, f"undocumented keys: {sorted(keys - documented)}"
+    always = {"train": {"status", "epochs_run", "losses", "final_loss", "weights"},
+              "gradcheck": {"ok", "max_abs_error", "max_rel_error", "weights"},
+              "grads": {"loss", "weights"}}.get(command, set())
+    assert always <= keys
