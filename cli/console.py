@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 
 
 def stdout() -> Console:
     # Created per command so tests that swap sys.stdout (CliRunner) see the output.
-    return Console(file=sys.stdout, highlight=False)
+    return Console(file=sys.stdout, highlight=False, color_system=color_system())
 
 
 def stderr() -> Console:
-    return Console(file=sys.stderr, highlight=False)
+    return Console(file=sys.stderr, highlight=False, color_system=color_system())
+
+
+def color_system() -> Literal["auto"] | None:
+    """None under NO_COLOR: rich alone drops colours but keeps bold and italic codes."""
+    return None if os.environ.get("NO_COLOR") else "auto"
 
 
 def emit_json(document: Any) -> None:

@@ -203,8 +203,9 @@ def test_init_writes_the_shipped_config_and_it_loads(
     assert result.exit_code == 0, result.output
     written = tmp_path / f"{name}.yaml"
     assert written.read_bytes() == (CONFIGS / f"{name}.yaml").read_bytes()
-    assert result.stdout.splitlines()[0] == f"wrote {name}.yaml"
-    assert result.stdout.splitlines()[-1] == f"next: bp train {name}.yaml"
+    assert result.stdout == ""  # status notes go to stderr
+    assert result.stderr.splitlines()[0] == f"wrote {name}.yaml"
+    assert result.stderr.splitlines()[-1] == f"next: bp train {name}.yaml"
     experiment = load_experiment(written)  # its data file came along, where it looks
     assert experiment.data.n > 0
 
@@ -213,7 +214,7 @@ def test_init_writes_data_beside_the_config(tmp_path: Path) -> None:
     result = bp("init", "iris", str(tmp_path))  # a folder: iris.yaml inside it
     assert result.exit_code == 0, result.output
     assert (tmp_path / "data" / "iris.csv").read_bytes() == IRIS_CSV.read_bytes()
-    assert result.stdout.splitlines()[:2] == [
+    assert result.stderr.splitlines()[:2] == [
         f"wrote {tmp_path / 'iris.yaml'}",
         f"wrote {tmp_path / 'data' / 'iris.csv'}",
     ]

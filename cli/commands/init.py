@@ -46,6 +46,8 @@ def command(
         return
     name = resolve(template)
     written = write_template(name, path if path is not None else Path(f"{name}.yaml"), force=force)
+    # What was written is status, not a result: stderr, like every other note.
+    note = console.stderr()
     for p in written:
-        out.print(f"wrote {p}", soft_wrap=True)
-    out.print(f"next: bp train {written[0]}", soft_wrap=True)
+        note.print(f"wrote {p}", soft_wrap=True)
+    note.print(f"next: bp train {written[0]}", soft_wrap=True)

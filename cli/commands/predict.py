@@ -64,8 +64,10 @@ def command(
     if json_:
         console.emit_json(to_json(model, result))
     else:
+        from cli.render.fit import fitted
+
         out = console.stdout()
-        out.print(prediction_table(model, result))
+        out.print(fitted(out, prediction_table(model, result)))
         if result.loss is not None:
             out.print(summary_line(result))
 

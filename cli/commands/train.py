@@ -203,14 +203,16 @@ def _json(experiment: Any, result: Any) -> dict[str, Any]:
 
 
 def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grads: bool) -> None:
-    from cli.render.training import epoch_table, step_table, summary
+    from backprop_core.gradcheck import weight_value
+    from cli.render.fit import fitted
+    from cli.render.training import epoch_table, step_table, summary, weights_table
 
     out = console.stdout()
     result = trainer.result
     names = experiment.names
     has_val = experiment.data.X_val is not None
     has_acc = any(r.accuracy is not None for r in result.history)
-    out.print(epoch_table(rows, show_val=has_val, show_acc=has_acc))
+    out.print(fitted(out, epoch_table(rows, show_val=has_val, show_acc=has_acc)))
     if grads:
         ids = list(names.all_ids())
         for r in rows:
@@ -218,11 +220,8 @@ def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grad
                 continue
             values = _flat(experiment.network, r.step)
             table_rows = [(w.canonical, names.alias(w), *values[(w.k, w.i, w.j)]) for w in ids]
-            out.print(step_table(r.epoch, table_rows))
+            out.print(fitted(out, step_table(r.epoch, table_rows)))
     last = result.history[-1] if result.history else None
-    shown = list(names.all_ids())[:SUMMARY_WEIGHTS]
-    from backprop_core.gradcheck import weight_value
-
     out.print(
         summary(
             name=experiment.config.name,
@@ -231,16 +230,17 @@ def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grad
             epochs_planned=trainer.epochs_planned,
             final_loss=result.final_loss,
             seconds=seconds,
-            weights=[
-                (w.canonical, names.alias(w), weight_value(trainer.network, w)) for w in shown
-            ],
-            total_weights=experiment.network.parameter_count(),
             accuracy=last.accuracy if last else None,
             val_loss=last.val_loss if last else None,
             val_accuracy=last.val_accuracy if last else None,
             curve=_curve(out, result.losses),
         )
     )
+    shown = list(names.all_ids())[:SUMMARY_WEIGHTS]
+    weights = [(w.canonical, names.alias(w), weight_value(trainer.network, w)) for w in shown]
+    if weights:
+        total = experiment.network.parameter_count()
+        out.print(fitted(out, weights_table(weights, total)))
 
 
 def _curve(out: Any, losses: list[float]) -> str | None:

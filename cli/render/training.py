@@ -70,7 +70,7 @@ STATUS_STYLE = {"completed": "green", "stopped_early": "green", "diverged": "red
 
 def summary(
     *, name: str | None, status: str, epochs_run: int, epochs_planned: int, final_loss: float,
-    seconds: float, weights: Sequence[tuple[str, str, float]], total_weights: int,
+    seconds: float,
     accuracy: float | None = None, val_loss: float | None = None,
     val_accuracy: float | None = None,
     curve: str | None = None,
@@ -92,14 +92,18 @@ def summary(
     lines.append(Text(", ".join(facts)))
     if curve:
         lines.append(Text(f"loss {curve}  (log scale, epoch 1 to {epochs_run})"))
-    if weights:
-        table = Table(title="final weights", title_justify="left")
-        table.add_column("weight")
-        table.add_column("alias")
-        table.add_column("value", justify="right")
-        for canonical, alias, value in weights:
-            table.add_row(canonical, alias, num(value))
-        if total_weights > len(weights):
-            table.caption = f"{len(weights)} of {total_weights} weights shown (bp show lists all)"
-        lines.append(table)
     return Group(*lines)
+
+
+def weights_table(weights: Sequence[tuple[str, str, float]], total_weights: int) -> Table:
+    """(canonical, alias, value) rows; a caption when only some of the weights are listed."""
+    table = Table(title="final weights", title_justify="left")
+    table.add_column("weight")
+    table.add_column("alias")
+    table.add_column("value", justify="right")
+    for canonical, alias, value in weights:
+        table.add_row(canonical, alias, num(value))
+    if total_weights > len(weights):
+        table.caption = f"{len(weights)} of {total_weights} weights shown (bp show lists all)"
+    return table
+
