@@ -45,7 +45,13 @@ def command(
             }
         )
         return
+    from rich.table import Table
+
     from cli.console import stdout
+    from cli.render.fit import fitted
     from cli.render.tables import grads_table
 
-    stdout().print(grads_table(report))
+    out = stdout()
+    for item in grads_table(report):
+        # A table wider than the terminal prints as records, never with cut numbers.
+        out.print(fitted(out, item) if isinstance(item, Table) else item)

@@ -45,7 +45,13 @@ def command(
             }
         )
         return
+    from rich.table import Table
+
     from cli.console import stdout
+    from cli.render.fit import fitted
     from cli.render.tables import show_tables
 
-    stdout().print(show_tables(summary))
+    out = stdout()
+    for item in show_tables(summary):
+        # A table wider than the terminal prints as records, never with cut numbers.
+        out.print(fitted(out, item) if isinstance(item, Table) else item)

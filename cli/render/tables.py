@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from cli.render.numbers import num
 
 
-def grads_table(report: Any) -> RenderableType:
+def grads_table(report: Any) -> list[RenderableType]:
+    """The step table, then any notes (the caller fits tables to the terminal)."""
     table = Table(
         title=f"one gradient-descent step, eta = {num(report.eta)}, loss = {num(report.loss)}",
         title_justify="left",
@@ -34,10 +35,10 @@ def grads_table(report: Any) -> RenderableType:
     if report.optimizer != "sgd":
         notes.append(Text(f"training uses {report.optimizer}; the step shown is plain "
                           "gradient descent", style="italic"))
-    return Group(*notes)
+    return notes
 
 
-def show_tables(summary: Any) -> RenderableType:
+def show_tables(summary: Any) -> list[RenderableType]:
     title = f"network {summary.name}" if summary.name else "network"
     samples = f"{summary.samples} training sample{'s' if summary.samples != 1 else ''}"
     layers = Table(
@@ -59,4 +60,4 @@ def show_tables(summary: Any) -> RenderableType:
         weights.add_column(name, justify=justify)  # type: ignore[arg-type]
     for canonical, alias, value, frozen in summary.weights:
         weights.add_row(canonical, alias, num(value), "frozen" if frozen else "")
-    return Group(layers, weights)
+    return [layers, weights]
