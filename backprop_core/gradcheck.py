@@ -38,9 +38,9 @@ def numeric_gradient(network: Network, X: Array, T: Array, w: WeightId, eps: flo
     array, index = locate(net, w)
     original = array[index]
     array[index] = original + eps
-    plus = net.loss_value(net.predict(X64), T64)
+    plus = net.loss_of(net.forward(X64), T64)
     array[index] = original - eps
-    minus = net.loss_value(net.predict(X64), T64)
+    minus = net.loss_of(net.forward(X64), T64)
     array[index] = original
     return (plus - minus) / (2.0 * eps)
 
@@ -183,7 +183,7 @@ def _numeric_with_kinks(
         array[index] = original - eps
         minus = net.forward(X)
         array[index] = original
-        numeric = (net.loss_value(plus.Y, T) - net.loss_value(minus.Y, T)) / (2.0 * eps)
+        numeric = (net.loss_of(plus, T) - net.loss_of(minus, T)) / (2.0 * eps)
     return numeric, _kink_between(net, w.k, base, plus, minus, eps)
 
 

@@ -73,6 +73,28 @@ LOSSES: dict[str, tuple[Callable[[Array, Array], float], Callable[[Array, Array]
     "bce": (bce, bce_prime),
 }
 
+def cross_entropy_from_H(H: Array, T: Array) -> float:
+    """cross_entropy of softmax(H): sum_j T_j * (logsumexp(H) - H_j), from H itself."""
+    m = H.max(axis=1, keepdims=True)
+    lse = m + np.log(np.exp(H - m).sum(axis=1, keepdims=True))
+    return float(np.sum(T * (lse - H)) / H.shape[0])
+
+
+def bce_from_H(H: Array, T: Array) -> float:
+    """bce of sigmoid(H): softplus(H) - T * H, from H itself."""
+    return float(np.mean(np.logaddexp(0.0, H) - T * H))
+
+
+# On its required output activation a loss is evaluated from the output
+# pre-activation H(K): where a saturated Y has rounded to exactly 0 or 1, the
+# log of the rounded probability is flat (or clipped) while the gradient Y - T
+# is not, and the finite-difference check would rightly fail. Equal to the
+# table's loss(Y, T) wherever Y is representable.
+LOSS_FROM_H: dict[str, Callable[[Array, Array], float]] = {
+    "cross_entropy": cross_entropy_from_H,
+    "bce": bce_from_H,
+}
+
 # The output activation a loss requires, where it requires one.
 REQUIRED_OUTPUT: dict[str, str] = {"cross_entropy": "softmax", "bce": "sigmoid"}
 

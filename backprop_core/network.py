@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_core.activations import Activation
-from backprop_core.losses import LOSSES, OUTPUT_DELTA_SHORTCUT, REQUIRED_OUTPUT
+from backprop_core.losses import LOSS_FROM_H, LOSSES, OUTPUT_DELTA_SHORTCUT, REQUIRED_OUTPUT
 
 Array = NDArray[np.floating[Any]]
 
@@ -132,6 +132,13 @@ class Network:
     def loss_value(self, Y: Array, T: Array) -> float:
         return LOSSES[self.loss][0](Y, T)
 
+    def loss_of(self, trace: Trace, T: Array) -> float:
+        """The loss of a forward pass; from H(K) on the canonical output pairs (losses.py)."""
+        K = self.K
+        if REQUIRED_OUTPUT.get(self.loss) == self.layers[K - 1].activation.name:
+            return LOSS_FROM_H[self.loss](trace.H[K], T)
+        return self.loss_value(trace.A[K], T)
+
     def output_delta(self, trace: Trace, T: Array) -> Array:
         """delta(K) = phi_K'(H(K)) * dL/dY, per sample."""
         K = self.K
@@ -178,7 +185,7 @@ class Network:
 
     def loss_and_gradients(self, X: Array, T: Array) -> tuple[float, Gradients, Trace]:
         trace = self.forward(X)
-        return self.loss_value(trace.Y, T), self.backward(trace, T), trace
+        return self.loss_of(trace, T), self.backward(trace, T), trace
 
 
 def initial_weights(

@@ -182,8 +182,8 @@ def predict(model: Model, X: Array, T: Array | None = None) -> Prediction:
     network = model.network
     scaled = X if model.mean is None or model.std is None else (X - model.mean) / model.std
     with np.errstate(all="ignore"):
-        Y = network.predict(np.ascontiguousarray(scaled, dtype=network.dtype))
-    out = Prediction(X, np.asarray(Y, dtype=np.float64), T=T)
+        trace = network.forward(np.ascontiguousarray(scaled, dtype=network.dtype))
+    out = Prediction(X, np.asarray(trace.Y, dtype=np.float64), T=T)
     classes = model.classes
     if model.kind == "softmax" and classes is not None:
         out.probabilities = out.Y
@@ -193,6 +193,6 @@ def predict(model: Model, X: Array, T: Array | None = None) -> Prediction:
         out.probabilities = np.column_stack([1.0 - p, p])
         out.labels = [classes[1] if v >= 0.5 else classes[0] for v in p]
     if T is not None:
-        out.loss = network.loss_value(out.Y, T)
+        out.loss = network.loss_of(trace, np.asarray(T, dtype=network.dtype))
         out.accuracy = accuracy(out.Y, T, network.loss)
     return out

@@ -196,13 +196,13 @@ class Trainer:
         """Loss and accuracy of the current weights on (X, T), CHUNK rows at a time."""
         net = self.network
         if len(X) <= CHUNK:
-            Y = net.predict(X)
-            return net.loss_value(Y, T), accuracy(Y, T, net.loss)
+            trace = net.forward(X)
+            return net.loss_of(trace, T), accuracy(trace.Y, T, net.loss)
         total, right = 0.0, 0
         for start in range(0, len(X), CHUNK):
-            Y, Tc = net.predict(X[start : start + CHUNK]), T[start : start + CHUNK]
-            total += net.loss_value(Y, Tc) * len(Tc)
-            right += correct(Y, Tc, net.loss) if self.classifier else 0
+            trace, Tc = net.forward(X[start : start + CHUNK]), T[start : start + CHUNK]
+            total += net.loss_of(trace, Tc) * len(Tc)
+            right += correct(trace.Y, Tc, net.loss) if self.classifier else 0
         size = len(T) if net.loss == "cross_entropy" else T.size
         return total / len(X), (right / size if self.classifier else None)
 

@@ -186,13 +186,8 @@ def test_config_error_exits_2() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine defect: bce is computed from the clipped probability Y, so for a "
-    "saturated sigmoid (|H| > ~15) the loss loses precision and is flat beyond ~36 while "
-    "the Y - T gradient is not; computing bce from H would fix it",
-)
 def test_bce_on_a_saturated_sigmoid() -> None:
+    # At H = 40, sigmoid(H) rounds to 1: the loss must come from H, not from Y.
     from backprop_core.activations import Activation
     from backprop_core.network import Layer
 
@@ -200,3 +195,17 @@ def test_bce_on_a_saturated_sigmoid() -> None:
                   {1: np.array([0.0])})
     ids = list(WeightNames((1, 1), (True,)).all_ids())
     assert check_gradients(net, np.array([[1.0]]), np.array([[0.0]]), ids).ok
+
+
+def test_cross_entropy_on_a_saturated_softmax() -> None:
+    from backprop_core.activations import Activation
+    from backprop_core.network import Layer
+
+    net = Network(1, (Layer(2, Activation("softmax")),), "cross_entropy",
+                  {1: np.array([[40.0, -40.0]])}, {1: np.array([0.0, 0.0])})
+    ids = list(WeightNames((1, 2), (True,)).all_ids())
+    # the wrong class is predicted with probability exp(-80): the loss is 80, not log(1e-300)
+    assert check_gradients(net, np.array([[1.0]]), np.array([[0.0, 1.0]]), ids).ok
+    trace = net.forward(np.array([[1.0]]))
+    assert net.loss_of(trace, np.array([[0.0, 1.0]])) == pytest.approx(80.0, rel=1e-12)
+
