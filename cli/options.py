@@ -20,7 +20,8 @@ SetOpt = Annotated[
     typer.Option(
         "--set",
         metavar="KEY.PATH=VALUE",
-        help="Override one config value (parsed as YAML), e.g. --set training.eta=0.01. Repeatable.",
+        help="Override one config value (parsed as YAML), e.g. --set training.eta=0.01. "
+        "Repeatable.",
         show_default=False,
     ),
 ]

@@ -6,13 +6,12 @@ print only their table.
 
 from __future__ import annotations
 
-import sys
 import time
 from types import TracebackType
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from cli.console import stderr
 from cli.render.numbers import num
 
 DELAY = 1.0  # seconds before anything is shown
@@ -23,7 +22,7 @@ class EpochProgress:
     def __init__(self, total: int, *, enabled: bool) -> None:
         self.total = total
         self.enabled = enabled
-        self.console = Console(file=sys.stderr)
+        self.console = stderr()
         self.interactive = self.console.is_terminal
         self.start = time.perf_counter()
         self.last = 0.0
@@ -34,7 +33,10 @@ class EpochProgress:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         if self.bar is not None:
             self.bar.stop()
