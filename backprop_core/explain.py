@@ -292,6 +292,9 @@ class _Builder:
         values = self.vals(per_sample)
         if self.n == 1:
             return Step(symbol, formula, numbers, values[0])
+        if len(set(values)) == 1:
+            # The same for every sample (a weight past the shortcut): one value, not a list.
+            return Step(symbol, formula, "", values[0])
         return Step(symbol, formula, "", float(np.mean(values)), values)
 
     def alias(self, k: int, i: int, j: int) -> str:
