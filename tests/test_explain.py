@@ -161,7 +161,8 @@ def test_path_sum_equals_delta_form_engine_and_finite_differences(case, one_samp
         np.testing.assert_allclose(expected, numeric, rtol=1e-6, atol=1e-8, err_msg=where)
         # Each path's product is the batch mean of its factors' per-sample products.
         for path in x.paths:
-            per_sample = np.prod([f.samples or (f.value,) for f in path.factors], axis=0)
+            per_sample = np.prod([f.samples or (f.value,) * x.samples for f in path.factors],
+                                 axis=0)
             np.testing.assert_allclose(np.mean(per_sample), path.product, rtol=1e-9, atol=1e-14)
 
 
