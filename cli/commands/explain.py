@@ -63,15 +63,17 @@ def command(
         emit_json(document(x))
     elif chosen is Format.text:
         from cli.console import stdout
+        from cli.render.diagram import path_sketch
         from cli.render.explain_text import render
 
-        stdout().print(render(x), soft_wrap=False)
+        stdout().print(render(x, path_sketch(experiment.names, x.weight)), soft_wrap=False)
     else:
         invocation = _invocation(config, weight, sample, set_ or [])
         if chosen is Format.markdown:
             from cli.render.explain_markdown import render as markdown
 
-            sys.stdout.write(markdown(x, invocation))
+            picture = _picture(experiment, x.weight)
+            sys.stdout.write(markdown(x, invocation, picture=picture))
         else:
             from cli.render.explain_latex import render as latex
 
@@ -89,3 +91,19 @@ def _invocation(config: object, weight: str, sample: int | None, sets: list[str]
     for s in sets:
         words += ["--set", s]
     return shlex.join(words)
+
+
+def _picture(experiment: object, w: object) -> str | None:
+    """The network in mermaid with the paths from `w` to the output highlighted;
+    None for a network too large to draw (the derivation still follows)."""
+    from cli.render.diagram import DiagramTooLargeError, mermaid, paths_to_output
+
+    names = experiment.names  # type: ignore[attr-defined]
+    try:
+        return mermaid(
+            experiment.network,  # type: ignore[attr-defined]
+            names,
+            highlight=paths_to_output(names, w),  # type: ignore[arg-type]
+        )
+    except DiagramTooLargeError:
+        return None

@@ -24,10 +24,15 @@ def value_cell(step: Any) -> str:
     return f"**{num(step.value)}**"
 
 
-def render(x: Any, command: str) -> str:
+def render(x: Any, command: str, picture: str | None = None) -> str:
     heading = f"{code('dL/d' + x.alias)} ({code(x.canonical)}): backpropagation step by step"
     lines = [f"## {heading}", ""]
     lines += [f"`{command}`", ""]
+    if picture:
+        # The network with the paths dL/dw runs along drawn in red (GitHub renders it).
+        lines += ["```mermaid", picture.rstrip("\n"), "```", ""]
+        caption = f"Red: the paths from {code(x.alias)} to the output, one chain-rule term each."
+        lines += [caption, ""]
     lines += [f"- {line}" for line in x.description]
     for section in x.sections:
         if not section.steps and not section.notes:

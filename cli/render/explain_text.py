@@ -74,8 +74,12 @@ def summary(x: Any) -> str:
     )
 
 
-def render(x: Any) -> RenderableType:
-    """The whole derivation, section by section, in the order of the source derivation."""
+def render(x: Any, paths: list[str] | None = None) -> RenderableType:
+    """The whole derivation, section by section, in the order of the source derivation.
+
+    `paths`, when given, is a sketch of the chain-rule paths (one line each), shown
+    under the chain-rule heading: the terminal's stand-in for the highlighted drawing.
+    """
     out: list[RenderableType] = [Text(title(x), style="bold")]
     out += [Text(line, style="dim") for line in x.description]
     for section in x.sections:
@@ -83,6 +87,8 @@ def render(x: Any) -> RenderableType:
             continue
         out.append(Text(""))
         out.append(Text(section.title, style="bold underline"))
+        if paths and section.title.startswith("Chain rule"):
+            out += [Text(f"  {line}", style="cyan") for line in paths]
         out += [StepLine(step) for step in section.steps]
         out += [Text(f"  {note}", style="italic") for note in section.notes]
     out.append(Text(""))

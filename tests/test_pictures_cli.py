@@ -1,0 +1,71 @@
+"""CLI integration of pictures: bp show --format, bp explain markdown picture, bp train --plot."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+
+runner = CliRunner()
+GOLDEN = Path(__file__).parent / "golden" / "pictures"
+
+
+def test_show_mermaid_and_dot_print_the_golden_drawings() -> None:
+    result = runner.invoke(app, ["show", "--format", "mermaid"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (GOLDEN / "tiny.mmd").read_text(encoding="utf-8")
+    result = runner.invoke(app, ["show", "-f", "dot"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (GOLDEN / "tiny.dot").read_text(encoding="utf-8")
+
+
+def test_show_png_needs_output_with_the_right_extension(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["show", "--format", "png"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == "error: --format png writes a file: add --output PATH\n"
+    result = runner.invoke(app, ["show", "--format", "png", "--output", str(tmp_path / "n.svg")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == "error: --format png needs an --output name ending in .png\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_show_png_writes_an_image(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip install 'bp[plot]'")
+    path = tmp_path / "tiny.png"
+    result = runner.invoke(app, ["show", "--format", "png", "--output", str(path)])
+    assert result.exit_code == 0, result.output
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert 300 <= width <= 2000 and 100 <= height <= 1000, (width, height)
+
+
+def test_explain_markdown_embeds_the_highlighted_drawing() -> None:
+    result = runner.invoke(app, ["explain", "--weight", "hh1", "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "```mermaid\nflowchart LR\n" in out
+    assert "  linkStyle 1,3 stroke:#d62728,stroke-width:3px\n" in out  # hh1, hy1
+    assert out.index("```mermaid") < out.index("### ")  # the picture comes first
+
+
+def test_train_plot_writes_loss_curve_and_summary_has_sparkline(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip install 'bp[plot]'")
+    path = tmp_path / "loss.svg"
+    result = runner.invoke(app, ["train", "--plot", str(path)])
+    assert result.exit_code == 0, result.output
+    assert b"loss per epoch" in path.read_bytes()
+    assert "loss █▇▆▆▅▄▃▃▂▁  (log scale, epoch 1 to 10)" in result.stdout
+
+
+def test_train_plot_bad_extension_fails_before_training(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--plot", str(tmp_path / "loss.jpg")])
+    assert result.exit_code == 2, result.output
+    path = tmp_path / "loss.jpg"
+    expected = f"error: {path}: expected a file name ending in .png or .svg, got '.jpg'\n"
+    assert result.stderr == expected
+    assert result.stdout == ""  # no epoch was run
