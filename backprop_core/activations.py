@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -138,30 +139,42 @@ DERIVATIVE_FORMULAS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Activation:
-    """One layer's activation: a name from ACTIVATIONS bound to its parameters."""
+    """One layer's activation: a name from ACTIVATIONS bound to its parameters.
+
+    ``phi(H)`` and ``phi_prime(H)`` are the table's pair with the parameters
+    applied; ``derivative(H, A)`` is phi'(H) for the delta recursion, given also
+    A = phi(H), in its cheapest equal form: through A for sigmoid and tanh, the
+    slope itself for linear (a constant broadcasts), the 0/1 mask ``H > 0`` for
+    relu (multiplying by True/False is multiplying by 1/0). All three are bound
+    once here because the engine calls them per layer per update.
+    """
 
     name: str
     params: Mapping[str, float] = field(default_factory=dict)
+    phi: Fn = field(init=False, repr=False, compare=False)
+    phi_prime: Fn = field(init=False, repr=False, compare=False)
+    derivative: Callable[[Array, Array], Array | float] = field(
+        init=False, repr=False, compare=False
+    )
 
-    def phi(self, H: Array) -> Array:
-        return ACTIVATIONS[self.name][0](H, **self.params)
+    def __post_init__(self) -> None:
+        phi, phi_prime = ACTIVATIONS[self.name]
+        if self.params:
+            phi, phi_prime = partial(phi, **self.params), partial(phi_prime, **self.params)
+        object.__setattr__(self, "phi", phi)
+        object.__setattr__(self, "phi_prime", phi_prime)
+        object.__setattr__(self, "derivative", self._derivative(phi_prime))
 
-    def phi_prime(self, H: Array) -> Array:
-        return ACTIVATIONS[self.name][1](H, **self.params)
-
-    def derivative(self, H: Array, A: Array) -> Array | float:
-        """phi'(H) for the delta recursion, given also A = phi(H); the cheapest equal form.
-
-        The values are those of `phi_prime(H)`: through A for sigmoid and tanh,
-        the slope itself for linear (a constant broadcasts), the 0/1 mask
-        ``H > 0`` for relu (multiplying by True/False is multiplying by 1/0).
-        """
+    def _derivative(self, phi_prime: Fn) -> Callable[[Array, Array], Array | float]:
         if self.name == "linear":
-            return float(self.params.get("slope", 1.0))
+            slope = float(self.params.get("slope", 1.0))
+            return lambda H, A: slope
         if self.name == "relu":
-            return H > 0  # type: ignore[return-value]
+            return lambda H, A: H > 0
         from_output = PRIME_FROM_OUTPUT.get(self.name)
-        return from_output(A) if from_output is not None else self.phi_prime(H)
+        if from_output is not None:
+            return lambda H, A: from_output(A)
+        return lambda H, A: phi_prime(H)
 
     @property
     def elementwise(self) -> bool:

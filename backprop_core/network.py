@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -75,13 +76,13 @@ class Network:
     W: dict[int, Array]
     b: dict[int, Array] = field(default_factory=dict)
     # O_0 = 1 for every sample: a row of ones per batch size, made once.
-    _ones: dict[tuple[int, Any], Array] = field(
+    _ones: dict[int, Array] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
-    @property
+    @cached_property
     def K(self) -> int:
-        return len(self.layers)
+        return len(self.layers)  # layers is a tuple: fixed for the network's life
 
     @property
     def units(self) -> tuple[int, ...]:
@@ -178,10 +179,10 @@ class Network:
 
     def ones(self, n: int) -> Array:
         """The bias node's outputs O_0 = 1 for a batch of n samples."""
-        key = (n, self.dtype)
-        if key not in self._ones:
-            self._ones[key] = np.ones(n, dtype=self.dtype)
-        return self._ones[key]
+        ones = self._ones.get(n)
+        if ones is None:
+            ones = self._ones[n] = np.ones(n, dtype=self.dtype)
+        return ones
 
     def loss_and_gradients(self, X: Array, T: Array) -> tuple[float, Gradients, Trace]:
         trace = self.forward(X)

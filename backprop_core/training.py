@@ -113,9 +113,12 @@ class Trainer:
         # Partly frozen arrays get their gradient masked; wholly frozen ones are
         # skipped (their step is 0, and skipping keeps them finite however large
         # the gradient grows).
-        self.masked = [(i, m) for i, m in enumerate(self.masks) if m is not None and m.any()]
         self.still = {i for i, m in enumerate(self.masks) if m is not None and not m.any()}
         self.moving = [i for i in range(len(self.masks)) if i not in self.still]
+        self.moving_keys = [self.keys[i] for i in self.moving]
+        self.masked = [
+            (pos, self.masks[i]) for pos, i in enumerate(self.moving) if self.masks[i] is not None
+        ]
         self.classifier = self.network.loss in CLASSIFICATION
         self.rng = rng(experiment.config.seed, SHUFFLE)
         self.keep_snapshot = keep_snapshot
@@ -130,6 +133,10 @@ class Trainer:
         # Epochs for which to keep the last update's detail (values, masked
         # gradients): `--grads` shows them for the logged epochs.
         self.record_steps: Callable[[int], bool] | None = None
+        # Epochs whose gradient norm the caller will show; None: every epoch. On
+        # tiny networks the norm costs a tenth of an update, so `bp train`
+        # measures it only for the epochs its table logs.
+        self.measure_norm: Callable[[int], bool] | None = None
 
     def epochs(self) -> Iterator[EpochRecord]:
         """Train epoch by epoch, yielding each epoch's record as it completes."""
@@ -167,19 +174,20 @@ class Trainer:
             total += loss * X.shape[0]
             if self.classifier:
                 right += correct(trace.Y, T, net.loss)
-            g = self._ordered(grads)
-            for i, mask in self.masked:
-                g[i] = g[i] * mask
-            for i in self.still:
-                g[i] = self.zeros[i]
+            # The gradients of the arrays that move, partly frozen ones masked.
+            g = [grads.dL_dW[k] if kind == "W" else grads.dL_db[k] for kind, k in self.moving_keys]
+            for pos, mask in self.masked:
+                g[pos] = g[pos] * mask
             before = [p.copy() for p in self.params] if record_step else None
-            self.optimizer.step(self.trained, [g[i] for i in self.moving])
+            self.optimizer.step(self.trained, g)
             self.last_gradients = grads
-        record = EpochRecord(epoch, total / n, self._norm(self.last_gradients))
+        wanted = self.measure_norm is None or self.measure_norm(epoch)
+        norm = self._norm(self.last_gradients) if wanted else math.nan
+        record = EpochRecord(epoch, total / n, norm)
         if self.classifier:
             record.accuracy = right / (n if net.loss == "cross_entropy" else data.T.size)
         if before is not None:
-            record.step = StepDetail(before, g, [p.copy() for p in self.params])
+            record.step = StepDetail(before, self._all(g), [p.copy() for p in self.params])
         self._validate(record)
         return record
 
@@ -205,6 +213,11 @@ class Trainer:
             right += correct(trace.Y, Tc, net.loss) if self.classifier else 0
         size = len(T) if net.loss == "cross_entropy" else T.size
         return total / len(X), (right / size if self.classifier else None)
+
+    def _all(self, moving: list[Array]) -> list[Array]:
+        """Gradients of every array in `parameters()` order, zeros for wholly frozen ones."""
+        step = iter(moving)
+        return [self.zeros[i] if i in self.still else next(step) for i in range(len(self.params))]
 
     def _ordered(self, grads: Gradients) -> list[Array]:
         return [grads.dL_dW[k] if kind == "W" else grads.dL_db[k] for kind, k in self.keys]

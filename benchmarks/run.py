@@ -30,10 +30,14 @@ from benchmarks import report  # noqa: E402
 from benchmarks.startup import rendering, startup  # noqa: E402
 from benchmarks.workloads import workloads  # noqa: E402
 
-SETTINGS = {  # mode: repetitions (small, large workloads), matmul size, start-up runs, epochs
-    "full": {"repeats": 8, "repeats_large": 5, "matmul": 2048, "startup": 10, "render": 10_000},
-    "quick": {"repeats": 5, "repeats_large": 3, "matmul": 1024, "startup": 5, "render": 10_000},
-    "smoke": {"repeats": 1, "repeats_large": 1, "matmul": 128, "startup": 1, "render": 20},
+# mode: repetitions (small, large workloads), rounds, matmul size, start-up runs, epochs
+SETTINGS = {
+    "full": {"repeats": 8, "repeats_large": 5, "rounds": 3, "matmul": 2048, "startup": 10,
+             "render": 10_000},
+    "quick": {"repeats": 5, "repeats_large": 3, "rounds": 2, "matmul": 1024, "startup": 5,
+              "render": 10_000},
+    "smoke": {"repeats": 1, "repeats_large": 1, "rounds": 1, "matmul": 128, "startup": 1,
+              "render": 20},
 }
 
 
@@ -78,11 +82,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if args.only and w.name not in args.only:
             continue
         repeats = s["repeats_large"] if w.name.startswith("large") else s["repeats"]
-        row = {
-            v: child({"kind": "train", "variant": v, "workload": w.name, "mode": mode,
-                      "repeats": repeats, "threads": args.threads})
-            for v in variants
-        }
+        # Variants take turns, round after round, each round in fresh processes:
+        # a slow spell of a shared machine then falls on every variant alike,
+        # instead of on whichever one happened to be running.
+        runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+        for _ in range(s["rounds"]):
+            for v in variants:
+                runs[v].append(child({"kind": "train", "variant": v, "workload": w.name,
+                                      "mode": mode, "repeats": repeats,
+                                      "threads": args.threads}))
+        row = {v: _pooled(r) for v, r in runs.items()}
         results["workloads"][w.name] = row
         report.workload(w, row, results["peak"])
     if not args.no_startup:
@@ -95,6 +104,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return results
+
+
+def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One variant's rounds as one result: every repetition's time, the largest peak."""
+    pooled = dict(runs[-1])
+    pooled["times"] = [t for r in runs for t in r["times"]]
+    pooled["peak_mb"] = max(r["peak_mb"] for r in runs)
+    return pooled
 
 
 def _render_configs(folder: Path, *, smoke: bool) -> dict[str, Path | None]:

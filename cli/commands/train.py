@@ -81,8 +81,9 @@ def command(
     from cli.render.training import is_logged, logged_epochs
 
     every_n = logged_epochs(planned, every)
+    trainer.measure_norm = lambda e: is_logged(e, every_n, planned)
     if grads:
-        trainer.record_steps = lambda e: is_logged(e, every_n, planned)
+        trainer.record_steps = trainer.measure_norm
     rows: list[Any] = []
     started = time.perf_counter()
     from cli.render.progress import EpochProgress
