@@ -20,14 +20,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from strategies import networks
 from typer.testing import CliRunner
 
 from backprop_core import explain as explain_module
-from backprop_core.activations import ACTIVATIONS, KINKS, PARAMETERS, Activation
+from backprop_core.activations import KINKS, Activation
 from backprop_core.experiment import load_experiment
 from backprop_core.explain import TOP_PATHS, explain, explain_experiment
 from backprop_core.gradcheck import analytic_gradient, numeric_gradient
-from backprop_core.losses import LOSSES, REQUIRED_OUTPUT
 from backprop_core.naming import WeightId, WeightNames
 from backprop_core.network import Layer, Network
 from cli.app import app
@@ -36,7 +36,6 @@ runner = CliRunner()
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("BP_UPDATE_GOLDEN") == "1"
-HIDDEN = sorted(set(ACTIVATIONS) - {"softmax"})
 # A rendering environment that does not depend on the terminal running the tests.
 PLAIN = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 
@@ -94,43 +93,8 @@ def test_reference_derivation_numbers_exactly() -> None:
 # --- random networks: paths == deltas == engine == finite differences ------------------
 
 
-def _activation(draw: st.DrawFn, name: str) -> Activation:
-    params = {
-        key: draw(st.floats(0.2, 2.0)) if key == "slope" else draw(st.floats(0.01, 0.3))
-        for key in PARAMETERS.get(name, {})
-    }
-    return Activation(name, params)
-
-
-@st.composite
-def networks(draw: st.DrawFn) -> tuple[Network, np.ndarray, np.ndarray]:
-    loss = draw(st.sampled_from(sorted(LOSSES)))
-    inputs = draw(st.integers(1, 3))
-    hidden = draw(st.lists(st.integers(1, 3), min_size=0, max_size=2))
-    outputs = draw(st.integers(2, 3)) if loss == "cross_entropy" else draw(st.integers(1, 2))
-    layers = [
-        Layer(u, _activation(draw, draw(st.sampled_from(HIDDEN))), draw(st.booleans()))
-        for u in hidden
-    ]
-    out_name = REQUIRED_OUTPUT.get(loss) or draw(st.sampled_from(HIDDEN))
-    layers.append(Layer(outputs, _activation(draw, out_name), draw(st.booleans())))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    units = [inputs, *(layer.units for layer in layers)]
-    W = {k: rng.normal(0, 0.8, (units[k - 1], units[k])) for k in range(1, len(units))}
-    b = {k: rng.normal(0, 0.5, units[k]) for k, layer in enumerate(layers, 1) if layer.bias}
-    n = draw(st.integers(1, 4))
-    X = rng.normal(0, 1, (n, inputs))
-    if loss == "cross_entropy":
-        T = np.eye(outputs)[rng.integers(0, outputs, n)]
-    elif loss == "bce":
-        T = rng.integers(0, 2, (n, outputs)).astype(float)
-    else:
-        T = rng.normal(0, 1, (n, outputs))
-    return Network(inputs, tuple(layers), loss, W, b), X, T
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(networks(), st.booleans())
+@given(networks(max_outputs=2, batch_sizes=(1, 2, 3, 4)), st.booleans())
 def test_path_sum_equals_delta_form_engine_and_finite_differences(case, one_sample) -> None:
     net, X, T = case
     trace = net.forward(X)
