@@ -360,7 +360,8 @@ class _Builder:
     def describe(self) -> list[str]:
         net, nt, w = self.net, self.nt, self.w
         lines = [
-            "network: " + " -> ".join(str(u) for u in net.units)
+            "network: "
+            + " -> ".join(str(u) for u in net.units)
             + f" nodes (inputs first), loss {net.loss}",
         ]
         for k in range(1, net.K + 1):
@@ -449,9 +450,7 @@ class _Builder:
         for j in outputs:
             y, t = Y[:, j - 1], T[:, j - 1]
             steps.append(
-                self.step(
-                    f"{nt.out(K, j)} - {nt.T(j)}", "", f"{_p(y[0])} - {_p(t[0])}", y - t
-                )
+                self.step(f"{nt.out(K, j)} - {nt.T(j)}", "", f"{_p(y[0])} - {_p(t[0])}", y - t)
             )
         loss = self.net.loss_value(Y, T)
         formula, numbers = self.loss_formula(Y, T)
@@ -469,9 +468,9 @@ class _Builder:
             return "1/2 * (Y - T)^2", f"1/2 * ({_p(Y[0, 0])} - {_p(T[0, 0])})^2"
         if loss == "sse" and m <= MAX_TERMS:
             formula = "1/2 * [" + " + ".join(f"({y} - {t})^2" for y, t in pairs) + "]"
-            numbers = "1/2 * [" + " + ".join(
-                f"({_p(Y[0, j])} - {_p(T[0, j])})^2" for j in range(m)
-            ) + "]"
+            numbers = (
+                "1/2 * [" + " + ".join(f"({_p(Y[0, j])} - {_p(T[0, j])})^2" for j in range(m)) + "]"
+            )
             return formula, numbers
         general = {
             "sse": "1/2 * sum_j (Y_j - T_j)^2",

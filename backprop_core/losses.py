@@ -73,6 +73,7 @@ LOSSES: dict[str, tuple[Callable[[Array, Array], float], Callable[[Array, Array]
     "bce": (bce, bce_prime),
 }
 
+
 def cross_entropy_from_H(H: Array, T: Array) -> float:
     """cross_entropy of softmax(H): sum_j T_j * (logsumexp(H) - H_j), from H itself."""
     m = H.max(axis=1, keepdims=True)

@@ -76,9 +76,7 @@ class Network:
     W: dict[int, Array]
     b: dict[int, Array] = field(default_factory=dict)
     # O_0 = 1 for every sample: a row of ones per batch size, made once.
-    _ones: dict[int, Array] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    _ones: dict[int, Array] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def K(self) -> int:

@@ -65,9 +65,7 @@ def plan(name: str, target: Path) -> list[FileToWrite]:
     source = builtin_config_path(name)
     files = [FileToWrite(target, source.read_bytes())]
     for relative in data_files(name):
-        files.append(
-            FileToWrite(target.parent / relative, (source.parent / relative).read_bytes())
-        )
+        files.append(FileToWrite(target.parent / relative, (source.parent / relative).read_bytes()))
     return files
 
 

@@ -70,8 +70,12 @@ def _duration(seconds: float) -> str:
 
 def startup(s: dict[str, Any]) -> None:
     floor = s["seconds"][s["floor"]]
-    lines = ["### Start-up (median wall time)", "", "| command | time | vs import floor |",
-             "| --- | ---: | ---: |"]
+    lines = [
+        "### Start-up (median wall time)",
+        "",
+        "| command | time | vs import floor |",
+        "| --- | ---: | ---: |",
+    ]
     for name, t in s["seconds"].items():
         lines.append(f"| `{name}` | {t * 1e3:.0f} ms | {t / floor:.2f}x |")
     for name, modules in s["imports"].items():
@@ -82,8 +86,12 @@ def startup(s: dict[str, Any]) -> None:
 
 
 def rendering(r: dict[str, Any], epochs: int) -> None:
-    lines = [f"### Rendering cost, `bp train --epochs {epochs}` on a terminal", "",
-             "| config | table + bar | --quiet | rendering share |", "| --- | ---: | ---: | ---: |"]
+    lines = [
+        f"### Rendering cost, `bp train --epochs {epochs}` on a terminal",
+        "",
+        "| config | table + bar | --quiet | rendering share |",
+        "| --- | ---: | ---: | ---: |",
+    ]
     for name, t in r.items():
         share = (t["shown"] - t["quiet"]) / t["shown"]
         shown, quiet = t["shown"] * 1e3, t["quiet"] * 1e3

@@ -32,12 +32,30 @@ from benchmarks.workloads import workloads  # noqa: E402
 
 # mode: repetitions (small, large workloads), rounds, matmul size, start-up runs, epochs
 SETTINGS = {
-    "full": {"repeats": 8, "repeats_large": 5, "rounds": 3, "matmul": 2048, "startup": 10,
-             "render": 10_000},
-    "quick": {"repeats": 5, "repeats_large": 3, "rounds": 2, "matmul": 1024, "startup": 5,
-              "render": 10_000},
-    "smoke": {"repeats": 1, "repeats_large": 1, "rounds": 1, "matmul": 128, "startup": 1,
-              "render": 20},
+    "full": {
+        "repeats": 8,
+        "repeats_large": 5,
+        "rounds": 3,
+        "matmul": 2048,
+        "startup": 10,
+        "render": 10_000,
+    },
+    "quick": {
+        "repeats": 5,
+        "repeats_large": 3,
+        "rounds": 2,
+        "matmul": 1024,
+        "startup": 5,
+        "render": 10_000,
+    },
+    "smoke": {
+        "repeats": 1,
+        "repeats_large": 1,
+        "rounds": 1,
+        "matmul": 128,
+        "startup": 1,
+        "render": 20,
+    },
 }
 
 
@@ -46,7 +64,11 @@ def child(request: dict[str, Any]) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": path}
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.child", json.dumps(request)],
-        capture_output=True, text=True, cwd=ROOT, env=env, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
     )
     if done.returncode != 0:
         raise SystemExit(f"benchmark child failed: {request}\n{done.stderr}")
@@ -72,8 +94,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {"mode": mode, "machine": child({"kind": "machine"})}
     report.machine(results["machine"])
     results["peak"] = {
-        dtype: child({"kind": "matmul", "dtype": dtype, "size": s["matmul"],
-                      "repeats": s["repeats"]})
+        dtype: child(
+            {"kind": "matmul", "dtype": dtype, "size": s["matmul"], "repeats": s["repeats"]}
+        )
         for dtype in ("float32", "float64")
     }
     report.peak(results["peak"], s["matmul"])
@@ -88,9 +111,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
         for _ in range(s["rounds"]):
             for v in variants:
-                runs[v].append(child({"kind": "train", "variant": v, "workload": w.name,
-                                      "mode": mode, "repeats": repeats,
-                                      "threads": args.threads}))
+                runs[v].append(
+                    child(
+                        {
+                            "kind": "train",
+                            "variant": v,
+                            "workload": w.name,
+                            "mode": mode,
+                            "repeats": repeats,
+                            "threads": args.threads,
+                        }
+                    )
+                )
         row = {v: _pooled(r) for v, r in runs.items()}
         results["workloads"][w.name] = row
         report.workload(w, row, results["peak"])

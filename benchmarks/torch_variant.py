@@ -21,8 +21,12 @@ def make_epoch(w: Workload, threads: int) -> Callable[[], float]:
     trainable = w.trainable or tuple(range(1, w.layers + 1))
     params = [W[k - 1] for k in trainable] + ([b[k - 1] for k in trainable] if w.bias else [])
     optimizer = torch.optim.SGD(params, lr=w.eta)
-    act = {"linear": lambda H: w.slope * H, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-           "relu": torch.relu}
+    act = {
+        "linear": lambda H: w.slope * H,
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+    }
     rng = shuffler()
     n, B = w.samples, w.batch
 

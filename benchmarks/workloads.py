@@ -56,19 +56,58 @@ def workloads(mode: str) -> list[Workload]:
     large = {"full": 60_000, "quick": 12_800, "smoke": 512}[mode]
     wide = (784, 256, 128, 10) if mode != "smoke" else (784, 32, 16, 10)
     out = [
-        Workload("reference", "reference example (SPEC §2), xh1 alone", (1, 1, 2, 1),
-                 ("linear",) * 3, "sse", 1, 1, updates, 0.03, bias=False, slope=2.0,
-                 trainable=(1,)),
-        Workload("tiny", "2-2-2 sigmoid, full batch", (2, 2, 2), ("sigmoid", "sigmoid"),
-                 "sse", 4, 4, updates, 0.5),
-        Workload("small", "64-32-10 tanh+softmax, batch 32", (64, 32, 10),
-                 ("tanh", "softmax"), "cross_entropy", medium, 32,
-                 {"full": 5, "quick": 3, "smoke": 1}[mode], 0.1),
+        Workload(
+            "reference",
+            "reference example (SPEC §2), xh1 alone",
+            (1, 1, 2, 1),
+            ("linear",) * 3,
+            "sse",
+            1,
+            1,
+            updates,
+            0.03,
+            bias=False,
+            slope=2.0,
+            trainable=(1,),
+        ),
+        Workload(
+            "tiny",
+            "2-2-2 sigmoid, full batch",
+            (2, 2, 2),
+            ("sigmoid", "sigmoid"),
+            "sse",
+            4,
+            4,
+            updates,
+            0.5,
+        ),
+        Workload(
+            "small",
+            "64-32-10 tanh+softmax, batch 32",
+            (64, 32, 10),
+            ("tanh", "softmax"),
+            "cross_entropy",
+            medium,
+            32,
+            {"full": 5, "quick": 3, "smoke": 1}[mode],
+            0.1,
+        ),
     ]
     for dtype in ("float32", "float64"):
-        out.append(Workload(f"large-{dtype[-2:]}", f"{'-'.join(map(str, wide))} relu+softmax, "
-                            f"batch 128, {dtype}", wide, ("relu", "relu", "softmax"),
-                            "cross_entropy", large, 128, 1, 0.05, dtype=dtype))
+        out.append(
+            Workload(
+                f"large-{dtype[-2:]}",
+                f"{'-'.join(map(str, wide))} relu+softmax, batch 128, {dtype}",
+                wide,
+                ("relu", "relu", "softmax"),
+                "cross_entropy",
+                large,
+                128,
+                1,
+                0.05,
+                dtype=dtype,
+            )
+        )
     return out
 
 

@@ -29,9 +29,7 @@ def activations(draw: st.DrawFn, name: str) -> Activation:
 
 
 @st.composite
-def networks(
-    draw: st.DrawFn, max_outputs: int = 3, batch_sizes: Sequence[int] = (1, 2, 5)
-) -> Case:
+def networks(draw: st.DrawFn, max_outputs: int = 3, batch_sizes: Sequence[int] = (1, 2, 5)) -> Case:
     loss = draw(st.sampled_from(sorted(LOSSES)))
     inputs = draw(st.integers(1, 3))
     hidden = draw(st.lists(st.integers(1, 3), min_size=0, max_size=2))

@@ -15,9 +15,20 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import run  # noqa: E402
 
 HEADINGS = (
-    "## Machine", "matmul peak", "per update", "samples/s", "GFLOP/s", "of peak",
-    "time vs NumPy loop", "peak memory", "memory / (data + params)", "### Start-up",
-    "`bp --help`", "`bp check`", "`bp train`", "import numpy, typer, rich, yaml",
+    "## Machine",
+    "matmul peak",
+    "per update",
+    "samples/s",
+    "GFLOP/s",
+    "of peak",
+    "time vs NumPy loop",
+    "peak memory",
+    "memory / (data + params)",
+    "### Start-up",
+    "`bp --help`",
+    "`bp check`",
+    "`bp train`",
+    "import numpy, typer, rich, yaml",
     "### Rendering cost",
 )
 

@@ -66,8 +66,12 @@ def test_saved_config_loads_bitwise_identical_weights_and_loss(
     saved = tmp_path / "out" / "trained.yaml"
     saved.parent.mkdir()
     written = save_checkpoint(
-        saved, experiment.loaded, trainer.network, experiment.data,
-        epochs=result.epochs_run, final_loss=result.final_loss,
+        saved,
+        experiment.loaded,
+        trainer.network,
+        experiment.data,
+        epochs=result.epochs_run,
+        final_loss=result.final_loss,
     )
     assert written == [saved]
     again = load_experiment(saved)
@@ -84,7 +88,9 @@ def test_saved_config_loads_bitwise_identical_weights_and_loss(
     assert doc["network"]["standardization"]["mean"] == experiment.data.mean.tolist()
     assert "standardize" not in doc["data"]
     assert doc["trained"] == {
-        "epochs": 40, "final_loss": result.final_loss, "status": "completed",
+        "epochs": 40,
+        "final_loss": result.final_loss,
+        "status": "completed",
         "bp_version": "0.1.0",
     }
     # Saved into another folder, the data path still reaches the CSV.
@@ -126,8 +132,12 @@ def test_large_weight_sets_go_to_an_npz_beside_the_yaml(tmp_path: Path) -> None:
     result = trainer.run()
     saved = tmp_path / "wide-trained.yaml"
     written = save_checkpoint(
-        saved, experiment.loaded, trainer.network, experiment.data,
-        epochs=result.epochs_run, final_loss=result.final_loss,
+        saved,
+        experiment.loaded,
+        trainer.network,
+        experiment.data,
+        epochs=result.epochs_run,
+        final_loss=result.final_loss,
     )
     npz = tmp_path / "wide-trained.weights.npz"
     assert written == [npz, saved]
@@ -147,8 +157,14 @@ def test_float32_weights_round_trip_bitwise(tmp_path: Path) -> None:
     trainer = Trainer(experiment)
     result = trainer.run()
     saved = tmp_path / "xor32.yaml"
-    save_checkpoint(saved, experiment.loaded, trainer.network, experiment.data,
-                    epochs=20, final_loss=result.final_loss)
+    save_checkpoint(
+        saved,
+        experiment.loaded,
+        trainer.network,
+        experiment.data,
+        epochs=20,
+        final_loss=result.final_loss,
+    )
     again = load_experiment(saved)
     for before, after in zip(parameters(experiment), parameters(again), strict=True):
         assert after.dtype == np.float32

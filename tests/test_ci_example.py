@@ -19,9 +19,15 @@ pytestmark = pytest.mark.skipif(shutil.which("bp") is None, reason="needs the in
 
 
 def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["sh", str(SCRIPT), *args], cwd=folder, capture_output=True,
-                          text=True, timeout=300, check=False,
-                          env={**os.environ, "NO_COLOR": "1"})
+    return subprocess.run(
+        ["sh", str(SCRIPT), *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
 
 
 def test_example_passes_on_the_xor_template(tmp_path: Path) -> None:
@@ -47,8 +53,9 @@ def test_example_stops_with_exit_1_when_training_diverges(tmp_path: Path) -> Non
 
 
 def test_example_stops_with_exit_2_on_a_bad_config(tmp_path: Path) -> None:
-    (tmp_path / "bad.yaml").write_text("network: {inputs: 0, layers: [{units: 1}]}\n"
-                                       "data: {inputs: [1], targets: [1]}\n")
+    (tmp_path / "bad.yaml").write_text(
+        "network: {inputs: 0, layers: [{units: 1}]}\ndata: {inputs: [1], targets: [1]}\n"
+    )
     result = run(tmp_path, "bad.yaml")
     assert result.returncode == 2
     assert result.stderr == (

@@ -117,8 +117,9 @@ INTERRUPTIBLE = [
 
 
 @pytest.mark.parametrize(("args", "target"), INTERRUPTIBLE, ids=[a[0] for a, _ in INTERRUPTIBLE])
-def test_exit_130_on_ctrl_c(args: list[str], target: str, monkeypatch: pytest.MonkeyPatch,
-                            tmp_path: Path) -> None:
+def test_exit_130_on_ctrl_c(
+    args: list[str], target: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(tmp_path)
 
     def interrupt(*_: object, **__: object) -> None:
@@ -164,7 +165,11 @@ def test_sigint_during_train_exits_130_and_saves_a_complete_checkpoint(tmp_path:
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80"}
     proc = subprocess.Popen(
         [*bp_command(), "train", str(config), "--save", str(saved), "--every", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
         # A test runner started in the background may ignore SIGINT; bp must not.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
@@ -194,12 +199,12 @@ def test_sigint_during_train_exits_130_and_saves_a_complete_checkpoint(tmp_path:
     last = [line for line in progress if line.startswith("error: ")]
     assert len(last) == 1 and last[0].startswith("error: interrupted after "), progress
     completed = int(last[0].split()[3])
-    printed = [int(line.split()[1].split("/")[0]) for line in progress
-               if line.startswith("epoch ")]
+    printed = [int(line.split()[1].split("/")[0]) for line in progress if line.startswith("epoch ")]
     assert completed >= max(printed)
     # No temporary file is left beside it.
     assert sorted(p.name for p in tmp_path.iterdir()) in (
-        ["long.yaml"], ["long.yaml", "trained.yaml"]
+        ["long.yaml"],
+        ["long.yaml", "trained.yaml"],
     )
     if saved.exists():
         loaded = load_config(saved)

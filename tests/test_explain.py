@@ -54,8 +54,20 @@ def _steps(x, key):
 def test_reference_derivation_numbers_exactly() -> None:
     x = explain_experiment(load_experiment(None, []), "xh1")
     forward = _steps(x, "forward")
-    expected = {"x1": 2, "H1": 4, "A1": 8, "H21": 6, "A21": 12, "H22": 2, "A22": 4,
-                "Y_in": 5, "Y": 10, "T": 2, "Y - T": 8, "L": 32}
+    expected = {
+        "x1": 2,
+        "H1": 4,
+        "A1": 8,
+        "H21": 6,
+        "A21": 12,
+        "H22": 2,
+        "A22": 4,
+        "Y_in": 5,
+        "Y": 10,
+        "T": 2,
+        "Y - T": 8,
+        "L": 32,
+    }
     assert {k: forward[k].value for k in expected} == expected
     assert forward["H21"].formula == "A1 * hh1"
     assert _steps(x, "output")["dL/dy"].value == 8
@@ -125,8 +137,9 @@ def test_path_sum_equals_delta_form_engine_and_finite_differences(case, one_samp
         np.testing.assert_allclose(expected, numeric, rtol=1e-6, atol=1e-8, err_msg=where)
         # Each path's product is the batch mean of its factors' per-sample products.
         for path in x.paths:
-            per_sample = np.prod([f.samples or (f.value,) * x.samples for f in path.factors],
-                                 axis=0)
+            per_sample = np.prod(
+                [f.samples or (f.value,) * x.samples for f in path.factors], axis=0
+            )
             np.testing.assert_allclose(np.mean(per_sample), path.product, rtol=1e-9, atol=1e-14)
 
 
@@ -145,10 +158,12 @@ def test_past_32_paths_the_largest_are_listed_and_the_rest_summed(monkeypatch) -
     x = explain(net, names, X, T, WeightId(1, 1, 1), 0.1)
     assert x.path_count == 6 * 6 * 2 and len(x.paths) == TOP_PATHS
     assert x.omitted_sum is not None and x.path_sum is not None
-    np.testing.assert_allclose(sum(p.product for p in x.paths) + x.omitted_sum, x.grad,
-                               rtol=1e-9, atol=1e-12)
-    assert "72 paths in all; the 10 largest are listed, the other 62 add up to" in (
-        x.section("paths").notes[0]
+    np.testing.assert_allclose(
+        sum(p.product for p in x.paths) + x.omitted_sum, x.grad, rtol=1e-9, atol=1e-12
+    )
+    assert (
+        "72 paths in all; the 10 largest are listed, the other 62 add up to"
+        in (x.section("paths").notes[0])
     )
     # The listed ones are the 10 largest |products| of the full list.
     monkeypatch.setattr(explain_module, "MAX_LISTED_PATHS", 1000)
@@ -252,7 +267,7 @@ def test_markdown_has_every_number_and_is_valid_github_markdown() -> None:
         assert cells == 4
     # The network drawing (mermaid) comes first; its edge labels use | legitimately.
     drawing = out[out.index("```mermaid") : out.index("```", out.index("```mermaid") + 3) + 3]
-    assert "in1 -->|\"xh1 = 2\"| h1_1" in drawing
+    assert 'in1 -->|"xh1 = 2"| h1_1' in drawing
     html = MarkdownIt("commonmark").enable("table").render(out.replace(drawing, ""))
     assert "<code>dy/dA21</code>" in html and "|" not in html.replace("\\|", "")
 
@@ -304,23 +319,38 @@ def test_json_has_the_spec_keys_and_every_number() -> None:
     result = run("explain", "--weight", "xh1", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    for key in ("weight", "value", "grad", "paths", "deltas", "numeric_grad", "eta",
-                "new_value", "after"):
+    for key in (
+        "weight",
+        "value",
+        "grad",
+        "paths",
+        "deltas",
+        "numeric_grad",
+        "eta",
+        "new_value",
+        "after",
+    ):
         assert key in doc
     assert (doc["weight"], doc["alias"], doc["value"], doc["grad"]) == ("w1_1_1", "xh1", 2, 40)
     assert doc["eta"] == 0.03
     np.testing.assert_allclose(doc["numeric_grad"], 40, rtol=1e-6)
     np.testing.assert_allclose(doc["new_value"], 0.8, rtol=0, atol=1e-15)
     assert [[f["value"] for f in p["factors"]] for p in doc["paths"]] == [
-        [8, 0.5, 1.5, 4], [8, 1, 0.5, 4]
+        [8, 0.5, 1.5, 4],
+        [8, 1, 0.5, 4],
     ]
     assert [f["symbol"] for f in doc["paths"][0]["factors"]] == [
-        "dL/dy", "dy/dA21", "dA21/dA1", "dA1/dxh1"
+        "dL/dy",
+        "dy/dA21",
+        "dA21/dA1",
+        "dA1/dxh1",
     ]
     assert doc["paths"][0]["factors"][1]["formula"] == "phi'(Y_in) * hy1"
     assert sum(p["product"] for p in doc["paths"]) == doc["grad"] == 40
     assert {d["layer"]: [s["value"] for s in d["steps"]] for d in doc["deltas"]} == {
-        3: [16], 2: [8, 16], 1: [20]
+        3: [16],
+        2: [8, 16],
+        1: [20],
     }
     assert doc["delta_form"]["numbers"] == "20 * 2"
     assert doc["after"]["outputs"] == [[pytest.approx(4, abs=1e-12)]]
@@ -414,8 +444,10 @@ def general(tmp_path: Path) -> Path:
 
 def test_batch_is_the_mean_and_sample_is_one_row(general: Path) -> None:
     mean = json.loads(run("explain", str(general), "-w", "hh_01", "--json").stdout)
-    rows = [json.loads(run("explain", str(general), "-w", "hh01", "--sample", str(s),
-                           "--json").stdout) for s in range(3)]
+    rows = [
+        json.loads(run("explain", str(general), "-w", "hh01", "--sample", str(s), "--json").stdout)
+        for s in range(3)
+    ]
     assert mean["samples"] == 3 and mean["sample"] is None
     assert [r["sample"] for r in rows] == [0, 1, 2] and all(r["samples"] == 1 for r in rows)
     np.testing.assert_allclose(mean["grad"], np.mean([r["grad"] for r in rows]), rtol=1e-12)
@@ -450,7 +482,10 @@ def test_softmax_cross_entropy_starts_the_chain_at_y_in(tmp_path: Path) -> None:
     assert [h["symbol"] for h in heads] == ["dL/dY_in1", "dL/dY_in2", "dL/dY_in3"]
     assert [h["formula"] for h in heads] == ["Y1 - T1", "Y2 - T2", "Y3 - T3"]
     assert doc["paths"][0]["factors"][1] == {
-        "symbol": "dY_in1/dA11", "formula": "hy11", "numbers": "", "value": 0.6
+        "symbol": "dY_in1/dA11",
+        "formula": "hy11",
+        "numbers": "",
+        "value": 0.6,
     }
     np.testing.assert_allclose(sum(p["product"] for p in doc["paths"]), doc["grad"], rtol=1e-12)
     np.testing.assert_allclose(doc["grad"], doc["numeric_grad"], rtol=1e-6)

@@ -46,35 +46,84 @@ def check_text(folder: Path, text: str) -> None:
         result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code in (0, 2), (text, result.output, result.exception)
     assert result.exception is None or isinstance(result.exception, SystemExit), (
-        text, repr(result.exception))
+        text,
+        repr(result.exception),
+    )
     assert "Traceback" not in result.output
     if result.exit_code == 2:
         assert result.stderr.startswith("error: "), result.stderr
 
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
-    st.sampled_from(["full", "sigmoid", "relu", "softmax", "sse", "cross_entropy", "xor",
-                     "xh1", "biases", "1e-3", ".nan", "~", "*a", "&a", "!!python/none"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "full",
+            "sigmoid",
+            "relu",
+            "softmax",
+            "sse",
+            "cross_entropy",
+            "xor",
+            "xh1",
+            "biases",
+            "1e-3",
+            ".nan",
+            "~",
+            "*a",
+            "&a",
+            "!!python/none",
+        ]
+    ),
 )
 keys = st.one_of(
-    st.sampled_from(["name", "seed", "network", "inputs", "layers", "units", "activation",
-                     "bias", "weights", "biases", "loss", "data", "targets", "file",
-                     "generate", "training", "eta", "epochs", "batch_size", "optimizer",
-                     "freeze", "validation", "slope", "alpha", "path", "trained"]),
+    st.sampled_from(
+        [
+            "name",
+            "seed",
+            "network",
+            "inputs",
+            "layers",
+            "units",
+            "activation",
+            "bias",
+            "weights",
+            "biases",
+            "loss",
+            "data",
+            "targets",
+            "file",
+            "generate",
+            "training",
+            "eta",
+            "epochs",
+            "batch_size",
+            "optimizer",
+            "freeze",
+            "validation",
+            "slope",
+            "alpha",
+            "path",
+            "trained",
+        ]
+    ),
     st.text(max_size=8),
 )
 documents = st.recursive(
     scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=5),
-                            st.dictionaries(keys, inner, max_size=6)),
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(keys, inner, max_size=6)),
     max_leaves=30,
 )
 
-FUZZ = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @FUZZ
@@ -110,8 +159,7 @@ def test_random_mutations_of_shipped_configs(tmp_path: Path, data: st.DataObject
         parent = doc
         for part in where[:-1]:
             parent = parent[part]
-        action = data.draw(st.sampled_from(["replace", "delete", "wrap", "rename"]),
-                           label="action")
+        action = data.draw(st.sampled_from(["replace", "delete", "wrap", "rename"]), label="action")
         last = where[-1]
         if action == "replace":
             parent[last] = data.draw(documents, label="value")

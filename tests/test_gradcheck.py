@@ -19,8 +19,18 @@ from cli.app import app
 
 runner = CliRunner()
 
-ROW_KEYS = {"name", "alias", "value", "grad", "numeric_grad", "abs_error", "rel_error",
-            "tolerance", "ok", "kink"}
+ROW_KEYS = {
+    "name",
+    "alias",
+    "value",
+    "grad",
+    "numeric_grad",
+    "abs_error",
+    "rel_error",
+    "tolerance",
+    "ok",
+    "kink",
+}
 
 
 def gradcheck_json(*args: str) -> tuple[int, dict]:
@@ -42,12 +52,23 @@ def test_reference_example_matches_the_hand_derivation() -> None:
     assert doc["max_rel_error"] < 1e-9
     assert doc["max_abs_error"] == max(r["abs_error"] for r in doc["weights"])
     assert all(set(r) == ROW_KEYS for r in doc["weights"])
-    assert {"ok", "max_abs_error", "max_rel_error", "eps", "rtol", "kink_rtol", "checked",
-            "total", "failed", "weights"} <= set(doc)
+    assert {
+        "ok",
+        "max_abs_error",
+        "max_rel_error",
+        "eps",
+        "rtol",
+        "kink_rtol",
+        "checked",
+        "total",
+        "failed",
+        "weights",
+    } <= set(doc)
 
 
-def net_for(hidden: str, loss: str, rng: np.random.Generator) -> tuple[Network, np.ndarray,
-                                                                          np.ndarray, list]:
+def net_for(
+    hidden: str, loss: str, rng: np.random.Generator
+) -> tuple[Network, np.ndarray, np.ndarray, list]:
     """A 3-4-3-out network with biases: `hidden` on the hidden layers, the loss's output."""
     from backprop_core.activations import Activation
     from backprop_core.network import Layer
@@ -55,8 +76,11 @@ def net_for(hidden: str, loss: str, rng: np.random.Generator) -> tuple[Network, 
     output = REQUIRED_OUTPUT.get(loss, "linear")
     out_units = 1 if loss == "bce" else 3
     units = (3, 4, 3, out_units)
-    layers = (Layer(4, Activation(hidden)), Layer(3, Activation(hidden)),
-              Layer(out_units, Activation(output)))
+    layers = (
+        Layer(4, Activation(hidden)),
+        Layer(3, Activation(hidden)),
+        Layer(out_units, Activation(output)),
+    )
     # Small weights and inputs keep sigmoid/bce away from saturation (see the xfail below).
     W = {k: rng.normal(0, 0.5, (units[k - 1], units[k])) for k in (1, 2, 3)}
     b = {k: rng.normal(0, 0.3, units[k]) for k in (1, 2, 3)}
@@ -80,8 +104,9 @@ def test_every_activation_and_loss_passes(hidden: str, loss: str) -> None:
     net, X, T, ids = net_for(hidden, loss, np.random.default_rng(7))
     report = check_gradients(net, X, T, ids)
     assert len(report.rows) == report.total == len(ids) == net.parameter_count()
-    assert report.ok, [(r.weight.canonical, r.grad, r.numeric_grad, r.kink)
-                       for r in report.failures]
+    assert report.ok, [
+        (r.weight.canonical, r.grad, r.numeric_grad, r.kink) for r in report.failures
+    ]
     unkinked = [r.rel_error for r in report.rows if r.kink is None]
     assert max(unkinked) < 1e-7
 
@@ -153,8 +178,16 @@ def test_kink_within_eps_is_named_and_gets_the_looser_tolerance(tmp_path: Path) 
 
 def test_max_weights_checks_a_seeded_sample(tmp_path: Path) -> None:
     # units 1-1-6-1 without biases: 1 + 6 + 6 = 13 weights
-    args = ["--set", "network.layers[1].units=6", "--set", "network.layers[1].weights=null",
-            "--set", "network.layers[2].weights=null", "--set", "training.freeze=[]"]
+    args = [
+        "--set",
+        "network.layers[1].units=6",
+        "--set",
+        "network.layers[1].weights=null",
+        "--set",
+        "network.layers[2].weights=null",
+        "--set",
+        "training.freeze=[]",
+    ]
     code, doc = gradcheck_json("--max-weights", "3", *args)
     assert code == 0
     assert doc["checked"] == 3 and doc["total"] == 13
@@ -191,8 +224,9 @@ def test_bce_on_a_saturated_sigmoid() -> None:
     from backprop_core.activations import Activation
     from backprop_core.network import Layer
 
-    net = Network(1, (Layer(1, Activation("sigmoid")),), "bce", {1: np.array([[40.0]])},
-                  {1: np.array([0.0])})
+    net = Network(
+        1, (Layer(1, Activation("sigmoid")),), "bce", {1: np.array([[40.0]])}, {1: np.array([0.0])}
+    )
     ids = list(WeightNames((1, 1), (True,)).all_ids())
     assert check_gradients(net, np.array([[1.0]]), np.array([[0.0]]), ids).ok
 
@@ -201,11 +235,15 @@ def test_cross_entropy_on_a_saturated_softmax() -> None:
     from backprop_core.activations import Activation
     from backprop_core.network import Layer
 
-    net = Network(1, (Layer(2, Activation("softmax")),), "cross_entropy",
-                  {1: np.array([[40.0, -40.0]])}, {1: np.array([0.0, 0.0])})
+    net = Network(
+        1,
+        (Layer(2, Activation("softmax")),),
+        "cross_entropy",
+        {1: np.array([[40.0, -40.0]])},
+        {1: np.array([0.0, 0.0])},
+    )
     ids = list(WeightNames((1, 2), (True,)).all_ids())
     # the wrong class is predicted with probability exp(-80): the loss is 80, not log(1e-300)
     assert check_gradients(net, np.array([[1.0]]), np.array([[0.0, 1.0]]), ids).ok
     trace = net.forward(np.array([[1.0]]))
     assert net.loss_of(trace, np.array([[0.0, 1.0]])) == pytest.approx(80.0, rel=1e-12)
-

@@ -64,7 +64,9 @@ def test_grads_json_reference_example() -> None:
     assert rows["w1_1_1"]["new_value"] == pytest.approx(0.8, abs=1e-15)
     for name in list(HAND)[1:]:
         assert (rows[name]["step"], rows[name]["new_value"], rows[name]["frozen"]) == (
-            0.0, VALUES[name], True
+            0.0,
+            VALUES[name],
+            True,
         )
 
 
@@ -77,12 +79,14 @@ def test_grads_nothing_frozen_steps_every_weight() -> None:
 
 
 def test_grads_set_and_weight_filter_in_any_name_form() -> None:
-    result = run("grads", "--set", "training.eta=0.1", "-w", "hh_1_2", "-w", "xh1",
-                 "-w", "w1_1_1", "--json")
+    result = run(
+        "grads", "--set", "training.eta=0.1", "-w", "hh_1_2", "-w", "xh1", "-w", "w1_1_1", "--json"
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert [(r["name"], r["alias"]) for r in doc["weights"]] == [
-        ("w2_1_2", "hh2"), ("w1_1_1", "xh1")
+        ("w2_1_2", "hh2"),
+        ("w1_1_1", "xh1"),
     ]
     assert doc["weights"][1]["step"] == pytest.approx(-4.0, abs=1e-12)
 
@@ -93,8 +97,9 @@ def test_grads_general_network_numeric_matches_and_frozen_biases(tmp_path: Path)
     doc = json.loads(run("grads", str(path), "--json").stdout)
     assert len(doc["weights"]) == 15
     for r in doc["weights"]:
-        np.testing.assert_allclose(r["grad"], r["numeric_grad"], rtol=1e-6, atol=1e-9,
-                                   err_msg=r["name"])
+        np.testing.assert_allclose(
+            r["grad"], r["numeric_grad"], rtol=1e-6, atol=1e-9, err_msg=r["name"]
+        )
         bias = r["name"].split("_")[1] == "0"
         assert r["frozen"] is bias
         assert r["step"] == (0.0 if bias else pytest.approx(-0.1 * r["grad"], rel=1e-12))
@@ -107,8 +112,23 @@ def test_grads_table_text() -> None:
     assert "one gradient-descent step, eta = 0.03, loss = 32" in out
     lines = [line.split() for line in out.splitlines()]
     row = next(cells for cells in lines if "w1_1_1" in cells)
-    assert row == ["│", "w1_1_1", "│", "xh1", "│", "2", "│", "40", "│", "40", "│", "-1.2",
-                   "│", "0.8", "│"]
+    assert row == [
+        "│",
+        "w1_1_1",
+        "│",
+        "xh1",
+        "│",
+        "2",
+        "│",
+        "40",
+        "│",
+        "40",
+        "│",
+        "-1.2",
+        "│",
+        "0.8",
+        "│",
+    ]
     row = next(cells for cells in lines if "w3_1_1" in cells)
     assert "192" in row and "(frozen)" in row
 
@@ -129,16 +149,20 @@ def test_show_json_reference_example() -> None:
     doc = json.loads(result.stdout)
     assert doc["name"] == "tiny" and doc["loss"] == "sse"
     assert doc["parameter_count"] == 5 and doc["samples"] == 1
-    assert [(d["layer"], d["role"], d["units"], d["activation"], d["parameters"])
-            for d in doc["layers"]] == [
+    assert [
+        (d["layer"], d["role"], d["units"], d["activation"], d["parameters"]) for d in doc["layers"]
+    ] == [
         (0, "input", 1, None, 0),
         (1, "hidden", 1, "linear(slope=2)", 1),
         (2, "hidden", 2, "linear(slope=2)", 2),
         (3, "output", 1, "linear(slope=2)", 2),
     ]
     assert [(w["name"], w["alias"], w["value"]) for w in doc["weights"]] == [
-        ("w1_1_1", "xh1", 2.0), ("w2_1_1", "hh1", 0.75), ("w2_1_2", "hh2", 0.25),
-        ("w3_1_1", "hy1", 0.25), ("w3_2_1", "hy2", 0.5),
+        ("w1_1_1", "xh1", 2.0),
+        ("w2_1_1", "hh1", 0.75),
+        ("w2_1_2", "hh2", 0.25),
+        ("w3_1_1", "hy1", 0.25),
+        ("w3_2_1", "hy2", 0.5),
     ]
 
 

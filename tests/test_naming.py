@@ -38,27 +38,58 @@ data: {inputs: [[1.0, 2.0]], targets: [[1.0]]}
 
 TINY_FORMS = {
     # short forms, as in the derivation
-    "xh1": "w1_1_1", "hh1": "w2_1_1", "hh2": "w2_1_2", "hy1": "w3_1_1", "hy2": "w3_2_1",
+    "xh1": "w1_1_1",
+    "hh1": "w2_1_1",
+    "hh2": "w2_1_2",
+    "hy1": "w3_1_1",
+    "hy2": "w3_2_1",
     # two indices i, j, with and without underscores
-    "xh11": "w1_1_1", "hh11": "w2_1_1", "hh12": "w2_1_2", "hy11": "w3_1_1", "hy21": "w3_2_1",
-    "xh_11": "w1_1_1", "hh_12": "w2_1_2", "hy_21": "w3_2_1", "hh_1_2": "w2_1_2",
+    "xh11": "w1_1_1",
+    "hh11": "w2_1_1",
+    "hh12": "w2_1_2",
+    "hy11": "w3_1_1",
+    "hy21": "w3_2_1",
+    "xh_11": "w1_1_1",
+    "hh_12": "w2_1_2",
+    "hy_21": "w3_2_1",
+    "hh_1_2": "w2_1_2",
     # canonical
-    "w1_1_1": "w1_1_1", "w2_1_2": "w2_1_2", "w3_2_1": "w3_2_1",
+    "w1_1_1": "w1_1_1",
+    "w2_1_2": "w2_1_2",
+    "w3_2_1": "w3_2_1",
 }
 
 GENERAL_FORMS = {
-    "xh_11": "w1_1_1", "xh11": "w1_1_1", "xh_1_2": "w1_1_2", "xh21": "w1_2_1",
-    "xh01": "w1_0_1", "xh_02": "w1_0_2",
-    "hh_01": "w2_0_1", "hh01": "w2_0_1", "hh_0_2": "w2_0_2", "hh22": "w2_2_2",
-    "hy_21": "w3_2_1", "hy21": "w3_2_1", "hy2": "w3_2_1", "hy1": "w3_1_1",
-    "hy01": "w3_0_1", "hy_0_1": "w3_0_1",
-    "w3_2_1": "w3_2_1", "w1_0_2": "w1_0_2", "w2_1_2": "w2_1_2",
+    "xh_11": "w1_1_1",
+    "xh11": "w1_1_1",
+    "xh_1_2": "w1_1_2",
+    "xh21": "w1_2_1",
+    "xh01": "w1_0_1",
+    "xh_02": "w1_0_2",
+    "hh_01": "w2_0_1",
+    "hh01": "w2_0_1",
+    "hh_0_2": "w2_0_2",
+    "hh22": "w2_2_2",
+    "hy_21": "w3_2_1",
+    "hy21": "w3_2_1",
+    "hy2": "w3_2_1",
+    "hy1": "w3_1_1",
+    "hy01": "w3_0_1",
+    "hy_0_1": "w3_0_1",
+    "w3_2_1": "w3_2_1",
+    "w1_0_2": "w1_0_2",
+    "w2_1_2": "w2_1_2",
 }
 
-TINY_ALIASES = {"w1_1_1": "xh1", "w2_1_1": "hh1", "w2_1_2": "hh2", "w3_1_1": "hy1",
-                "w3_2_1": "hy2"}
-GENERAL_ALIASES = {"w1_0_1": "xh01", "w1_1_1": "xh11", "w2_0_1": "hh01", "w2_2_1": "hh21",
-                   "w3_0_1": "hy01", "w3_2_1": "hy2"}
+TINY_ALIASES = {"w1_1_1": "xh1", "w2_1_1": "hh1", "w2_1_2": "hh2", "w3_1_1": "hy1", "w3_2_1": "hy2"}
+GENERAL_ALIASES = {
+    "w1_0_1": "xh01",
+    "w1_1_1": "xh11",
+    "w2_0_1": "hh01",
+    "w2_2_1": "hh21",
+    "w3_0_1": "hy01",
+    "w3_2_1": "hy2",
+}
 
 
 @pytest.fixture
@@ -98,7 +129,8 @@ def test_every_form_through_every_command(general: Path) -> None:
     assert [w["name"] for w in show["weights"]] == list(dict.fromkeys(TINY_FORMS.values()))
     grads = json.loads(run("grads", str(general), "-w", "hh_01", "-w", "hy_21", "--json").stdout)
     assert [(w["name"], w["alias"]) for w in grads["weights"]] == [
-        ("w2_0_1", "hh01"), ("w3_2_1", "hy2")
+        ("w2_0_1", "hh01"),
+        ("w3_2_1", "hy2"),
     ]
     for name in ("xh_11", "hh_01", "hy_21", "w3_2_1"):
         result = run("explain", str(general), "-w", name, "--json")
@@ -111,8 +143,11 @@ UNKNOWN = [
     (None, "hy3", "error: unknown weight name 'hy3' (closest: hy2, hy1)\n"),
     (None, "xh2", "error: unknown weight name 'xh2' (closest: xh1, hy2, hh2)\n"),
     (None, "xh01", "error: unknown weight name 'xh01' (closest: xh1, hy1, hh1)\n"),
-    (None, "w4_1_1",
-     "error: unknown weight name 'w4_1_1' (closest: w3_1_1, w2_1_1, w1_1_1, w2_1_2, w3_2_1)\n"),
+    (
+        None,
+        "w4_1_1",
+        "error: unknown weight name 'w4_1_1' (closest: w3_1_1, w2_1_1, w1_1_1, w2_1_2, w3_2_1)\n",
+    ),
     (None, "XH1", "error: unknown weight name 'XH1' (closest: w1_1_1, xh1, w2_1_1)\n"),
     # "hh2" on 2-2-2-1: both layers have two nodes, so one index cannot name a weight.
     ("general", "hh2", "error: unknown weight name 'hh2' (closest: hh22, hh21, hh12, hh02, hy2)\n"),

@@ -31,8 +31,15 @@ def run_bp(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **env}
     if "NO_COLOR" not in env:
         full_env.pop("NO_COLOR", None)
-    return subprocess.run([*bp_command(), *args], capture_output=True, text=True,
-                          env=full_env, timeout=120, check=False, cwd=ROOT)
+    return subprocess.run(
+        [*bp_command(), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
 
 
 def test_installed_bp_piped_has_no_escape_codes() -> None:
@@ -84,8 +91,9 @@ JSON_COMMANDS = [
 
 
 @pytest.mark.parametrize("args", JSON_COMMANDS, ids=" ".join)
-def test_json_stdout_is_exactly_one_document(args: list[str], monkeypatch: pytest.MonkeyPatch
-                                             ) -> None:
+def test_json_stdout_is_exactly_one_document(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     result = runner.invoke(app, args)
     assert result.exit_code in (0, 1), result.output
@@ -96,9 +104,11 @@ def test_json_stdout_is_exactly_one_document(args: list[str], monkeypatch: pytes
 
 
 def test_json_errors_are_one_stderr_line_and_nothing_on_stdout() -> None:
-    for args in (["train", "--json", "--set", "training.eta=-1"],
-                 ["grads", "--json", "--set", "loss=l2"],
-                 ["gradcheck", "--json", "--set", "network.inputs=0"]):
+    for args in (
+        ["train", "--json", "--set", "training.eta=-1"],
+        ["grads", "--json", "--set", "loss=l2"],
+        ["gradcheck", "--json", "--set", "network.inputs=0"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, result.output
         assert result.stdout == ""
@@ -106,15 +116,18 @@ def test_json_errors_are_one_stderr_line_and_nothing_on_stdout() -> None:
 
 
 def test_check_json_lists_problems_on_stdout_and_errors_on_stderr() -> None:
-    result = runner.invoke(app, ["check", "--json", "--set", "training.eta=0",
-                                 "--set", "training.epochs=0"])
+    result = runner.invoke(
+        app, ["check", "--json", "--set", "training.eta=0", "--set", "training.epochs=0"]
+    )
     assert result.exit_code == 2
     doc = json.loads(result.stdout)
     assert doc["ok"] is False and doc["summary"] is None
     assert [p["key"] for p in doc["problems"]] == ["training.eta", "training.epochs"]
     assert doc["problems"][0] == {
         "message": "--set training.eta=0: training.eta: expected a number > 0, got 0",
-        "file": "--set training.eta=0", "line": None, "key": "training.eta",
+        "file": "--set training.eta=0",
+        "line": None,
+        "key": "training.eta",
         "detail": "expected a number > 0, got 0",
     }
     assert result.stderr.splitlines() == [f"error: {p['message']}" for p in doc["problems"]]
@@ -127,10 +140,17 @@ def test_check_json_summary() -> None:
     assert doc["ok"] is True and doc["problems"] == [] and doc["warnings"] == []
     s = doc["summary"]
     assert [(x["units"], x["activation"], x["bias"]) for x in s["layers"]] == [
-        (1, "linear(slope=2)", False), (2, "linear(slope=2)", False), (1, "linear(slope=2)", False)
+        (1, "linear(slope=2)", False),
+        (2, "linear(slope=2)", False),
+        (1, "linear(slope=2)", False),
     ]
     assert (s["inputs"], s["parameters"], s["rows"], s["validation_rows"], s["frozen"]) == (
-        1, 5, 1, 0, 4)
+        1,
+        5,
+        1,
+        0,
+        4,
+    )
 
 
 def test_check_warns_on_stderr_when_batch_is_larger_than_the_data() -> None:
@@ -139,8 +159,10 @@ def test_check_warns_on_stderr_when_batch_is_larger_than_the_data() -> None:
     assert result.stdout == (
         "built-in tiny.yaml: ok (network 1-1-2-1, 5 weights, loss sse, 1 training row)\n"
     )
-    assert result.stderr == ("warning: batch_size 8 is larger than the 1 training rows; "
-                             "training will use the full batch\n")
+    assert result.stderr == (
+        "warning: batch_size 8 is larger than the 1 training rows; "
+        "training will use the full batch\n"
+    )
 
 
 def test_quiet_train_prints_nothing_on_success() -> None:
@@ -153,13 +175,21 @@ def readable_at_40(text: str) -> bool:
     return max(len(line) for line in text.splitlines()) <= 40 and "…" not in text
 
 
-NARROW_OK = [["gradcheck"], ["explain", "--weight", "xh1"], ["train"], ["train", "--grads"],
-             ["grads"], ["show"], ["predict", "configs/iris.yaml", "--input", "5,3,1,0.2"]]
+NARROW_OK = [
+    ["gradcheck"],
+    ["explain", "--weight", "xh1"],
+    ["train"],
+    ["train", "--grads"],
+    ["grads"],
+    ["show"],
+    ["predict", "configs/iris.yaml", "--input", "5,3,1,0.2"],
+]
 
 
 @pytest.mark.parametrize("args", NARROW_OK, ids=" ".join)
-def test_tables_are_readable_at_40_columns(args: list[str], monkeypatch: pytest.MonkeyPatch
-                                           ) -> None:
+def test_tables_are_readable_at_40_columns(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     result = runner.invoke(app, args, env={"COLUMNS": "40"})
     assert result.exit_code == 0, result.output
@@ -192,17 +222,21 @@ DOCUMENTED_RUNS = [
 ]
 
 
-@pytest.mark.parametrize(("command", "args"), DOCUMENTED_RUNS, ids=[" ".join(a)
-                                                                    for _, a in DOCUMENTED_RUNS])
-def test_json_keys_are_documented(command: str, args: list[str],
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("command", "args"), DOCUMENTED_RUNS, ids=[" ".join(a) for _, a in DOCUMENTED_RUNS]
+)
+def test_json_keys_are_documented(
+    command: str, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     result = runner.invoke(app, args)
     assert result.exit_code in (0, 1), result.output
     keys = set(json.loads(result.stdout))
     documented = documented_keys()[command]
     assert keys <= documented, f"undocumented keys: {sorted(keys - documented)}"
-    always = {"train": {"status", "epochs_run", "losses", "final_loss", "weights"},
-              "gradcheck": {"ok", "max_abs_error", "max_rel_error", "weights"},
-              "grads": {"loss", "weights"}}.get(command, set())
+    always = {
+        "train": {"status", "epochs_run", "losses", "final_loss", "weights"},
+        "gradcheck": {"ok", "max_abs_error", "max_rel_error", "weights"},
+        "grads": {"loss", "weights"},
+    }.get(command, set())
     assert always <= keys

@@ -33,8 +33,15 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = {}
     for name, epochs in (("iris", "60"), ("xor", "500"), ("sine", "50")):
         path = folder / f"{name}.yaml"
-        result = bp("train", str(CONFIGS / f"{name}.yaml"), "--epochs", epochs, "--save",
-                    str(path), "--quiet")
+        result = bp(
+            "train",
+            str(CONFIGS / f"{name}.yaml"),
+            "--epochs",
+            epochs,
+            "--save",
+            str(path),
+            "--quiet",
+        )
         assert result.exit_code == 0, result.output
         out[name] = path
     return out
@@ -51,8 +58,15 @@ def forward(saved: Path, X: np.ndarray) -> np.ndarray:
 
 def test_classifier_gives_class_and_probabilities(trained: dict[str, Path]) -> None:
     rows = [[5.1, 3.5, 1.4, 0.2], [6.5, 3.0, 5.5, 1.8]]
-    result = bp("predict", str(trained["iris"]), "--input", "5.1,3.5,1.4,0.2",
-                "-i", " 6.5, 3.0 ,5.5,1.8", "--json")
+    result = bp(
+        "predict",
+        str(trained["iris"]),
+        "--input",
+        "5.1,3.5,1.4,0.2",
+        "-i",
+        " 6.5, 3.0 ,5.5,1.8",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     Y = forward(trained["iris"], np.array(rows))
@@ -107,8 +121,21 @@ def test_columns_in_another_order_and_extra_columns_are_fine(
 
 
 def test_sigmoid_classifier_and_regression_outputs(trained: dict[str, Path]) -> None:
-    doc = json.loads(bp("predict", str(trained["xor"]), "-i", "0,0", "-i", "0,1", "-i", "1,0",
-                        "-i", "1,1", "--json").stdout)
+    doc = json.loads(
+        bp(
+            "predict",
+            str(trained["xor"]),
+            "-i",
+            "0,0",
+            "-i",
+            "0,1",
+            "-i",
+            "1,0",
+            "-i",
+            "1,1",
+            "--json",
+        ).stdout
+    )
     assert doc["classes"] == ["0", "1"]
     assert [p["class"] for p in doc["predictions"]] == ["0", "1", "1", "0"]
     for p in doc["predictions"]:
@@ -152,26 +179,37 @@ def test_positional_csv_for_a_model_without_column_names(
 def test_predict_errors(trained: dict[str, Path], tmp_path: Path) -> None:
     iris = str(trained["iris"])
     rose = tmp_path / "rose.csv"
-    rose.write_text(IRIS_CSV.read_text(encoding="utf-8").replace("6.4,3.2,4.5,1.5,versicolor",
-                                                                  "6.4,3.2,4.5,1.5,rose"),
-                    encoding="utf-8")
+    rose.write_text(
+        IRIS_CSV.read_text(encoding="utf-8").replace(
+            "6.4,3.2,4.5,1.5,versicolor", "6.4,3.2,4.5,1.5,rose"
+        ),
+        encoding="utf-8",
+    )
     short = tmp_path / "short.csv"
     short.write_text("sepal_length,sepal_width,petal_lenght\n1,2,3\n", encoding="utf-8")
     cases = [
-        (["--input", "1,2"],
-         "--input 1,2: expected 4 comma-separated value(s) (network.inputs), got 2"),
+        (
+            ["--input", "1,2"],
+            "--input 1,2: expected 4 comma-separated value(s) (network.inputs), got 2",
+        ),
         (["--input", "1,2,x,4"], "--input 1,2,x,4: value 3: expected a number, got 'x'"),
-        (["--input", "1,2,nan,4"],
-         "--input 1,2,nan,4: value 3: expected a finite number, got 'nan'"),
+        (
+            ["--input", "1,2,nan,4"],
+            "--input 1,2,nan,4: value 3: expected a finite number, got 'nan'",
+        ),
         (["--input", "1,2,3,4", "--data", str(rose)], "give --input or --data, not both"),
         ([], "nothing to predict: give --input X1,X2,... (repeatable) or --data FILE.csv"),
-        (["--data", str(rose)],
-         f"{rose}:57: column 'species': unknown class 'rose'; expected one of "
-         "setosa, versicolor, virginica"),
-        (["--data", str(short)],
-         f"{short}:1: no column 'petal_length' (did you mean 'petal_lenght'?); its columns: "
-         "sepal_length, sepal_width, petal_lenght; the model's inputs: sepal_length, "
-         "sepal_width, petal_length, petal_width"),
+        (
+            ["--data", str(rose)],
+            f"{rose}:57: column 'species': unknown class 'rose'; expected one of "
+            "setosa, versicolor, virginica",
+        ),
+        (
+            ["--data", str(short)],
+            f"{short}:1: no column 'petal_length' (did you mean 'petal_lenght'?); its columns: "
+            "sepal_length, sepal_width, petal_lenght; the model's inputs: sepal_length, "
+            "sepal_width, petal_length, petal_width",
+        ),
         (["--data", str(tmp_path / "none.csv")], f"{tmp_path / 'none.csv'}: no such file"),
     ]
     for args, message in cases:
@@ -188,8 +226,11 @@ def test_init_lists_every_template() -> None:
     for args in (["init"], ["init", "--list"]):
         result = bp(*args)
         assert result.exit_code == 0, result.output
-        names = [line.split("│")[1].strip() for line in result.stdout.splitlines()
-                 if line.startswith("│") and line.split("│")[1].strip()]
+        names = [
+            line.split("│")[1].strip()
+            for line in result.stdout.splitlines()
+            if line.startswith("│") and line.split("│")[1].strip()
+        ]
         assert names == ["tiny", "tiny-all", "xor", "spiral", "iris", "sine", "csv"]
     assert list(TEMPLATES) == names
 

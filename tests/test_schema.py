@@ -49,8 +49,13 @@ def test_every_shipped_config_passes_the_schema(schema: dict, path: Path) -> Non
 
 def test_shorthands_bp_accepts_pass_the_schema(schema: dict) -> None:
     doc = {
-        "network": {"inputs": 1, "layers": [{"units": 2, "activation": "tanh"},
-                                            {"units": 1, "activation": {"name": "linear"}}]},
+        "network": {
+            "inputs": 1,
+            "layers": [
+                {"units": 2, "activation": "tanh"},
+                {"units": 1, "activation": {"name": "linear"}},
+            ],
+        },
         "data": {"inputs": [1.0, 2.0], "targets": [[1.0], 2.0]},
         "training": {"batch_size": "full", "optimizer": "adam"},
     }
@@ -72,8 +77,11 @@ def test_shorthands_bp_accepts_pass_the_schema(schema: dict) -> None:
     ],
 )
 def test_mistakes_fail_the_schema(schema: dict, patch: dict, where: str) -> None:
-    doc = {"network": {"inputs": 1, "layers": [{"units": 1}]},
-           "data": {"inputs": [1.0], "targets": [1.0]}, **patch}
+    doc = {
+        "network": {"inputs": 1, "layers": [{"units": 1}]},
+        "data": {"inputs": [1.0], "targets": [1.0]},
+        **patch,
+    }
     errors = list(validator(schema).iter_errors(doc))
     assert [e.validator for e in errors] == [where]
 

@@ -50,8 +50,10 @@ def test_object_constructing_tags_are_rejected(tmp_path: Path, tagged: str) -> N
     assert code == 2
     assert out == ""
     tag = tagged.split()[1]
-    assert err == f"error: {path}:1: {tagged.split(':')[0]}: tag {tag} is not allowed: " \
+    assert (
+        err == f"error: {path}:1: {tagged.split(':')[0]}: tag {tag} is not allowed: "
         "a config holds plain YAML values only\n"
+    )
     assert not (tmp_path / "pwned").exists()
 
 

@@ -82,9 +82,8 @@ def _summary(experiment: Any) -> dict[str, Any]:
         "rows": data.n,
         "validation_rows": 0 if data.X_val is None else int(data.X_val.shape[0]),
         "classes": list(data.classes) if data.classes is not None else None,
-        "frozen": len(experiment.frozen) + (
-            sum(b.size for b in net.b.values()) if experiment.frozen_biases else 0
-        ),
+        "frozen": len(experiment.frozen)
+        + (sum(b.size for b in net.b.values()) if experiment.frozen_biases else 0),
     }
 
 

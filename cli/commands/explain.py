@@ -31,14 +31,17 @@ def command(
     weight: Annotated[
         str,
         typer.Option(
-            "--weight", "-w", metavar="NAME",
+            "--weight",
+            "-w",
+            metavar="NAME",
             help="Weight to explain, in any form bp show lists: xh1, hh_01, w1_1_1.",
         ),
     ] = ...,  # type: ignore[assignment]
     sample: Annotated[
         Optional[int],  # noqa: UP045 - Typer reads this annotation at runtime
         typer.Option(
-            min=0, metavar="N",
+            min=0,
+            metavar="N",
             help="Explain training sample N (0-based) alone. Default: the mean over the batch.",
         ),
     ] = None,

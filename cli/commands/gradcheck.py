@@ -120,12 +120,25 @@ def _table(rows: list[dict[str, Any]]) -> Any:
     from cli.render.numbers import num
 
     table = Table(title="gradient check", title_justify="left")
-    for name, justify in (("weight", "left"), ("alias", "left"), ("gradient", "right"),
-                          ("numeric", "right"), ("rel error", "right"), ("", "left")):
+    for name, justify in (
+        ("weight", "left"),
+        ("alias", "left"),
+        ("gradient", "right"),
+        ("numeric", "right"),
+        ("rel error", "right"),
+        ("", "left"),
+    ):
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for r in rows:
-        table.add_row(r["name"], r["alias"], num(r["grad"], 10), num(r["numeric_grad"], 10),
-                      _err(r["rel_error"]), _mark(r), style=None if r["ok"] else "red")
+        table.add_row(
+            r["name"],
+            r["alias"],
+            num(r["grad"], 10),
+            num(r["numeric_grad"], 10),
+            _err(r["rel_error"]),
+            _mark(r),
+            style=None if r["ok"] else "red",
+        )
     return table
 
 

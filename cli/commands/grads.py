@@ -17,7 +17,9 @@ HELP = (
 WeightsOpt = Annotated[
     Optional[list[str]],  # noqa: UP045 - Typer reads this annotation at runtime
     typer.Option(
-        "--weight", "-w", metavar="NAME",
+        "--weight",
+        "-w",
+        metavar="NAME",
         help="Only this weight (any name form: xh1, hh_01, w1_1_1). Repeatable.",
         show_default=False,
     ),
@@ -25,7 +27,9 @@ WeightsOpt = Annotated[
 
 
 def command(
-    config: ConfigArg = None, weight: WeightsOpt = None, json_: JsonOpt = False,
+    config: ConfigArg = None,
+    weight: WeightsOpt = None,
+    json_: JsonOpt = False,
     set_: SetOpt = None,
 ) -> None:
     from backprop_core.experiment import load_experiment

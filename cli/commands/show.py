@@ -32,7 +32,9 @@ FILES = (ShowFormat.png, ShowFormat.svg)
 FormatOpt = Annotated[
     ShowFormat,
     typer.Option(
-        "--format", "-f", case_sensitive=False,
+        "--format",
+        "-f",
+        case_sensitive=False,
         help="table; json; the network drawn as mermaid or dot (printed) or png or svg "
         "(written to --output).",
     ),
@@ -44,8 +46,12 @@ OutputOpt = Annotated[
 
 
 def command(
-    config: ConfigArg = None, weight: WeightsOpt = None, json_: JsonOpt = False,
-    set_: SetOpt = None, format_: FormatOpt = ShowFormat.table, output: OutputOpt = None,
+    config: ConfigArg = None,
+    weight: WeightsOpt = None,
+    json_: JsonOpt = False,
+    set_: SetOpt = None,
+    format_: FormatOpt = ShowFormat.table,
+    output: OutputOpt = None,
 ) -> None:
     from backprop_core.experiment import load_experiment
 

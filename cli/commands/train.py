@@ -169,7 +169,10 @@ def _plot(path: Path, experiment: Any, trainer: Any) -> None:
     # A diverged network predicts NaN everywhere: no regions to draw.
     regions = None if result.status == "diverged" else regions_for(trainer.network, experiment.data)
     save_training_plot(
-        path, result.history, classes=experiment.data.classes, boundary=regions,
+        path,
+        result.history,
+        classes=experiment.data.classes,
+        boundary=regions,
         title=experiment.config.name,
     )
 

@@ -56,9 +56,13 @@ class EpochProgress:
         self.last = now
         if self.bar is None:
             self.bar = Progress(
-                TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(),
-                console=self.console, transient=True,
+                TextColumn("training"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]}"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
             )
             self.task = self.bar.add_task("train", total=self.total, loss="")
             self.bar.start()

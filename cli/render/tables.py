@@ -18,23 +18,42 @@ def grads_table(report: Any) -> list[RenderableType]:
         title_justify="left",
     )
     for name, justify in (
-        ("weight", "left"), ("alias", "left"), ("value", "right"), ("dL/dw", "right"),
-        ("numeric", "right"), ("step -eta*dL/dw", "right"), ("new value", "right"),
+        ("weight", "left"),
+        ("alias", "left"),
+        ("value", "right"),
+        ("dL/dw", "right"),
+        ("numeric", "right"),
+        ("step -eta*dL/dw", "right"),
+        ("new value", "right"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in report.rows:
         step = "0 (frozen)" if r.frozen else num(r.step)
         table.add_row(
-            r.name, r.alias, num(r.value), num(r.grad), num(r.numeric_grad), step,
+            r.name,
+            r.alias,
+            num(r.value),
+            num(r.grad),
+            num(r.numeric_grad),
+            step,
             num(r.new_value),
         )
     notes: list[RenderableType] = [table]
     if report.numeric_skipped:
-        notes.append(Text(f"numeric gradients skipped for {len(report.rows)} weights; "
-                          "bp gradcheck checks a sample of them", style="italic"))
+        notes.append(
+            Text(
+                f"numeric gradients skipped for {len(report.rows)} weights; "
+                "bp gradcheck checks a sample of them",
+                style="italic",
+            )
+        )
     if report.optimizer != "sgd":
-        notes.append(Text(f"training uses {report.optimizer}; the step shown is plain "
-                          "gradient descent", style="italic"))
+        notes.append(
+            Text(
+                f"training uses {report.optimizer}; the step shown is plain gradient descent",
+                style="italic",
+            )
+        )
     return notes
 
 
@@ -45,18 +64,26 @@ def show_tables(summary: Any) -> list[RenderableType]:
         title=f"{title}: loss {summary.loss}, {summary.parameter_count} parameters, {samples}",
         title_justify="left",
     )
-    for name, justify in (("layer", "right"), ("role", "left"), ("units", "right"),
-                          ("activation", "left"), ("bias", "left"), ("parameters", "right")):
+    for name, justify in (
+        ("layer", "right"),
+        ("role", "left"),
+        ("units", "right"),
+        ("activation", "left"),
+        ("bias", "left"),
+        ("parameters", "right"),
+    ):
         layers.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in summary.layers:
         layers.add_row(
-            str(row.layer), row.role, str(row.units), row.activation or "-",
+            str(row.layer),
+            row.role,
+            str(row.units),
+            row.activation or "-",
             "-" if row.role == "input" else ("yes" if row.bias else "no"),
             str(row.parameters) if row.role != "input" else "-",
         )
     weights = Table(title="weights", title_justify="left")
-    for name, justify in (("weight", "left"), ("alias", "left"), ("value", "right"),
-                          ("", "left")):
+    for name, justify in (("weight", "left"), ("alias", "left"), ("value", "right"), ("", "left")):
         weights.add_column(name, justify=justify)  # type: ignore[arg-type]
     for canonical, alias, value, frozen in summary.weights:
         weights.add_row(canonical, alias, num(value), "frozen" if frozen else "")

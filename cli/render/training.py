@@ -57,8 +57,14 @@ def epoch_table(rows: Sequence[Any], *, show_val: bool, show_acc: bool) -> Table
 def step_table(epoch: int, rows: Sequence[tuple[str, str, float, float, float]]) -> Table:
     """rows: (canonical, alias, value before, gradient, step) per weight."""
     table = Table(title=f"gradients, epoch {epoch}", title_justify="left")
-    for name, justify in (("weight", "left"), ("alias", "left"), ("value", "right"),
-                          ("gradient", "right"), ("step", "right"), ("new value", "right")):
+    for name, justify in (
+        ("weight", "left"),
+        ("alias", "left"),
+        ("value", "right"),
+        ("gradient", "right"),
+        ("step", "right"),
+        ("new value", "right"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for canonical, alias, value, grad, step in rows:
         table.add_row(canonical, alias, num(value), num(grad), signed(step, 8), num(value + step))
@@ -69,9 +75,15 @@ STATUS_STYLE = {"completed": "green", "stopped_early": "green", "diverged": "red
 
 
 def summary(
-    *, name: str | None, status: str, epochs_run: int, epochs_planned: int, final_loss: float,
+    *,
+    name: str | None,
+    status: str,
+    epochs_run: int,
+    epochs_planned: int,
+    final_loss: float,
     seconds: float,
-    accuracy: float | None = None, val_loss: float | None = None,
+    accuracy: float | None = None,
+    val_loss: float | None = None,
     val_accuracy: float | None = None,
     curve: str | None = None,
 ) -> RenderableType:
@@ -106,4 +118,3 @@ def weights_table(weights: Sequence[tuple[str, str, float]], total_weights: int)
     if total_weights > len(weights):
         table.caption = f"{len(weights)} of {total_weights} weights shown (bp show lists all)"
     return table
-
