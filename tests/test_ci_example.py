@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -11,11 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from installed import env_with_bp, installed_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "docs" / "ci-example.sh"
 
-pytestmark = pytest.mark.skipif(shutil.which("bp") is None, reason="needs the installed bp")
+pytestmark = pytest.mark.skipif(installed_bp() is None, reason="needs the installed bp")
 
 
 def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -26,7 +26,7 @@ def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
         check=False,
-        env={**os.environ, "NO_COLOR": "1"},
+        env=env_with_bp(NO_COLOR="1"),
     )
 
 

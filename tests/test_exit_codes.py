@@ -4,7 +4,6 @@ error, 130 interrupted (after saving what is safe to save)."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from installed import installed_bp
 from typer.testing import CliRunner
 
 from backprop_core.network import Network
@@ -151,7 +151,7 @@ training:
 
 
 def bp_command() -> list[str]:
-    installed = shutil.which("bp")
+    installed = installed_bp()
     return [installed] if installed else [sys.executable, "-m", "cli"]
 
 

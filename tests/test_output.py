@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from installed import installed_bp
 from typer.testing import CliRunner
 
 from cli.app import app
@@ -23,7 +23,7 @@ ESCAPE = re.compile(r"\x1b")
 
 
 def bp_command() -> list[str]:
-    installed = shutil.which("bp")
+    installed = installed_bp()
     return [installed] if installed else [sys.executable, "-m", "cli"]
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from installed import installed_bp
 from typer.testing import CliRunner
 
 from backprop_core.experiment import load_experiment
@@ -185,7 +184,8 @@ def test_missing_config_is_a_usage_error() -> None:
 
 
 def test_installed_bp_runs_as_a_real_process() -> None:
-    exe = shutil.which("bp") or str(Path(sys.executable).parent / "bp")
+    exe = installed_bp()
+    assert exe is not None, "bp is not installed for this interpreter"
     proc = subprocess.run(
         [exe, "train", "--json"], capture_output=True, text=True, timeout=60, check=False
     )
