@@ -33,14 +33,22 @@ CHUNK = 8192  # rows per forward pass when evaluating a whole data set
 
 @dataclass
 class StepDetail:
-    """One update: every weight array before it, its (masked) gradient, and after it.
+    """One update: every weight array before it, its gradient, and after it.
 
-    Arrays are in `Network.parameters()` order.
+    Arrays are in `Network.parameters()` order, keyed by `keys` ("W"/"b", k).
     """
 
+    keys: list[tuple[str, int]]
     before: list[Array]
     grads: list[Array]
     after: list[Array]
+
+    def of(self, w: WeightId) -> tuple[float, float, float, float]:
+        """(value before, dL/dw, step, value after) of one weight."""
+        index = (w.j - 1,) if w.is_bias else (w.i - 1, w.j - 1)
+        at = self.keys.index(("b" if w.is_bias else "W", w.k))
+        before, after = float(self.before[at][index]), float(self.after[at][index])
+        return before, float(self.grads[at][index]), after - before, after
 
 
 @dataclass
@@ -52,6 +60,7 @@ class EpochRecord:
     accuracy: float | None = None
     val_accuracy: float | None = None
     step: StepDetail | None = None
+    change: float | None = None  # loss minus the previous epoch's loss
 
 
 @dataclass
@@ -122,16 +131,18 @@ class Trainer:
         self.classifier = self.network.loss in CLASSIFICATION
         self.rng = rng(experiment.config.seed, SHUFFLE)
         self.keep_snapshot = keep_snapshot
-        # The weights at the end of the last completed epoch whose loss was
-        # finite: what --save writes after an interrupt or a divergence.
+        # What --save writes when training stops early. `snapshot`: the weights
+        # after the last completed epoch (after an interrupt). `finite`: the last
+        # weights whose loss was measured and finite, the epochs behind them and
+        # that loss (after a divergence, when the newest weights gave inf/NaN).
         self.snapshot: Network | None = self.network.copy() if keep_snapshot else None
         self.snapshot_epoch = 0
+        self.finite: tuple[Network, int, float] | None = None
         self.params = [p for _, p in self.network.parameters()]
-        self.zeros = {i: np.zeros_like(self.params[i]) for i in self.still}
         self.trained = [self.params[i] for i in self.moving]
         self.last_gradients: Gradients | None = None
-        # Epochs for which to keep the last update's detail (values, masked
-        # gradients): `--grads` shows them for the logged epochs.
+        # Epochs for which to keep the last update's detail (values before and
+        # after, gradients): `--grads` shows them for the logged epochs.
         self.record_steps: Callable[[int], bool] | None = None
         # Epochs whose gradient norm the caller will show; None: every epoch. On
         # tiny networks the norm costs a tenth of an update, so `bp train`
@@ -145,11 +156,16 @@ class Trainer:
             # and reported; numpy's warnings would only repeat it noisily.
             with np.errstate(all="ignore"):
                 record = self._epoch(epoch)
-            self.result.history.append(record)
+            history = self.result.history
+            if history:
+                record.change = record.loss - history[-1].loss
+            history.append(record)
             if self.result.status == "diverged":
                 yield record
                 return
-            if self.keep_snapshot:
+            if self.keep_snapshot and self.snapshot is not None:
+                # This epoch's loss was measured on the weights it started from.
+                self.finite = (self.snapshot, epoch - 1, record.loss)
                 self.snapshot = self.network.copy()
                 self.snapshot_epoch = epoch
             yield record
@@ -187,7 +203,9 @@ class Trainer:
         if self.classifier:
             record.accuracy = right / (n if net.loss == "cross_entropy" else data.T.size)
         if before is not None:
-            record.step = StepDetail(before, self._all(g), [p.copy() for p in self.params])
+            # The true gradients, frozen weights' included (their step is 0).
+            after = [p.copy() for p in self.params]
+            record.step = StepDetail(self.keys, before, self._ordered(grads), after)
         self._validate(record)
         return record
 
@@ -213,11 +231,6 @@ class Trainer:
             right += correct(trace.Y, Tc, net.loss) if self.classifier else 0
         size = len(T) if net.loss == "cross_entropy" else T.size
         return total / len(X), (right / size if self.classifier else None)
-
-    def _all(self, moving: list[Array]) -> list[Array]:
-        """Gradients of every array in `parameters()` order, zeros for wholly frozen ones."""
-        step = iter(moving)
-        return [self.zeros[i] if i in self.still else next(step) for i in range(len(self.params))]
 
     def _ordered(self, grads: Gradients) -> list[Array]:
         return [grads.dL_dW[k] if kind == "W" else grads.dL_db[k] for kind, k in self.keys]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -124,41 +125,40 @@ def _save(path: Path | None, experiment: Any, trainer: Any, status: str) -> None
         return
     from backprop_core.checkpoint import save_checkpoint
 
-    snapshot, epochs = trainer.snapshot, trainer.snapshot_epoch
-    if status == "interrupted" or status == "diverged":
-        if snapshot is None or epochs == 0:
-            warn(f"nothing saved to {path}: no epoch completed with a finite loss")
-            return
+    network, epochs, loss, note = _weights_to_save(trainer, status)
+    if network is None:
+        warn(f"nothing saved to {path}: no epoch completed with a finite loss")
+        return
+    save_checkpoint(
+        path,
+        experiment.loaded,
+        network,
+        experiment.data,
+        epochs=epochs,
+        final_loss=loss,
+        status=status,
+        note=note,
+    )
+
+
+def _weights_to_save(trainer: Any, status: str) -> tuple[Any, int, float, str | None]:
+    """(network, epochs behind it, its loss, note): never weights whose loss is not finite."""
+    result = trainer.result
+    if status == "diverged":
+        if trainer.finite is None or trainer.finite[1] == 0:
+            return None, 0, math.nan, None
+        network, epochs, loss = trainer.finite
         note = (
-            f"weights after epoch {epochs}, the last update before the loss stopped being "
-            "finite (training diverged)"
-            if status == "diverged"
-            else f"weights after epoch {epochs} (training was interrupted)"
+            f"weights after epoch {epochs}, the last whose loss was finite; training "
+            f"diverged at epoch {result.diverged_epoch}"
         )
-        # The snapshot's own loss is measured by the next epoch's forward pass,
-        # which is recorded whenever that epoch started.
-        history = trainer.result.history
-        loss = history[epochs].loss if epochs < len(history) else float("nan")
-        save_checkpoint(
-            path,
-            experiment.loaded,
-            snapshot,
-            experiment.data,
-            epochs=epochs,
-            final_loss=loss,
-            status=status,
-            note=note,
-        )
-    else:
-        save_checkpoint(
-            path,
-            experiment.loaded,
-            trainer.network,
-            experiment.data,
-            epochs=trainer.result.epochs_run,
-            final_loss=trainer.result.final_loss,
-            status=status,
-        )
+        return network, epochs, loss, note
+    if status == "interrupted":  # the last completed epoch; its loss was never measured
+        if trainer.snapshot_epoch == 0:
+            return None, 0, math.nan, None
+        epochs = trainer.snapshot_epoch
+        return trainer.snapshot, epochs, math.nan, f"weights after epoch {epochs} (interrupted)"
+    return trainer.network, result.epochs_run, result.final_loss, None
 
 
 def _plot(path: Path, experiment: Any, trainer: Any) -> None:
@@ -222,8 +222,9 @@ def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grad
         for r in rows:
             if r.step is None:
                 continue
-            values = _flat(experiment.network, r.step)
-            table_rows = [(w.canonical, names.alias(w), *values[(w.k, w.i, w.j)]) for w in ids]
+            table_rows = [
+                (w.canonical, names.alias(w), *r.step.of(w), experiment.is_frozen(w)) for w in ids
+            ]
             out.print(fitted(out, step_table(r.epoch, table_rows)))
     last = result.history[-1] if result.history else None
     out.print(
@@ -255,24 +256,6 @@ def _curve(out: Any, losses: list[float]) -> str | None:
 
     unicode = (out.encoding or "").lower().startswith("utf")
     return sparkline(losses, width=40, log=True, ascii=not unicode)
-
-
-def _flat(network: Any, step: Any) -> dict[tuple[int, int, int], tuple[float, float, float]]:
-    """(k, i, j) -> (value before, gradient, step) from a StepDetail."""
-    import numpy as np
-
-    out: dict[tuple[int, int, int], tuple[float, float, float]] = {}
-    for (kind, k), before, grad, after in zip(
-        (key for key, _ in network.parameters()), step.before, step.grads, step.after, strict=True
-    ):
-        if kind == "W":
-            for (i, j), value in np.ndenumerate(before):
-                step_ij = float(after[i, j] - value)
-                out[(k, i + 1, j + 1)] = (float(value), float(grad[i, j]), step_ij)
-        else:
-            for (j,), value in np.ndenumerate(before):
-                out[(k, 0, j + 1)] = (float(value), float(grad[j]), float(after[j] - value))
-    return out
 
 
 def _divergence_message(experiment: Any, result: Any) -> str:

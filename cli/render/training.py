@@ -37,10 +37,8 @@ def epoch_table(rows: Sequence[Any], *, show_val: bool, show_acc: bool) -> Table
         if show_val:
             table.add_column("val acc", justify="right")
     table.add_column("|grad|", justify="right")
-    previous: float | None = None
     for r in rows:
-        change = None if previous is None else r.loss - previous
-        cells = [str(r.epoch), num(r.loss), signed(change)]
+        cells = [str(r.epoch), num(r.loss), signed(r.change)]
         if show_val:
             cells.append(num(r.val_loss))
         if show_acc:
@@ -50,12 +48,13 @@ def epoch_table(rows: Sequence[Any], *, show_val: bool, show_acc: bool) -> Table
         cells.append(num(r.grad_norm, 4) if not math.isnan(r.grad_norm) else "-")
         style = "red" if not math.isfinite(r.loss) else None
         table.add_row(*cells, style=style)
-        previous = r.loss
     return table
 
 
-def step_table(epoch: int, rows: Sequence[tuple[str, str, float, float, float]]) -> Table:
-    """rows: (canonical, alias, value before, gradient, step) per weight."""
+def step_table(
+    epoch: int, rows: Sequence[tuple[str, str, float, float, float, float, bool]]
+) -> Table:
+    """rows: (canonical, alias, value before, gradient, step, value after, frozen)."""
     table = Table(title=f"gradients, epoch {epoch}", title_justify="left")
     for name, justify in (
         ("weight", "left"),
@@ -66,8 +65,9 @@ def step_table(epoch: int, rows: Sequence[tuple[str, str, float, float, float]])
         ("new value", "right"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for canonical, alias, value, grad, step in rows:
-        table.add_row(canonical, alias, num(value), num(grad), signed(step, 8), num(value + step))
+    for canonical, alias, value, grad, step, after, frozen in rows:
+        shown = "0 (frozen)" if frozen else signed(step, 8)
+        table.add_row(canonical, alias, num(value), num(grad), shown, num(after))
     return table
 
 
