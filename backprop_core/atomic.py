@@ -13,10 +13,20 @@ from pathlib import Path
 from backprop_core.errors import ConfigError
 
 
-def write_bytes(path: Path, data: bytes) -> None:
+def check_writable(path: Path) -> None:
+    """Fail now, not after a long run, when `path` cannot be written."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ConfigError("cannot write: the folder does not exist", file=str(path))
+    if path.is_dir():
+        raise ConfigError("cannot write: is a directory", file=str(path))
+    if not os.access(folder, os.W_OK):
+        raise ConfigError("cannot write: the folder is not writable", file=str(path))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    check_writable(path)
+    folder = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as e:

@@ -289,14 +289,27 @@ def validate(source: Source) -> LoadedConfig:
     return loaded
 
 
+# Beyond this a network no longer fits a "small network" tool's memory budget
+# (800 MB of float64 weights before gradients and optimizer state).
+MAX_PARAMETERS = 100_000_000
+
+
 def check_semantics(loaded: LoadedConfig) -> None:
     """Rules that span keys: layer shapes, softmax placement, loss/output pairing."""
     c = loaded.config
     layers = c.network.layers
     K = len(layers)
     units = [c.network.inputs, *(layer.units for layer in layers)]
+    total = 0
     for k, layer in enumerate(layers, start=1):
         at: Key = ("network", "layers", k - 1)
+        total += (units[k - 1] + layer.bias) * units[k]
+        if total > MAX_PARAMETERS:
+            raise loaded.error(
+                (*at, "units"),
+                f"the network would have more than {MAX_PARAMETERS:,} weights; bp trains "
+                "small networks",
+            )
         if layer.activation.name == "softmax" and k != K:
             raise loaded.error((*at, "activation"), "softmax is only allowed on the output layer")
         if layer.weights is not None:

@@ -531,6 +531,8 @@ def _encode(loaded: LoadedConfig, raw: _Raw) -> tuple[Array, list[str] | None]:
             f"got {raw.T.shape[1]}"
             + (f" ({', '.join(raw.target_names)})" if raw.target_names else "")
         )
+    if raw.where_T is not None:
+        check_target_values(c.loss, raw.T, raw.where_T)
     if known is not None:
         return raw.T, list(known)
     if c.loss == "cross_entropy" and outputs > 1:
@@ -538,6 +540,31 @@ def _encode(loaded: LoadedConfig, raw: _Raw) -> tuple[Array, list[str] | None]:
     if c.loss == "bce" and outputs == 1:
         return raw.T, ["0", "1"]
     return raw.T, None  # regression, or several independent sigmoid outputs
+
+
+def check_target_values(loss: str, T: Array, where: Locator) -> None:
+    """bce targets are probabilities and cross_entropy rows distributions.
+
+    The engine's output delta Y - T (losses.OUTPUT_DELTA_SHORTCUT) is the
+    gradient only for such targets; any others would train on a wrong gradient.
+    """
+    if loss == "bce":
+        outside = np.argwhere((T < 0) | (T > 1))
+        if len(outside):
+            r, c = (int(i) for i in outside[0])
+            raise where.at(r, c, f"bce targets must lie in [0, 1], got {T[r, c]:g}")
+    elif loss == "cross_entropy":
+        negative = np.argwhere(T < 0)
+        if len(negative):
+            r, c = (int(i) for i in negative[0])
+            raise where.at(r, c, f"cross_entropy targets must not be negative, got {T[r, c]:g}")
+        sums = T.sum(axis=1)
+        off = np.flatnonzero(np.abs(sums - 1.0) > 1e-6)
+        if len(off):
+            r = int(off[0])
+            raise where.at(
+                r, None, f"cross_entropy targets must sum to 1 in each row, got {sums[r]:g}"
+            )
 
 
 def check_classes(loaded: LoadedConfig) -> None:

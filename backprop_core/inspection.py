@@ -53,6 +53,12 @@ def selected(experiment: Any, names: Sequence[str]) -> list[WeightId]:
     return out
 
 
+def one_step(experiment: Any, w: WeightId, value: float, grad: float) -> tuple[float, float]:
+    """(step, new value) of plain gradient descent: -eta * grad, or 0 for a frozen weight."""
+    step = 0.0 if experiment.is_frozen(w) else -experiment.config.training.eta * grad
+    return step, value + step
+
+
 def gradient_rows(experiment: Any, names: Sequence[str] = ()) -> GradReport:
     network, data = experiment.network, experiment.data
     eta = experiment.config.training.eta
@@ -64,7 +70,7 @@ def gradient_rows(experiment: Any, names: Sequence[str] = ()) -> GradReport:
         value = weight_value(network, w)
         grad = analytic_gradient(grads.dL_dW, grads.dL_db, w)
         frozen = experiment.is_frozen(w)
-        step = 0.0 if frozen else -eta * grad
+        step, new_value = one_step(experiment, w, value, grad)
         rows.append(
             WeightRow(
                 name=w.canonical,
@@ -73,7 +79,7 @@ def gradient_rows(experiment: Any, names: Sequence[str] = ()) -> GradReport:
                 grad=grad,
                 numeric_grad=numeric_gradient(network, data.X, data.T, w) if numeric else None,
                 step=step,
-                new_value=value + step,
+                new_value=new_value,
                 frozen=frozen,
             )
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -42,10 +43,18 @@ def reports_errors(command: F) -> F:
         from backprop_core.errors import BpError
 
         try:
-            return command(*args, **kwargs)
+            with warnings.catch_warnings():
+                # Overflow on the way to inf/NaN is detected and reported by bp
+                # itself (divergence, non-finite values); numpy's RuntimeWarnings
+                # would only repeat it on stderr with source paths.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return command(*args, **kwargs)
         except BpError as e:
             print_error(str(e))
             raise typer.Exit(e.exit_code) from None
+        except MemoryError:
+            print_error("out of memory: the network or the data is too large for this machine")
+            raise typer.Exit(EXIT_USAGE) from None
         except KeyboardInterrupt:
             print_error("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from None

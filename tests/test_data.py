@@ -431,6 +431,27 @@ BAD_DATA = [
         "run.yaml:13: data.targets[1][0]: expected a number, got 'x'",
     ),
     (
+        "bce target outside [0, 1]",
+        {"t.csv": "a,b,y\n1,2,0\n4,5,2\n"},
+        csv_data(),
+        {"act": "sigmoid", "loss": "bce"},
+        "t.csv:3: column 'y': bce targets must lie in [0, 1], got 2",
+    ),
+    (
+        "cross_entropy row that is not a distribution",
+        {},
+        "  inputs: [[1, 2], [3, 4]]\n  targets: [[1, 0], [1, 1]]",
+        CLASSIFIER,
+        "run.yaml:13: data.targets[1]: cross_entropy targets must sum to 1 in each row, got 2",
+    ),
+    (
+        "negative cross_entropy target",
+        {},
+        "  inputs: [[1, 2], [3, 4]]\n  targets: [[1, 0], [-0.5, 1.5]]",
+        CLASSIFIER,
+        "run.yaml:13: data.targets[1][0]: cross_entropy targets must not be negative, got -0.5",
+    ),
+    (
         "inline unknown class",
         {},
         "  inputs: [[1, 2], [3, 4]]\n  targets: [u, w]\nnetwork_classes",

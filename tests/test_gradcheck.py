@@ -25,6 +25,8 @@ ROW_KEYS = {
     "value",
     "grad",
     "numeric_grad",
+    "step",
+    "new_value",
     "abs_error",
     "rel_error",
     "tolerance",
@@ -49,6 +51,9 @@ def test_reference_example_matches_the_hand_derivation() -> None:
     assert_allclose(grads, [40.0, 64.0, 128.0, 192.0, 64.0], rtol=0, atol=0)
     assert_allclose([r["numeric_grad"] for r in doc["weights"]], grads, rtol=1e-9)
     assert doc["loss"] == 32.0
+    # rows as in `bp grads`: only xh1 is trained, 2 - 0.03 * 40 = 0.8
+    assert [r["step"] for r in doc["weights"]] == [-1.2, 0.0, 0.0, 0.0, 0.0]
+    assert doc["weights"][0]["new_value"] == 0.8
     assert doc["max_rel_error"] < 1e-9
     assert doc["max_abs_error"] == max(r["abs_error"] for r in doc["weights"])
     assert all(set(r) == ROW_KEYS for r in doc["weights"])

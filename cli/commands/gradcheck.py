@@ -41,7 +41,7 @@ def command(
     ] = False,
 ) -> None:
     from backprop_core.experiment import load_experiment
-    from backprop_core.gradcheck import GRADCHECK_EPS, check_gradients
+    from backprop_core.gradcheck import EPS, check_gradients
 
     experiment = load_experiment(config, list(set_ or []))
     report = check_gradients(
@@ -49,11 +49,11 @@ def command(
         experiment.data.X,
         experiment.data.T,
         list(experiment.names.all_ids()),
-        eps=eps if eps is not None else GRADCHECK_EPS,
+        eps=eps if eps is not None else EPS,
         max_weights=max_weights,
         seed=experiment.config.seed,
     )
-    rows = [_row(experiment.names, r) for r in report.rows]
+    rows = [_row(experiment, r) for r in report.rows]
     if json_:
         console.emit_json(_json(report, rows))
     else:
@@ -70,13 +70,19 @@ def command(
         )
 
 
-def _row(names: Any, r: Any) -> dict[str, Any]:
+def _row(experiment: Any, r: Any) -> dict[str, Any]:
+    """The row of `bp grads --json` for this weight, plus the check's verdict."""
+    from backprop_core.inspection import one_step
+
+    step, new_value = one_step(experiment, r.weight, r.value, r.grad)
     return {
         "name": r.weight.canonical,
-        "alias": names.alias(r.weight),
+        "alias": experiment.names.alias(r.weight),
         "value": r.value,
         "grad": r.grad,
         "numeric_grad": r.numeric_grad,
+        "step": step,
+        "new_value": new_value,
         "abs_error": r.abs_error,
         "rel_error": r.rel_error,
         "tolerance": r.tolerance,

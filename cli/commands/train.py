@@ -71,6 +71,10 @@ def command(
         from cli.render.plots import check_picture_path
 
         check_picture_path(plot)  # before a long run, not after it
+    if save is not None:
+        from backprop_core.atomic import check_writable
+
+        check_writable(save)
     experiment = load_experiment(config, overrides)
     trainer = Trainer(experiment, keep_snapshot=save is not None)
     planned = trainer.epochs_planned
