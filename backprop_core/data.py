@@ -669,6 +669,8 @@ def split(data: Dataset, fraction: float, seed: int, loss: str) -> Dataset:
         val_rows = np.array(sorted(held), dtype=int)
     else:
         val_rows = np.sort(generator.permutation(n)[: round(fraction * n)])
+    if len(val_rows) == 0:
+        return data  # the fraction rounds to no row: no validation split at all
     mask = np.ones(n, dtype=bool)
     mask[val_rows] = False
     return replace(data, X=data.X[mask], T=data.T[mask], X_val=data.X[~mask], T_val=data.T[~mask])

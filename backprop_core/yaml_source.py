@@ -39,7 +39,13 @@ class Source:
     overridden: dict[Key, str] = field(default_factory=dict)
 
     def locate(self, key: Key) -> tuple[str, int | None]:
-        """(file label, line) of the value at `key`, or of its closest written ancestor."""
+        """(file label, line) of the value at `key`, or of its closest written ancestor.
+
+        A key that only a --set wrote (`--set foo.bar=1` makes `foo`) is the --set's.
+        """
+        for written, label in self.overridden.items():
+            if written[: len(key)] == key and key not in self.lines:
+                return label, None
         for n in range(len(key), -1, -1):
             prefix = key[:n]
             if prefix in self.overridden:
@@ -103,6 +109,8 @@ def parse_key(text: str) -> Key:
     parts: list[str | int] = []
     for piece in text.split("."):
         name, *indices = piece.split("[")
+        if not name and not (indices and parts):  # only `[i]` may follow a key directly
+            raise ValueError(f"empty key in key path {text!r}")
         if name:
             parts.append(name)
         for index in indices:

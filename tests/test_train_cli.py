@@ -218,3 +218,60 @@ def test_plot_with_a_bad_extension_fails_before_training(tmp_path: Path) -> None
     expected = f"error: {path}: expected a file name ending in .png or .svg, got '.jpg'\n"
     assert result.stderr == expected
     assert result.stdout == ""  # no epoch was run
+
+
+def test_divergence_before_any_update_blames_the_inputs_not_eta(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text(
+        "network:\n  inputs: 1\n  layers: [{units: 1, activation: linear, weights: [[1e300]]}]\n"
+        "data: {inputs: [1e300], targets: [1]}\n"
+    )
+    result = run("train", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: training diverged at epoch 1: the loss is inf before any update; the inputs "
+        "or the initial weights are too large (try data.standardize: true, or smaller weights)\n"
+    )
+
+
+def test_save_and_fail_above_are_checked_before_training(tmp_path: Path) -> None:
+    result = run("train", "--save", str(tmp_path / "missing" / "out.yaml"))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.endswith("out.yaml: cannot write: the folder does not exist\n")
+    result = run("train", "--fail-above", "nan")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "error: --fail-above: expected a finite loss, got nan\n"
+
+
+@pytest.mark.parametrize(
+    ("assignment", "expected"),
+    [
+        (
+            "training..eta=1",
+            "error: --set training..eta=1: empty key in key path 'training..eta'\n",
+        ),
+        (
+            "foo.bar=1",
+            "error: --set foo.bar=1: foo: unknown key 'foo'; expected one of name, seed, "
+            "network, loss, data, training, trained\n",
+        ),
+    ],
+)
+def test_set_errors_name_the_option(assignment: str, expected: str) -> None:
+    result = run("train", "--set", assignment)
+    assert (result.exit_code, result.stderr) == (2, expected)
+
+
+def test_a_network_too_large_for_memory_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text(
+        "network:\n  inputs: 1\n  layers: [{units: 1000000000000}, {units: 1}]\n"
+        "data: {inputs: [1], targets: [1]}\n"
+    )
+    result = run("check", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}:3: network.layers[0].units: the network would have more than "
+        "100,000,000 weights; bp trains small networks\n"
+    )

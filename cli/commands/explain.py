@@ -65,11 +65,17 @@ def command(
 
         emit_json(document(x))
     elif chosen is Format.text:
+        from backprop_core.explain import MAX_LISTED_PATHS
         from cli.console import stdout
         from cli.render.diagram import path_sketch
         from cli.render.explain_text import render
 
-        stdout().print(render(x, path_sketch(experiment.names, x.weight)), soft_wrap=False)
+        # The sketch lists paths in network order; past MAX_LISTED_PATHS the
+        # derivation lists only the largest ones, so the sketch would not match.
+        sketch = None
+        if x.path_count <= MAX_LISTED_PATHS:
+            sketch = path_sketch(experiment.names, x.weight)
+        stdout().print(render(x, sketch), soft_wrap=False)
     else:
         invocation = _invocation(config, weight, sample, set_ or [])
         if chosen is Format.markdown:

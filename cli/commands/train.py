@@ -75,6 +75,8 @@ def command(
         from backprop_core.atomic import check_writable
 
         check_writable(save)
+    if fail_above is not None and not math.isfinite(fail_above):
+        raise fail(f"--fail-above: expected a finite loss, got {fail_above}")
     experiment = load_experiment(config, overrides)
     trainer = Trainer(experiment, keep_snapshot=save is not None)
     planned = trainer.epochs_planned
@@ -270,8 +272,15 @@ def _divergence_message(experiment: Any, result: Any) -> str:
         f"{names.alias(w)} ({w.canonical}) {num(g, 3)}" for w, g in result.largest_gradients
     )
     eta = experiment.config.training.eta
+    epoch = result.diverged_epoch
+    head = f"training diverged at epoch {epoch}: the loss is {num(result.final_loss)}"
+    if epoch == 1:
+        # No step was taken yet: the first forward pass itself overflowed.
+        return (
+            f"{head} before any update; the inputs or the initial weights are too large "
+            "(try data.standardize: true, or smaller weights)"
+        )
     return (
-        f"training diverged at epoch {result.diverged_epoch}: the loss is "
-        f"{num(result.final_loss)}; largest gradients in the last update: {largest}. "
+        f"{head}; largest gradients in the last update: {largest}. "
         f"The steps overshoot the minimum: try a smaller eta, e.g. --eta {num(eta / 10)}"
     )
