@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from backprop_core.errors import WeightNameError
@@ -131,10 +131,3 @@ class WeightNames:
             if len(pool) >= limit:
                 break
         return pool
-
-    def names_of(self, w: WeightId) -> tuple[str, str]:
-        return w.canonical, self.alias(w)
-
-
-def names_for(units: Sequence[int], bias: Sequence[bool]) -> WeightNames:
-    return WeightNames(tuple(units), tuple(bias))

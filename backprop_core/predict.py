@@ -33,7 +33,7 @@ from backprop_core.data import (
 from backprop_core.errors import BpError, ConfigError, DataError
 from backprop_core.experiment import build_network
 from backprop_core.network import Network
-from backprop_core.training import accuracy
+from backprop_core.training import accuracy, correct, judged
 
 Array = NDArray[np.floating[Any]]
 
@@ -69,6 +69,8 @@ class Prediction:
     target_labels: list[str] | None = None
     loss: float | None = None
     accuracy: float | None = None
+    correct: int | None = None  # predictions right, of `judged` (rows, or outputs for sigmoid)
+    judged: int | None = None
     lines: list[int] | None = None  # the CSV line of each row
 
 
@@ -195,4 +197,6 @@ def predict(model: Model, X: Array, T: Array | None = None) -> Prediction:
     if T is not None:
         out.loss = network.loss_of(trace, np.asarray(T, dtype=network.dtype))
         out.accuracy = accuracy(out.Y, T, network.loss)
+        if out.accuracy is not None:
+            out.correct, out.judged = correct(out.Y, T, network.loss), judged(T, network.loss)
     return out

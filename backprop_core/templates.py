@@ -36,10 +36,6 @@ class FileToWrite:
     content: bytes
 
 
-def template_names() -> list[str]:
-    return list(TEMPLATES)
-
-
 def resolve(name: str) -> str:
     if name in TEMPLATES:
         return name

@@ -86,7 +86,12 @@ def accuracy(Y: Array, T: Array, loss: str) -> float | None:
     """Fraction of rows classified right: argmax for softmax, 0.5 threshold for sigmoid."""
     if loss not in CLASSIFICATION:
         return None
-    return correct(Y, T, loss) / (T.shape[0] if loss == "cross_entropy" else T.size)
+    return correct(Y, T, loss) / judged(T, loss)
+
+
+def judged(T: Array, loss: str) -> int:
+    """How many predictions accuracy counts: rows for softmax, outputs for sigmoid."""
+    return T.shape[0] if loss == "cross_entropy" else T.size
 
 
 def correct(Y: Array, T: Array, loss: str) -> int:
@@ -201,7 +206,7 @@ class Trainer:
         norm = self._norm(self.last_gradients) if wanted else math.nan
         record = EpochRecord(epoch, total / n, norm)
         if self.classifier:
-            record.accuracy = right / (n if net.loss == "cross_entropy" else data.T.size)
+            record.accuracy = right / judged(data.T, net.loss)
         if before is not None:
             # The true gradients, frozen weights' included (their step is 0).
             after = [p.copy() for p in self.params]
@@ -229,7 +234,7 @@ class Trainer:
             trace, Tc = net.forward(X[start : start + CHUNK]), T[start : start + CHUNK]
             total += net.loss_of(trace, Tc) * len(Tc)
             right += correct(trace.Y, Tc, net.loss) if self.classifier else 0
-        size = len(T) if net.loss == "cross_entropy" else T.size
+        size = judged(T, net.loss)
         return total / len(X), (right / size if self.classifier else None)
 
     def _ordered(self, grads: Gradients) -> list[Array]:

@@ -23,7 +23,8 @@ def config_text(w: Workload, *, inline_data: bool = False) -> str:
     if inline_data:
         X, T = (m.tolist() for m in make_data(w))
     else:
-        X, T = [[0] * w.units[0]], [[0] * w.units[-1]]
+        # One placeholder row (replaced after loading), a valid target for any loss.
+        X, T = [[0] * w.units[0]], [[1] + [0] * (w.units[-1] - 1)]
     return (
         f"seed: 0\nnetwork:\n  inputs: {w.units[0]}\n  layers:\n{layers}\nloss: {w.loss}\n"
         f"data:\n  inputs: {X}\n  targets: {T}\n"

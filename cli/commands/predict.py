@@ -166,6 +166,5 @@ def summary_line(result: Any) -> str:
 
     text = f"loss {num(result.loss)} on {result.X.shape[0]} rows"
     if result.accuracy is not None:
-        right = round(result.accuracy * result.X.shape[0])
-        text += f", accuracy {percent(result.accuracy)} ({right}/{result.X.shape[0]})"
+        text += f", accuracy {percent(result.accuracy)} ({result.correct}/{result.judged})"
     return text

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -294,8 +293,3 @@ def dot(
         lines.append(f"  {e.source} -> {e.target}{suffix};")
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-def describe_highlight(names: WeightNames, ids: Iterable[WeightId]) -> str:
-    """The highlighted weights as the reader names them, for a caption: ``xh1, hh1, hy1``."""
-    return ", ".join(names.alias(w) for w in sorted(ids))
