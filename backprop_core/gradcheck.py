@@ -38,17 +38,29 @@ def as_float64(network: Network) -> Network:
 
 
 def numeric_gradient(network: Network, X: Array, T: Array, w: WeightId, eps: float = EPS) -> float:
-    """dL/dw for one weight by central differences (the network is left unchanged)."""
+    """dL/dw for one weight by central differences, in float64 (`network` is left unchanged)."""
     net = as_float64(network)
     X64, T64 = np.asarray(X, np.float64), np.asarray(T, np.float64)
+    return central_difference(net, X64, T64, w, eps)[0]
+
+
+def central_difference(
+    net: Network, X: Array, T: Array, w: WeightId, eps: float
+) -> tuple[float, Trace, Trace]:
+    """(L(w + eps) - L(w - eps)) / (2 eps), and the two forward passes it took.
+
+    `w` is moved in place and put back: `net` must be the caller's own copy.
+    """
     array, index = locate(net, w)
     original = array[index]
-    array[index] = original + eps
-    plus = net.loss_of(net.forward(X64), T64)
-    array[index] = original - eps
-    minus = net.loss_of(net.forward(X64), T64)
-    array[index] = original
-    return (plus - minus) / (2.0 * eps)
+    with np.errstate(all="ignore"):
+        array[index] = original + eps
+        plus = net.forward(X)
+        array[index] = original - eps
+        minus = net.forward(X)
+        array[index] = original
+        numeric = (net.loss_of(plus, T) - net.loss_of(minus, T)) / (2.0 * eps)
+    return numeric, plus, minus
 
 
 def locate(network: Network, w: WeightId) -> tuple[Array, tuple[int, ...]]:
@@ -176,15 +188,7 @@ def check_gradients(
 def _numeric_with_kinks(
     net: Network, X: Array, T: Array, w: WeightId, eps: float, base: Trace
 ) -> tuple[float, str | None]:
-    array, index = locate(net, w)
-    original = array[index]
-    with np.errstate(all="ignore"):
-        array[index] = original + eps
-        plus = net.forward(X)
-        array[index] = original - eps
-        minus = net.forward(X)
-        array[index] = original
-        numeric = (net.loss_of(plus, T) - net.loss_of(minus, T)) / (2.0 * eps)
+    numeric, plus, minus = central_difference(net, X, T, w, eps)
     return numeric, _kink_between(net, w.k, base, plus, minus, eps)
 
 

@@ -196,7 +196,7 @@ class Trainer:
             if self.classifier:
                 right += correct(trace.Y, T, net.loss)
             # The gradients of the arrays that move, partly frozen ones masked.
-            g = [grads.dL_dW[k] if kind == "W" else grads.dL_db[k] for kind, k in self.moving_keys]
+            g = self._ordered(grads, self.moving_keys)
             for pos, mask in self.masked:
                 g[pos] = g[pos] * mask
             before = [p.copy() for p in self.params] if record_step else None
@@ -237,8 +237,12 @@ class Trainer:
         size = judged(T, net.loss)
         return total / len(X), (right / size if self.classifier else None)
 
-    def _ordered(self, grads: Gradients) -> list[Array]:
-        return [grads.dL_dW[k] if kind == "W" else grads.dL_db[k] for kind, k in self.keys]
+    def _ordered(self, grads: Gradients, keys: list[tuple[str, int]] | None = None) -> list[Array]:
+        """The gradient arrays in the order of `keys` (default: every parameter)."""
+        return [
+            grads.dL_dW[k] if kind == "W" else grads.dL_db[k]
+            for kind, k in (self.keys if keys is None else keys)
+        ]
 
     def _norm(self, grads: Gradients | None) -> float:
         if grads is None:

@@ -143,3 +143,11 @@ training: {eta: 0.5, epochs: 50}
     last = result.history[-1]
     assert last.accuracy == 1.0 and last.val_accuracy == 1.0
     assert all(r.val_loss is not None for r in result.history)
+
+
+def test_everything_frozen_trains_nothing_and_says_completed() -> None:
+    e = load_experiment(None, ["training.freeze=[xh1, hh1, hh2, hy1, hy2]", "training.epochs=3"])
+    result = Trainer(e).run()
+    assert result.status == "completed"
+    assert result.losses == [32.0, 32.0, 32.0]
+    assert e.network.W[1].tolist() == [[2.0]]
