@@ -160,6 +160,8 @@ class Activation:
     )
 
     def __post_init__(self) -> None:
+        # Every parameter present, defaults filled in: `explain` prints them all.
+        object.__setattr__(self, "params", {**PARAMETERS.get(self.name, {}), **self.params})
         phi, phi_prime = ACTIVATIONS[self.name]
         if self.params:
             phi, phi_prime = partial(phi, **self.params), partial(phi_prime, **self.params)

@@ -58,3 +58,9 @@ def test_sigmoid_and_softmax_stay_finite_far_out() -> None:
     H = np.array([[-1000.0, 0.0, 1000.0]])
     assert np.all(np.isfinite(Activation("sigmoid").phi(H)))
     np.testing.assert_allclose(Activation("softmax").phi(H), [[0.0, 0.0, 1.0]], atol=1e-300)
+
+
+def test_an_activation_built_without_parameters_gets_the_defaults() -> None:
+    assert Activation("linear").params == {"slope": 1.0}
+    assert Activation("leaky_relu").describe() == "leaky_relu(alpha=0.01)"
+    assert Activation("sigmoid").params == {}
