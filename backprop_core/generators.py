@@ -2,7 +2,7 @@
 
 Every generator returns ``(X, labels, targets)``: classifiers fill ``labels``
 (integers ``0..k-1``, one per row) and leave ``targets`` None; the regression
-generator (`sine`) fills ``targets`` ``(n, 1)``. `data_sources.py` turns labels into
+generator (`sine`) fills ``targets`` ``(n, 1)``. `data_targets.py` turns labels into
 the target encoding the loss needs (one-hot for softmax, a 0/1 column for
 sigmoid). Rows come shuffled, so a file-order mini-batch is not one class.
 """
