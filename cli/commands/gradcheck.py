@@ -121,20 +121,22 @@ def _render(report: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _table(rows: list[dict[str, Any]]) -> Any:
-    from rich.table import Table
 
+    from cli.render.fit import titled_table
     from cli.render.numbers import num
 
-    table = Table(title="gradient check", title_justify="left")
-    for name, justify in (
-        ("weight", "left"),
-        ("alias", "left"),
-        ("gradient", "right"),
-        ("numeric", "right"),
-        ("rel error", "right"),
-        ("", "left"),
-    ):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table = titled_table(
+        "gradient check",
+        [
+            ("weight", "left"),
+            ("alias", "left"),
+            ("gradient", "right"),
+            ("numeric", "right"),
+            ("rel error", "right"),
+            ("", "left"),
+        ],
+        no_wrap=True,
+    )
     for r in rows:
         table.add_row(
             r["name"],

@@ -1,4 +1,4 @@
-"""Tables that stay readable on narrow terminals (COLUMNS=40).
+"""Tables: built one way, and readable on narrow terminals (COLUMNS=40).
 
 rich shrinks a table that is too wide by cutting cells with "…", which would
 turn 0.0078125 into 0.0078…: a wrong number, not a shorter one. A table that
@@ -7,9 +7,20 @@ does not fit is printed as records instead, one ``header: value`` per line.
 
 from __future__ import annotations
 
-from rich.console import Console, Group, RenderableType
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console, Group, JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
+
+
+def titled_table(title: str, columns: Sequence[tuple[str, JustifyMethod]], **options: Any) -> Table:
+    """An empty table with a left-aligned title and the given (header, justify) columns."""
+    table = Table(title=title, title_justify="left")
+    for name, justify in columns:
+        table.add_column(name, justify=justify, **options)
+    return table
 
 
 def fitted(console: Console, table: Table) -> RenderableType:

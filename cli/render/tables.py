@@ -5,28 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 
+from cli.render.fit import titled_table
 from cli.render.numbers import num
 
 
 def grads_table(report: Any) -> list[RenderableType]:
     """The step table, then any notes (the caller fits tables to the terminal)."""
-    table = Table(
-        title=f"one gradient-descent step, eta = {num(report.eta)}, loss = {num(report.loss)}",
-        title_justify="left",
+    table = titled_table(
+        f"one gradient-descent step, eta = {num(report.eta)}, loss = {num(report.loss)}",
+        [
+            ("weight", "left"),
+            ("alias", "left"),
+            ("value", "right"),
+            ("dL/dw", "right"),
+            ("numeric", "right"),
+            ("step -eta*dL/dw", "right"),
+            ("new value", "right"),
+        ],
     )
-    for name, justify in (
-        ("weight", "left"),
-        ("alias", "left"),
-        ("value", "right"),
-        ("dL/dw", "right"),
-        ("numeric", "right"),
-        ("step -eta*dL/dw", "right"),
-        ("new value", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in report.rows:
         step = "0 (frozen)" if r.frozen else num(r.step)
         table.add_row(
@@ -60,19 +58,17 @@ def grads_table(report: Any) -> list[RenderableType]:
 def show_tables(summary: Any) -> list[RenderableType]:
     title = f"network {summary.name}" if summary.name else "network"
     samples = f"{summary.samples} training sample{'s' if summary.samples != 1 else ''}"
-    layers = Table(
-        title=f"{title}: loss {summary.loss}, {summary.parameter_count} parameters, {samples}",
-        title_justify="left",
+    layers = titled_table(
+        f"{title}: loss {summary.loss}, {summary.parameter_count} parameters, {samples}",
+        [
+            ("layer", "right"),
+            ("role", "left"),
+            ("units", "right"),
+            ("activation", "left"),
+            ("bias", "left"),
+            ("parameters", "right"),
+        ],
     )
-    for name, justify in (
-        ("layer", "right"),
-        ("role", "left"),
-        ("units", "right"),
-        ("activation", "left"),
-        ("bias", "left"),
-        ("parameters", "right"),
-    ):
-        layers.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in summary.layers:
         layers.add_row(
             str(row.layer),
@@ -82,9 +78,9 @@ def show_tables(summary: Any) -> list[RenderableType]:
             "-" if row.role == "input" else ("yes" if row.bias else "no"),
             str(row.parameters) if row.role != "input" else "-",
         )
-    weights = Table(title="weights", title_justify="left")
-    for name, justify in (("weight", "left"), ("alias", "left"), ("value", "right"), ("", "left")):
-        weights.add_column(name, justify=justify)  # type: ignore[arg-type]
+    weights = titled_table(
+        "weights", [("weight", "left"), ("alias", "left"), ("value", "right"), ("", "left")]
+    )
     for canonical, alias, value, frozen in summary.weights:
         weights.add_row(canonical, alias, num(value), "frozen" if frozen else "")
     return [layers, weights]

@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from cli.render.fit import titled_table
 from cli.render.numbers import num, percent, signed
 
 
@@ -55,16 +56,17 @@ def step_table(
     epoch: int, rows: Sequence[tuple[str, str, float, float, float, float, bool]]
 ) -> Table:
     """rows: (canonical, alias, value before, gradient, step, value after, frozen)."""
-    table = Table(title=f"gradients, epoch {epoch}", title_justify="left")
-    for name, justify in (
-        ("weight", "left"),
-        ("alias", "left"),
-        ("value", "right"),
-        ("gradient", "right"),
-        ("step", "right"),
-        ("new value", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table = titled_table(
+        f"gradients, epoch {epoch}",
+        [
+            ("weight", "left"),
+            ("alias", "left"),
+            ("value", "right"),
+            ("gradient", "right"),
+            ("step", "right"),
+            ("new value", "right"),
+        ],
+    )
     for canonical, alias, value, grad, step, after, frozen in rows:
         shown = "0 (frozen)" if frozen else signed(step, 8)
         table.add_row(canonical, alias, num(value), num(grad), shown, num(after))
