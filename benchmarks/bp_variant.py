@@ -1,4 +1,4 @@
-"""bp's own engine and training loop (`backprop_core.training.Trainer`) on a workload.
+"""bp's own engine and training loop (`backprop_core.run.training.Trainer`) on a workload.
 
 The reference example is loaded from the built-in config, as `bp train` does.
 The other workloads are a config with one placeholder row whose data and initial
@@ -34,9 +34,9 @@ def config_text(w: Workload, *, inline_data: bool = False) -> str:
 
 
 def make_epoch(w: Workload) -> Callable[[], float]:
-    from backprop_core.data import Dataset
-    from backprop_core.experiment import load_experiment
-    from backprop_core.training import Trainer
+    from backprop_core.data.load import Dataset
+    from backprop_core.run.experiment import load_experiment
+    from backprop_core.run.training import Trainer
 
     if w.name == "reference":
         experiment = load_experiment(None, ["training.epochs=1000000000"])

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from backprop_core.activations import ACTIVATIONS, PARAMETERS, Activation
-from backprop_core.losses import LOSSES, REQUIRED_OUTPUT
-from backprop_core.network import Layer, Network
+from backprop_core.engine.activations import ACTIVATIONS, PARAMETERS, Activation
+from backprop_core.engine.losses import LOSSES, REQUIRED_OUTPUT
+from backprop_core.engine.network import Layer, Network
 
 HIDDEN = sorted(set(ACTIVATIONS) - {"softmax"})
 

@@ -12,10 +12,10 @@ import yaml
 from numpy.testing import assert_array_equal
 from typer.testing import CliRunner
 
-from backprop_core.checkpoint import INLINE_LIMIT, save_checkpoint
-from backprop_core.experiment import load_experiment
-from backprop_core.gradcheck import weight_value
-from backprop_core.training import Trainer
+from backprop_core.engine.gradcheck import weight_value
+from backprop_core.run.checkpoint import INLINE_LIMIT, save_checkpoint
+from backprop_core.run.experiment import load_experiment
+from backprop_core.run.training import Trainer
 from cli.app import app
 
 runner = CliRunner()

@@ -14,7 +14,7 @@ import pytest
 from installed import installed_bp
 from typer.testing import CliRunner
 
-from backprop_core.network import Network
+from backprop_core.engine.network import Network
 from cli.app import app
 
 runner = CliRunner()
@@ -104,15 +104,15 @@ def test_exit_1_gradcheck_mismatch(monkeypatch: pytest.MonkeyPatch) -> None:
 # Ctrl-C in any command: the wrapper prints one line and exits 130. The core
 # function each command calls first is made to raise KeyboardInterrupt.
 INTERRUPTIBLE = [
-    (["train"], "backprop_core.experiment.load_experiment"),
-    (["explain", "--weight", "xh1"], "backprop_core.experiment.load_experiment"),
-    (["grads"], "backprop_core.experiment.load_experiment"),
-    (["show"], "backprop_core.experiment.load_experiment"),
-    (["check"], "backprop_core.config.schema_problems"),
-    (["gradcheck"], "backprop_core.gradcheck.check_gradients"),
-    (["predict", TINY, "--input", "2"], "backprop_core.config.load_config"),
-    (["init", "tiny", "x.yaml"], "backprop_core.templates.resolve"),
-    (["schema"], "backprop_core.schema.config_schema"),
+    (["train"], "backprop_core.run.experiment.load_experiment"),
+    (["explain", "--weight", "xh1"], "backprop_core.run.experiment.load_experiment"),
+    (["grads"], "backprop_core.run.experiment.load_experiment"),
+    (["show"], "backprop_core.run.experiment.load_experiment"),
+    (["check"], "backprop_core.config.model.schema_problems"),
+    (["gradcheck"], "backprop_core.engine.gradcheck.check_gradients"),
+    (["predict", TINY, "--input", "2"], "backprop_core.config.model.load_config"),
+    (["init", "tiny", "x.yaml"], "backprop_core.config.templates.resolve"),
+    (["schema"], "backprop_core.config.schema.config_schema"),
 ]
 
 
@@ -156,8 +156,8 @@ def bp_command() -> list[str]:
 
 
 def test_sigint_during_train_exits_130_and_saves_a_complete_checkpoint(tmp_path: Path) -> None:
-    from backprop_core.config import load_config
-    from backprop_core.experiment import load_experiment
+    from backprop_core.config.model import load_config
+    from backprop_core.run.experiment import load_experiment
 
     config = tmp_path / "long.yaml"
     config.write_text(LONG_RUN)

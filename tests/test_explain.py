@@ -23,13 +23,13 @@ from hypothesis import strategies as st
 from strategies import networks
 from typer.testing import CliRunner
 
-from backprop_core import explain as explain_module
-from backprop_core.activations import KINKS, Activation
-from backprop_core.experiment import load_experiment
-from backprop_core.explain import TOP_PATHS, explain, explain_experiment
-from backprop_core.gradcheck import analytic_gradient, numeric_gradient
-from backprop_core.naming import WeightId, WeightNames
-from backprop_core.network import Layer, Network
+from backprop_core.engine.activations import KINKS, Activation
+from backprop_core.engine.gradcheck import analytic_gradient, numeric_gradient
+from backprop_core.engine.naming import WeightId, WeightNames
+from backprop_core.engine.network import Layer, Network
+from backprop_core.explain import derivation as explain_module
+from backprop_core.explain.derivation import TOP_PATHS, explain, explain_experiment
+from backprop_core.run.experiment import load_experiment
 from cli.app import app
 
 runner = CliRunner()

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from backprop_core.config import GENERATORS as CONFIG_NAMES
-from backprop_core.generators import GENERATORS, generate
+from backprop_core.config.model import GENERATORS as CONFIG_NAMES
+from backprop_core.data.generators import GENERATORS, generate
 
 
 def test_every_config_name_has_a_generator() -> None:

@@ -10,11 +10,11 @@ import pytest
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
-from backprop_core.activations import ACTIVATIONS
-from backprop_core.gradcheck import KINK_RTOL, RTOL, check_gradients
-from backprop_core.losses import LOSSES, REQUIRED_OUTPUT
-from backprop_core.naming import WeightNames
-from backprop_core.network import Network
+from backprop_core.engine.activations import ACTIVATIONS
+from backprop_core.engine.gradcheck import KINK_RTOL, RTOL, check_gradients
+from backprop_core.engine.losses import LOSSES, REQUIRED_OUTPUT
+from backprop_core.engine.naming import WeightNames
+from backprop_core.engine.network import Network
 from cli.app import app
 
 runner = CliRunner()
@@ -75,8 +75,8 @@ def net_for(
     hidden: str, loss: str, rng: np.random.Generator
 ) -> tuple[Network, np.ndarray, np.ndarray, list]:
     """A 3-4-3-out network with biases: `hidden` on the hidden layers, the loss's output."""
-    from backprop_core.activations import Activation
-    from backprop_core.network import Layer
+    from backprop_core.engine.activations import Activation
+    from backprop_core.engine.network import Layer
 
     output = REQUIRED_OUTPUT.get(loss, "linear")
     out_units = 1 if loss == "bce" else 3
@@ -226,8 +226,8 @@ def test_config_error_exits_2() -> None:
 
 def test_bce_on_a_saturated_sigmoid() -> None:
     # At H = 40, sigmoid(H) rounds to 1: the loss must come from H, not from Y.
-    from backprop_core.activations import Activation
-    from backprop_core.network import Layer
+    from backprop_core.engine.activations import Activation
+    from backprop_core.engine.network import Layer
 
     net = Network(
         1, (Layer(1, Activation("sigmoid")),), "bce", {1: np.array([[40.0]])}, {1: np.array([0.0])}
@@ -237,8 +237,8 @@ def test_bce_on_a_saturated_sigmoid() -> None:
 
 
 def test_cross_entropy_on_a_saturated_softmax() -> None:
-    from backprop_core.activations import Activation
-    from backprop_core.network import Layer
+    from backprop_core.engine.activations import Activation
+    from backprop_core.engine.network import Layer
 
     net = Network(
         1,

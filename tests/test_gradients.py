@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from strategies import HIDDEN, networks
 
-from backprop_core.activations import KINKS, PARAMETERS, Activation
-from backprop_core.gradcheck import analytic_gradient, numeric_gradient
-from backprop_core.naming import WeightNames
+from backprop_core.engine.activations import KINKS, PARAMETERS, Activation
+from backprop_core.engine.gradcheck import analytic_gradient, numeric_gradient
+from backprop_core.engine.naming import WeightNames
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

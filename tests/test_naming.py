@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from backprop_core.errors import WeightNameError
-from backprop_core.experiment import load_experiment
+from backprop_core.run.experiment import load_experiment
 from cli.app import app
 
 runner = CliRunner()

@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from backprop_core.experiment import Experiment, load_experiment
-from backprop_core.naming import WeightId
-from backprop_core.regions import class_of, decision_regions, grid, supports_regions
+from backprop_core.engine.naming import WeightId
+from backprop_core.engine.regions import class_of, decision_regions, grid, supports_regions
+from backprop_core.run.experiment import Experiment, load_experiment
 from cli.render import diagram
 from cli.render.diagram import (
     MAX_EDGES,
@@ -330,7 +330,7 @@ def test_regions_of_a_linearly_separable_classifier(tmp_path: Path) -> None:
 
 
 def test_regions_for_applies_to_two_input_classifiers_only(tmp_path: Path, tiny) -> None:
-    from backprop_core.regions import regions_for
+    from backprop_core.engine.regions import regions_for
 
     assert regions_for(tiny.network, tiny.data) is None
     e = load_experiment(_write(tmp_path, SEPARABLE), [])
@@ -341,7 +341,7 @@ def test_regions_for_applies_to_two_input_classifiers_only(tmp_path: Path, tiny)
 
 
 def test_regions_chunking_gives_the_same_answer(tmp_path: Path) -> None:
-    from backprop_core.regions import predict_grid
+    from backprop_core.engine.regions import predict_grid
 
     e = load_experiment(_write(tmp_path, NET_2221), [])
     xs, ys = grid(e.data.X, resolution=30)
@@ -409,7 +409,7 @@ def test_network_png_and_svg(plots, tmp_path: Path, net2221: Experiment) -> None
 
 
 def test_training_plot_with_accuracy_and_regions(plots, tmp_path: Path) -> None:
-    from backprop_core.training import Trainer
+    from backprop_core.run.training import Trainer
 
     e = load_experiment(_write(tmp_path, SEPARABLE), ["training.epochs=5"])
     result = Trainer(e).run()
@@ -435,7 +435,7 @@ def test_training_plot_with_accuracy_and_regions(plots, tmp_path: Path) -> None:
 
 
 def test_loss_plot_of_a_diverged_run(plots, tmp_path: Path, tiny_all_path: Path) -> None:
-    from backprop_core.training import Trainer
+    from backprop_core.run.training import Trainer
 
     result = Trainer(load_experiment(tiny_all_path, [])).run()
     assert result.status == "diverged"

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop_core.experiment import load_experiment
-from backprop_core.losses import LOSSES
-from backprop_core.training import Trainer
+from backprop_core.engine.losses import LOSSES
+from backprop_core.run.experiment import load_experiment
+from backprop_core.run.training import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
 

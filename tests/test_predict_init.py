@@ -10,10 +10,10 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from typer.testing import CliRunner
 
-from backprop_core.config import load_config
-from backprop_core.experiment import load_experiment
-from backprop_core.predict import load_model
-from backprop_core.templates import TEMPLATES
+from backprop_core.config.model import load_config
+from backprop_core.config.templates import TEMPLATES
+from backprop_core.run.experiment import load_experiment
+from backprop_core.run.predict import load_model
 from cli.app import app
 
 runner = CliRunner()

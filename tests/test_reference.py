@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from backprop_core.experiment import load_experiment
-from backprop_core.training import Trainer
+from backprop_core.run.experiment import load_experiment
+from backprop_core.run.training import Trainer
 
 
 def test_forward_pass_matches_the_derivation() -> None:

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from backprop_core.activations import ACTIVATIONS
-from backprop_core.config import Config
+from backprop_core.config.model import Config
+from backprop_core.engine.activations import ACTIVATIONS
 from cli.app import app
 
 jsonschema = pytest.importorskip("jsonschema")

@@ -10,7 +10,7 @@ import pytest
 from installed import installed_bp
 from typer.testing import CliRunner
 
-from backprop_core.experiment import load_experiment
+from backprop_core.run.experiment import load_experiment
 from cli.app import app
 
 runner = CliRunner()

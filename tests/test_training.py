@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop_core.experiment import load_experiment
-from backprop_core.training import Trainer
+from backprop_core.run.experiment import load_experiment
+from backprop_core.run.training import Trainer
 
 REGRESSION = """
 seed: {seed}

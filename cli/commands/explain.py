@@ -51,8 +51,8 @@ def command(
     json_: JsonOpt = False,
     set_: SetOpt = None,
 ) -> None:
-    from backprop_core.experiment import load_experiment
-    from backprop_core.explain import explain_experiment
+    from backprop_core.explain.derivation import explain_experiment
+    from backprop_core.run.experiment import load_experiment
 
     if json_ and format_ not in (Format.text, Format.json):
         raise fail(f"--json and --format {format_.value} ask for different formats; use one")
@@ -65,7 +65,7 @@ def command(
 
         emit_json(document(x))
     elif chosen is Format.text:
-        from backprop_core.explain import MAX_LISTED_PATHS
+        from backprop_core.explain.derivation import MAX_LISTED_PATHS
         from cli.console import stdout
         from cli.render.diagram import path_sketch
         from cli.render.explain_text import render

@@ -40,8 +40,8 @@ def command(
         bool, typer.Option("--failures", help="List only the weights that fail.")
     ] = False,
 ) -> None:
-    from backprop_core.experiment import load_experiment
-    from backprop_core.gradcheck import EPS, check_gradients
+    from backprop_core.engine.gradcheck import EPS, check_gradients
+    from backprop_core.run.experiment import load_experiment
 
     experiment = load_experiment(config, list(set_ or []))
     report = check_gradients(
@@ -72,7 +72,7 @@ def command(
 
 def _row(experiment: Any, r: Any) -> dict[str, Any]:
     """The row of `bp grads --json` for this weight, plus the check's verdict."""
-    from backprop_core.inspection import one_step
+    from backprop_core.engine.inspection import one_step
 
     step, new_value = one_step(experiment, r.weight, r.value, r.grad)
     return {
@@ -92,7 +92,7 @@ def _row(experiment: Any, r: Any) -> dict[str, Any]:
 
 
 def _json(report: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    from backprop_core.gradcheck import KINK_RTOL, RTOL
+    from backprop_core.engine.gradcheck import KINK_RTOL, RTOL
 
     return {
         "ok": report.ok,
@@ -178,7 +178,7 @@ def _mark(row: dict[str, Any]) -> str:
 
 
 def _summary(report: Any) -> str:
-    from backprop_core.gradcheck import KINK_RTOL, RTOL
+    from backprop_core.engine.gradcheck import KINK_RTOL, RTOL
 
     sampled = f" (a sample of {report.total})" if len(report.rows) < report.total else ""
     verdict = "ok" if report.ok else f"FAILED for {len(report.failures)}"

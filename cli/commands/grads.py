@@ -32,8 +32,8 @@ def command(
     json_: JsonOpt = False,
     set_: SetOpt = None,
 ) -> None:
-    from backprop_core.experiment import load_experiment
-    from backprop_core.inspection import as_dicts, gradient_rows
+    from backprop_core.engine.inspection import as_dicts, gradient_rows
+    from backprop_core.run.experiment import load_experiment
 
     experiment = load_experiment(config, list(set_ or []))
     report = gradient_rows(experiment, weight or [])

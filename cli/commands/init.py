@@ -30,7 +30,7 @@ def command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the templates.")] = False,
 ) -> None:
-    from backprop_core.templates import TEMPLATES, data_files, resolve, write_template
+    from backprop_core.config.templates import TEMPLATES, data_files, resolve, write_template
 
     out = console.stdout()
     if list_ or template is None:

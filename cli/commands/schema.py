@@ -20,7 +20,7 @@ def command(
 ) -> None:
     import json
 
-    from backprop_core.schema import config_schema
+    from backprop_core.config.schema import config_schema
 
     text = json.dumps(config_schema(), indent=2) + "\n"
     if output is None:

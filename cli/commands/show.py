@@ -53,14 +53,14 @@ def command(
     format_: FormatOpt = ShowFormat.table,
     output: OutputOpt = None,
 ) -> None:
-    from backprop_core.experiment import load_experiment
+    from backprop_core.run.experiment import load_experiment
 
     _check_format(format_, output, json_)
     experiment = load_experiment(config, list(set_ or []))
     if format_ in DRAWINGS:
         _draw(format_, experiment, output)
         return
-    from backprop_core.inspection import network_summary
+    from backprop_core.engine.inspection import network_summary
 
     summary = network_summary(experiment, weight or [])
     if json_ or format_ is ShowFormat.json:

@@ -60,8 +60,8 @@ def command(
     fail_above: FailAbove = None,
     plot: Plot = None,
 ) -> None:
-    from backprop_core.experiment import load_experiment
-    from backprop_core.training import Trainer
+    from backprop_core.run.experiment import load_experiment
+    from backprop_core.run.training import Trainer
 
     overrides = list(set_ or [])
     for key, value in (("training.epochs", epochs), ("training.eta", eta), ("seed", seed)):
@@ -129,7 +129,7 @@ def command(
 def _save(path: Path | None, experiment: Any, trainer: Any, status: str) -> None:
     if path is None:
         return
-    from backprop_core.checkpoint import save_checkpoint
+    from backprop_core.run.checkpoint import save_checkpoint
 
     network, epochs, loss, note = _weights_to_save(trainer, status)
     if network is None:
@@ -168,7 +168,7 @@ def _weights_to_save(trainer: Any, status: str) -> tuple[Any, int, float, str | 
 
 
 def _plot(path: Path, experiment: Any, trainer: Any) -> None:
-    from backprop_core.regions import regions_for
+    from backprop_core.engine.regions import regions_for
     from cli.render.plots import save_training_plot
 
     result = trainer.result
@@ -184,7 +184,7 @@ def _plot(path: Path, experiment: Any, trainer: Any) -> None:
 
 
 def _weights(experiment: Any, network: Any) -> dict[str, float]:
-    from backprop_core.gradcheck import weight_value
+    from backprop_core.engine.gradcheck import weight_value
 
     return {w.canonical: weight_value(network, w) for w in experiment.names.all_ids()}
 
@@ -213,7 +213,7 @@ def _json(experiment: Any, result: Any) -> dict[str, Any]:
 
 
 def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grads: bool) -> None:
-    from backprop_core.gradcheck import weight_value
+    from backprop_core.engine.gradcheck import weight_value
     from cli.render.fit import fitted
     from cli.render.training import epoch_table, step_table, summary, weights_table
 

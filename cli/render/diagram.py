@@ -25,12 +25,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.errors import BpError
-from backprop_core.naming import WeightId, WeightNames
 from cli.render.numbers import num
 
 if TYPE_CHECKING:
-    from backprop_core.network import Network
+    from backprop_core.engine.network import Network
 
 MAX_LABELLED_EDGES = 60
 MAX_EDGES = 600
@@ -106,7 +106,7 @@ def node_label(k: int, j: int, units: tuple[int, ...]) -> str:
 
 def layout(network: Network, names: WeightNames) -> Drawing:
     """Nodes in layer columns and one edge per weight, in `names.all_ids()` order."""
-    from backprop_core.gradcheck import weight_value
+    from backprop_core.engine.gradcheck import weight_value
 
     units = network.units
     K = len(units) - 1

@@ -20,9 +20,9 @@ from backprop_core.errors import BpError
 from cli.render.diagram import HIGHLIGHT_COLOR, Drawing, layout
 
 if TYPE_CHECKING:
-    from backprop_core.naming import WeightId, WeightNames
-    from backprop_core.network import Network
-    from backprop_core.regions import Regions
+    from backprop_core.engine.naming import WeightId, WeightNames
+    from backprop_core.engine.network import Network
+    from backprop_core.engine.regions import Regions
 
 FORMATS = ("png", "svg")
 INSTALL_HINT = "pip install 'bp[plot]'"
@@ -273,7 +273,7 @@ def save_training_plot(
     """Loss per epoch (log scale), accuracy where recorded, decision regions if given.
 
     `history`: `EpochRecord`-like objects (epoch, loss, val_loss, accuracy,
-    val_accuracy). `boundary`: from `backprop_core.regions.decision_regions`.
+    val_accuracy). `boundary`: from `backprop_core.engine.regions.decision_regions`.
     `title`: shown above the panels (the config's name, say).
     """
     fmt = picture_format(path)

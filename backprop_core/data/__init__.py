@@ -1,0 +1,1 @@
+"""Data sources (inline, CSV, .npz, generators), targets and labels."""

@@ -1,0 +1,211 @@
+"""CSV data: read a table with a header, locate each bad cell, choose columns as `data.file` says.
+
+A `Table` keeps every cell as text with the line it came from, so an error
+names the file, line and column
+(``data/iris.csv:17: column 'petal_width': expected a number, got 'abc'``).
+`from_csv` turns a table into a source's inputs and targets; `bp predict`
+reads its ``--data`` files through the same `Table`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from backprop_core.config.errors import did_you_mean
+from backprop_core.data.targets import Array, Raw, label_mode
+from backprop_core.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from backprop_core.config.model import LoadedConfig
+
+
+@dataclass
+class CsvLocator:
+    """A CSV cell: the file, its line number (1 = header) and the column name."""
+
+    label: str
+    lines: list[int]
+    names: list[str]
+
+    def at(self, row: int | None, column: int | None, message: str) -> ConfigError:
+        line = self.lines[row] if row is not None else None
+        key = f"column {self.names[column]!r}" if column is not None else None
+        return DataError(message, file=self.label, line=line, key=key)
+
+
+@dataclass
+class Table:
+    """A CSV file read as text: header, rows of stripped cells, the line of each row."""
+
+    label: str
+    header: list[str]
+    header_line: int = 1
+    rows: list[list[str]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+
+    def locator(self, names: list[str]) -> CsvLocator:
+        return CsvLocator(self.label, self.lines, names)
+
+    def index(self, name: str) -> int | None:
+        return self.header.index(name) if name in self.header else None
+
+    def missing_message(self, name: str, *, in_file: bool = True) -> str:
+        hint = did_you_mean(name, self.header)
+        where = f" in {self.label}" if in_file else ""
+        return f"no column {name!r}{where}{hint}; its columns: {', '.join(self.header)}"
+
+    def numbers(self, names: list[str]) -> Array:
+        """The named columns as a float array; the first bad cell raises with its place."""
+        columns = [self.header.index(name) for name in names]
+        try:
+            # The fast path; any bad cell falls through to the loop that locates it.
+            fast = np.array([[float(row[c]) for c in columns] for row in self.rows])
+            if np.all(np.isfinite(fast)):
+                return fast.reshape(len(self.rows), len(columns))
+        except ValueError:
+            pass
+        where = self.locator(names)
+        out = np.empty((len(self.rows), len(columns)))
+        for r, row in enumerate(self.rows):
+            for c, source in enumerate(columns):
+                out[r, c] = parse_number(row[source], lambda m, r=r, c=c: where.at(r, c, m))
+        return out
+
+    def labels(self, name: str) -> list[str]:
+        column = self.header.index(name)
+        where = self.locator([name])
+        out = []
+        for r, row in enumerate(self.rows):
+            if not row[column]:
+                raise where.at(r, 0, "expected a class label, got an empty cell")
+            out.append(row[column])
+        return out
+
+
+def parse_number(text: str, error: Any) -> float:
+    """`text` as a finite float; `error(message)` builds the located error otherwise."""
+    if not text:
+        raise error("expected a number, got an empty cell")
+    try:
+        value = float(text)
+    except ValueError:
+        raise error(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise error(f"expected a finite number, got {text!r}")
+    return value
+
+
+def read_table(path: Path, label: str) -> Table:
+    """Read a CSV file with a header row.
+
+    Lines starting with ``#`` before the header are comments (a citation, say);
+    blank lines are skipped. Every row must have as many cells as the header.
+    """
+    require_file(path, label)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"cannot read: {e.strerror}", file=label) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise DataError(f"not UTF-8 text (byte {e.start})", file=label, line=line) from None
+    return _parse_table(csv.reader(io.StringIO(text, newline="")), label)
+
+
+def require_file(path: Path, label: str) -> None:
+    """A data file (CSV or .npz) must exist and be a file; else a DataError naming it."""
+    try:
+        if path.is_file():
+            return
+        missing = not path.exists()
+    except (OSError, ValueError) as e:  # a name too long, say
+        raise DataError(f"cannot read: {getattr(e, 'strerror', None) or e}", file=label) from None
+    raise DataError("no such file" if missing else "not a file", file=label)
+
+
+def _parse_table(reader: Any, label: str) -> Table:
+    table: Table | None = None
+    try:
+        for raw in reader:
+            cells = [cell.strip() for cell in raw]
+            if not any(cells):
+                continue
+            if table is None:
+                if cells[0].startswith("#"):
+                    continue
+                table = Table(label, _header(cells, label, reader.line_num), reader.line_num)
+                continue
+            if len(cells) != len(table.header):
+                raise DataError(
+                    f"expected {len(table.header)} values (one per header column), "
+                    f"got {len(cells)}",
+                    file=label,
+                    line=reader.line_num,
+                )
+            table.rows.append(cells)
+            table.lines.append(reader.line_num)
+    except csv.Error as e:
+        raise DataError(f"not valid CSV: {e}", file=label, line=reader.line_num) from None
+    if table is None:
+        raise DataError("empty file; expected a header row naming the columns", file=label)
+    if not table.rows:
+        raise DataError("no data rows after the header", file=label)
+    return table
+
+
+def _header(cells: list[str], label: str, line: int) -> list[str]:
+    seen: set[str] = set()
+    for position, name in enumerate(cells, start=1):
+        if not name:
+            raise DataError(f"header column {position} has no name", file=label, line=line)
+        if name in seen:
+            raise DataError(f"column {name!r} appears twice in the header", file=label, line=line)
+        seen.add(name)
+    return cells
+
+
+def csv_columns(loaded: LoadedConfig, header: list[str], label: str) -> tuple[list[str], list[str]]:
+    """(input names, target names) of a CSV header as `data.file` chooses them.
+
+    Targets default to the last column; inputs default to every other column.
+    """
+    spec = loaded.config.data.file
+    assert spec is not None
+    targets = list(spec.targets) if spec.targets else [header[-1]]
+    inputs = list(spec.inputs) if spec.inputs else [h for h in header if h not in targets]
+    table = Table(label, header)
+    for key, names in (("targets", spec.targets), ("inputs", spec.inputs)):
+        for i, name in enumerate(names or []):
+            if name not in header:
+                raise loaded.error(("data", "file", key, i), table.missing_message(name))
+    for i, name in enumerate(inputs):
+        if name in targets:
+            raise loaded.error(
+                ("data", "file", "inputs", i), f"column {name!r} is both an input and a target"
+            )
+    if not inputs:
+        raise loaded.error(("data", "file"), f"{label}: no input columns left besides the targets")
+    return inputs, targets
+
+
+def from_csv(loaded: LoadedConfig, table: Table, label: str) -> Raw:
+    """A CSV table as `data.file`'s inputs and targets (numbers, or one column of labels)."""
+    inputs, targets = csv_columns(loaded, table.header, label)
+    raw = Raw(table.numbers(inputs), ("data", "file"), input_names=inputs, target_names=targets)
+    raw.where_T = table.locator(targets)
+    column = table.index(targets[0])
+    cells = [[row[column]] for row in table.rows] if column is not None else []
+    if len(targets) == 1 and label_mode(loaded, 1, cells):
+        raw.labels = table.labels(targets[0])
+    else:
+        raw.T = table.numbers(targets)
+    return raw

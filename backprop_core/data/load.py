@@ -1,0 +1,127 @@
+"""Training data: a `Dataset` from the config's source, split and scaled.
+
+A `Dataset` holds float arrays ``X (n, inputs)`` and ``T (n, outputs)``, an
+optional held-out split, the class names of a classifier, and the input
+standardization learned from the training split.
+
+`load_data` reads the source (`data_sources`: inline rows, `data_csv`,
+`data_npz`, generators), encodes its targets (`data_targets`), then splits off
+the validation rows and standardizes. Every bad value is reported where the
+user can find it: inline data by the config's key path
+(``data.targets[3][0]``), a CSV cell by file, line and column
+(``data/iris.csv:17: column 'petal_width': expected a number, got 'abc'``), an
+``.npz`` value by array and index (``T[17, 0]``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from backprop_core.config.model import LoadedConfig
+
+# `name as name` marks a re-export: `predict` reads CSV files and labels through these.
+from backprop_core.data.csv_table import Table as Table
+from backprop_core.data.csv_table import csv_columns as csv_columns
+from backprop_core.data.csv_table import parse_number as parse_number
+from backprop_core.data.csv_table import read_table as read_table
+from backprop_core.data.sources import data_path as data_path
+from backprop_core.data.sources import file_label as file_label
+from backprop_core.data.sources import read_source
+from backprop_core.data.targets import Array, encode
+from backprop_core.data.targets import check_classes as check_classes
+from backprop_core.data.targets import encode_labels as encode_labels
+from backprop_core.engine.losses import CLASSIFICATION
+from backprop_core.engine.seeding import SPLIT, rng
+from backprop_core.errors import DataError
+
+
+@dataclass
+class Dataset:
+    X: Array
+    T: Array
+    X_val: Array | None = None
+    T_val: Array | None = None
+    classes: list[str] | None = None
+    mean: Array | None = None
+    std: Array | None = None
+    # Column names, where the data came from a CSV file.
+    input_names: list[str] | None = None
+    target_names: list[str] | None = None
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    def astype(self, dtype: Any) -> Dataset:
+        def cast(a: Array | None) -> Array | None:
+            return None if a is None else np.ascontiguousarray(a, dtype=dtype)
+
+        return replace(
+            self, X=cast(self.X), T=cast(self.T), X_val=cast(self.X_val), T_val=cast(self.T_val)
+        )
+
+
+def load_data(loaded: LoadedConfig) -> Dataset:
+    raw = read_source(loaded)
+    T, classes = encode(loaded, raw)
+    if T.shape[0] != raw.X.shape[0]:
+        raise loaded.error(
+            raw.width_key,
+            f"expected {raw.X.shape[0]} target rows (one per input row), got {T.shape[0]}",
+        )
+    data = Dataset(
+        raw.X, T, classes=classes, input_names=raw.input_names, target_names=raw.target_names
+    )
+    return finish(loaded, data)
+
+
+# --- split and scale ---------------------------------------------------------------
+
+
+def finish(loaded: LoadedConfig, data: Dataset) -> Dataset:
+    """Split off the validation fraction and standardize, as the config asks."""
+    spec = loaded.config.data
+    if spec.validation > 0:
+        data = split(data, spec.validation, loaded.config.seed, loaded.config.loss)
+    if data.n == 0:
+        raise DataError("no training rows", file=loaded.source.label, key="data")
+    scaling = loaded.config.network.standardization
+    if scaling is not None:
+        # A trained model scales inputs exactly as it did in training.
+        data.mean, data.std = np.asarray(scaling.mean), np.asarray(scaling.std)
+    elif spec.standardize:
+        data.mean, data.std = statistics(data.X)
+    if data.mean is not None and data.std is not None:
+        data.X = (data.X - data.mean) / data.std
+        if data.X_val is not None:
+            data.X_val = (data.X_val - data.mean) / data.std
+    return data
+
+
+def statistics(X: Array) -> tuple[Array, Array]:
+    """Column means and standard deviations; a constant column keeps std 1 (stays as is)."""
+    std = X.std(axis=0)
+    return X.mean(axis=0), np.where(std > 0, std, 1.0)
+
+
+def split(data: Dataset, fraction: float, seed: int, loss: str) -> Dataset:
+    """Hold out `fraction` of the rows, stratified by class for classifiers."""
+    generator = rng(seed, SPLIT)
+    n = data.n
+    if loss in CLASSIFICATION:
+        labels = data.T.argmax(axis=1) if data.T.shape[1] > 1 else (data.T[:, 0] >= 0.5)
+        held: list[int] = []
+        for label in np.unique(labels):
+            rows = generator.permutation(np.flatnonzero(labels == label))
+            held.extend(rows[: round(fraction * len(rows))].tolist())
+        val_rows = np.array(sorted(held), dtype=int)
+    else:
+        val_rows = np.sort(generator.permutation(n)[: round(fraction * n)])
+    if len(val_rows) == 0:
+        return data  # the fraction rounds to no row: no validation split at all
+    mask = np.ones(n, dtype=bool)
+    mask[val_rows] = False
+    return replace(data, X=data.X[mask], T=data.T[mask], X_val=data.X[~mask], T_val=data.T[~mask])

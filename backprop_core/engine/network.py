@@ -1,0 +1,210 @@
+"""The network: weights, the forward pass and the delta recursion (SPEC §1).
+
+Shapes are batch-first. With ``n`` samples and ``units[k]`` nodes in layer ``k``
+(``units[0]`` = inputs):
+
+- ``X``, ``A[0]``: ``(n, units[0])``; ``H[k]``, ``A[k]``, ``delta[k]``: ``(n, units[k])``;
+- ``W[k]``: ``(units[k-1], units[k])`` holds ``w_ij(k-1, k)`` at ``[i-1, j-1]``
+  (rows = source node ``i``, columns = destination node ``j``);
+- ``b[k]``: ``(units[k],)`` holds the bias weights ``w_0j(k-1, k)`` (node ``i = 0``,
+  ``O_0 = 1``), present only for layers with a bias.
+
+Layers are keyed ``k = 1..K`` exactly as in the derivation, so ``W[k]`` is the
+matrix *into* layer ``k`` and the code reads like the equations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_core.engine.activations import Activation
+from backprop_core.engine.losses import LOSS_FROM_H, LOSSES, OUTPUT_DELTA_SHORTCUT, REQUIRED_OUTPUT
+
+Array = NDArray[np.floating[Any]]
+
+INIT_SCHEMES = ("xavier", "he", "normal", "uniform", "zeros")
+
+
+@dataclass(frozen=True)
+class Layer:
+    units: int
+    activation: Activation
+    bias: bool = True
+
+
+@dataclass
+class Trace:
+    """What the forward pass computed: ``H[k]`` for k = 1..K, ``A[k]`` for k = 0..K."""
+
+    H: dict[int, Array]
+    A: dict[int, Array]
+
+    @property
+    def Y(self) -> Array:
+        return self.A[max(self.A)]
+
+
+@dataclass
+class Gradients:
+    """``dL/dW[k]`` and ``dL/db[k]`` averaged over the batch; ``delta[k]`` per sample."""
+
+    dL_dW: dict[int, Array]
+    dL_db: dict[int, Array]
+    delta: dict[int, Array]
+
+    def items(self) -> Iterator[tuple[tuple[str, int], Array]]:
+        for k, g in self.dL_dW.items():
+            yield ("W", k), g
+        for k, g in self.dL_db.items():
+            yield ("b", k), g
+
+    def norm(self) -> float:
+        return float(np.sqrt(sum(float(np.vdot(g, g)) for _, g in self.items())))
+
+
+@dataclass
+class Network:
+    inputs: int
+    layers: tuple[Layer, ...]
+    loss: str
+    W: dict[int, Array]
+    b: dict[int, Array] = field(default_factory=dict)
+    # O_0 = 1 for every sample: a row of ones per batch size, made once.
+    _ones: dict[int, Array] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @cached_property
+    def K(self) -> int:
+        return len(self.layers)  # layers is a tuple: fixed for the network's life
+
+    @property
+    def units(self) -> tuple[int, ...]:
+        """Node counts per layer, ``units[0]`` being the inputs."""
+        return (self.inputs, *(layer.units for layer in self.layers))
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.W[1].dtype
+
+    def layer(self, k: int) -> Layer:
+        """Layer ``k`` (1..K)."""
+        return self.layers[k - 1]
+
+    def parameters(self) -> Iterator[tuple[tuple[str, int], Array]]:
+        """Every weight array keyed ``("W", k)`` or ``("b", k)``, W first."""
+        for k in range(1, self.K + 1):
+            yield ("W", k), self.W[k]
+        for k in sorted(self.b):
+            yield ("b", k), self.b[k]
+
+    def parameter_count(self) -> int:
+        return sum(p.size for _, p in self.parameters())
+
+    def copy(self) -> Network:
+        return Network(
+            self.inputs,
+            self.layers,
+            self.loss,
+            {k: w.copy() for k, w in self.W.items()},
+            {k: b.copy() for k, b in self.b.items()},
+        )
+
+    def forward(self, X: Array) -> Trace:
+        """H_j(k) = sum_i O_i(k-1) w_ij(k-1, k);  A_j(k) = phi_k(H_j(k))."""
+        H: dict[int, Array] = {}
+        A: dict[int, Array] = {0: X}
+        for k in range(1, self.K + 1):
+            H[k] = A[k - 1] @ self.W[k]
+            if k in self.b:
+                H[k] += self.b[k]
+            A[k] = self.layers[k - 1].activation.phi(H[k])
+        return Trace(H, A)
+
+    def predict(self, X: Array) -> Array:
+        return self.forward(X).Y
+
+    def loss_value(self, Y: Array, T: Array) -> float:
+        return LOSSES[self.loss][0](Y, T)
+
+    def loss_of(self, trace: Trace, T: Array) -> float:
+        """The loss of a forward pass; from H(K) on the canonical output pairs (losses.py)."""
+        K = self.K
+        if REQUIRED_OUTPUT.get(self.loss) == self.layers[K - 1].activation.name:
+            return LOSS_FROM_H[self.loss](trace.H[K], T)
+        return self.loss_value(trace.A[K], T)
+
+    def output_delta(self, trace: Trace, T: Array) -> Array:
+        """delta(K) = phi_K'(H(K)) * dL/dY, per sample."""
+        K = self.K
+        Y = trace.A[K]
+        output = self.layers[K - 1].activation
+        if REQUIRED_OUTPUT.get(self.loss) == output.name:
+            # Softmax + cross-entropy and sigmoid + bce: the product collapses to
+            # (Y - T) / scale exactly. Covered by the finite-difference tests.
+            return OUTPUT_DELTA_SHORTCUT[self.loss](Y, T)
+        return output.derivative(trace.H[K], Y) * LOSSES[self.loss][1](Y, T)
+
+    def backward(self, trace: Trace, T: Array) -> Gradients:
+        """The delta recursion, from the output layer back to layer 1.
+
+        delta_i(k) = phi_k'(H_i(k)) * sum_j w_ij(k, k+1) delta_j(k+1)
+        dL/dw_ij(k-1, k) = mean over the batch of delta_j(k) * O_i(k-1)
+
+        The mean's 1/n is applied to delta (n rows) rather than to dL/dW (often
+        many more rows), and the bias column is the product with the bias node's
+        outputs O_0 = 1, a BLAS call faster than a reduction.
+        """
+        n = T.shape[0]
+        H, A = trace.H, trace.A
+        delta: dict[int, Array] = {}
+        dL_dW: dict[int, Array] = {}
+        dL_db: dict[int, Array] = {}
+        delta[self.K] = self.output_delta(trace, T)
+        for k in range(self.K, 0, -1):
+            delta_mean = delta[k] / n
+            dL_dW[k] = A[k - 1].T @ delta_mean
+            if k in self.b:
+                dL_db[k] = self.ones(n) @ delta_mean
+            if k > 1:
+                phi_prime = self.layers[k - 2].activation.derivative(H[k - 1], A[k - 1])
+                delta[k - 1] = phi_prime * (delta[k] @ self.W[k].T)
+        return Gradients(dL_dW, dL_db, delta)
+
+    def ones(self, n: int) -> Array:
+        """The bias node's outputs O_0 = 1 for a batch of n samples."""
+        ones = self._ones.get(n)
+        if ones is None:
+            ones = self._ones[n] = np.ones(n, dtype=self.dtype)
+        return ones
+
+    def loss_and_gradients(self, X: Array, T: Array) -> tuple[float, Gradients, Trace]:
+        trace = self.forward(X)
+        return self.loss_of(trace, T), self.backward(trace, T), trace
+
+
+def initial_weights(
+    scheme: str, fan_in: int, fan_out: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
+    """A ``(fan_in, fan_out)`` matrix drawn by `scheme` (biases always start at 0).
+
+    xavier: U(-l, l), l = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010);
+    he: N(0, 2 / fan_in) (He et al. 2015); normal: N(0, 0.1^2); uniform: U(-0.5, 0.5).
+    """
+    shape = (fan_in, fan_out)
+    if scheme == "xavier":
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        return rng.uniform(-limit, limit, shape)
+    if scheme == "he":
+        return rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
+    if scheme == "normal":
+        return rng.normal(0.0, 0.1, shape)
+    if scheme == "uniform":
+        return rng.uniform(-0.5, 0.5, shape)
+    if scheme == "zeros":
+        return np.zeros(shape)
+    raise ValueError(f"unknown init scheme {scheme!r}")

@@ -1,0 +1,1 @@
+"""The derivation of one weight's gradient as ordered steps (no rendering)."""

@@ -1,0 +1,115 @@
+"""What every section of the derivation reads: the engine's numbers for one weight.
+
+`Context.read` runs the engine once on the explained rows (forward trace,
+backward gradients, loss, the weight's ``dL/dw``); the section modules only
+write those numbers down, through the helpers here: `Context.step` makes a
+per-sample quantity one `Step`, `Context.dphi` is ``phi'(H)`` of one node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_core.engine.gradcheck import analytic_gradient
+from backprop_core.engine.losses import REQUIRED_OUTPUT
+from backprop_core.engine.naming import WeightId, WeightNames
+from backprop_core.engine.network import Gradients, Network, Trace
+from backprop_core.explain.notation import Notation, notation_for
+from backprop_core.explain.steps import MAX_NODES, Array, Step
+
+
+@dataclass(frozen=True)
+class Context:
+    net: Network
+    names: WeightNames
+    X: Array
+    T: Array
+    w: WeightId
+    eta: float
+    frozen: bool
+    optimizer: str
+    sample: int | None
+    nt: Notation
+    trace: Trace
+    grads: Gradients
+    loss: float
+    grad: float  # the engine's dL/dw
+    # The engine's canonical-link shortcut (softmax + cross_entropy, sigmoid + bce):
+    # then the chain starts at dL/dY_in, and the output layer has no phi' factor.
+    shortcut: bool
+
+    @classmethod
+    def read(
+        cls,
+        net: Network,
+        names: WeightNames,
+        X: Array,
+        T: Array,
+        w: WeightId,
+        eta: float,
+        frozen: bool,
+        optimizer: str,
+        sample: int | None,
+    ) -> Context:
+        trace = net.forward(X)
+        grads = net.backward(trace, T)
+        return cls(
+            net,
+            names,
+            X,
+            T,
+            w,
+            eta,
+            frozen,
+            optimizer,
+            sample,
+            nt=notation_for(net),
+            trace=trace,
+            grads=grads,
+            loss=net.loss_value(trace.Y, T),
+            grad=analytic_gradient(grads.dL_dW, grads.dL_db, w),
+            shortcut=REQUIRED_OUTPUT.get(net.loss) == net.layer(net.K).activation.name,
+        )
+
+    @property
+    def n(self) -> int:
+        """Rows explained."""
+        return self.X.shape[0]
+
+    @property
+    def w_alias(self) -> str:
+        """The explained weight's name, as the derivation writes it (``xh1``)."""
+        return self.names.alias(self.w)
+
+    def step(self, symbol: str, formula: str, numbers: str, per_sample: Array) -> Step:
+        """A per-sample quantity: numbers only for one sample; the mean plus samples for a batch."""
+        values = tuple(float(v) for v in np.asarray(per_sample).reshape(-1))
+        if self.n == 1:
+            return Step(symbol, formula, numbers, values[0])
+        if len(set(values)) == 1:
+            # The same for every sample (a weight past the shortcut): one value, not a list.
+            return Step(symbol, formula, "", values[0])
+        return Step(symbol, formula, "", float(np.mean(values)), values)
+
+    def alias(self, k: int, i: int, j: int) -> str:
+        return self.names.alias(WeightId(k, i, j))
+
+    def weight(self, k: int, i: int, j: int) -> float:
+        return float(self.net.b[k][j - 1]) if i == 0 else float(self.net.W[k][i - 1, j - 1])
+
+    def out_values(self, trace: Trace, k: int, i: int) -> Array:
+        return np.ones(self.n) if i == 0 else trace.A[k][:, i - 1]
+
+    def dphi(self, k: int, j: int) -> Array:
+        """``phi'(H)`` of node j of layer k, per sample."""
+        return self.net.layer(k).activation.phi_prime(self.trace.H[k][:, j - 1])
+
+    def shown_nodes(self, k: int, must: Sequence[int] = ()) -> tuple[list[int], int]:
+        """The nodes of layer k listed (the first MAX_NODES, plus `must`), and how many are not."""
+        count = self.net.units[k]
+        nodes = list(range(1, min(count, MAX_NODES) + 1))
+        nodes += [j for j in must if j not in nodes]
+        return sorted(nodes), count - len(nodes)

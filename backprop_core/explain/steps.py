@@ -1,0 +1,115 @@
+"""The derivation as data: its lines, paths and sections, and numbers as it writes them.
+
+`explain` returns an `Explanation`: ordered `Section`s of `Step`s
+(``symbol = formula = numbers = value``) plus the chain-rule `Path`s. `cli/`
+renders them; nothing here computes a value. `fmt` and `operand` write the
+engine's numbers into formulas; `MAX_NODES` and `MAX_TERMS` bound how much of a
+wide layer or a long sum is written out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_core.engine.naming import WeightId
+
+Array = NDArray[np.floating[Any]]
+
+MAX_NODES = 16  # nodes listed per layer in the forward pass and the deltas
+MAX_TERMS = 8  # sums longer than this are written with sum_i, not term by term
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the derivation: ``symbol = formula = numbers = value``.
+
+    ``formula`` uses names (``phi'(H21) * hh1``), ``numbers`` the same with the
+    engine's values (``2 * 0.75``); either may be empty. ``samples`` holds the
+    per-sample values when a batch of several samples is explained (``value`` is
+    then their mean, or the batch quantity itself for losses and gradients).
+    """
+
+    symbol: str
+    formula: str
+    numbers: str
+    value: float
+    samples: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        # "hy11 = 0.6 = 0.6" says nothing twice: numbers that are just the value go.
+        if self.numbers == fmt(self.value):
+            object.__setattr__(self, "numbers", "")
+
+
+@dataclass(frozen=True)
+class Path:
+    """One chain-rule path: node ``j`` of layer k, then one node per layer up to an output.
+
+    ``factors`` run as the derivation writes them: ``dL/dy`` first, the weight's
+    own factor last. ``product`` is their product (the batch mean of per-sample
+    products), so the products of all paths sum to the gradient.
+    """
+
+    nodes: tuple[int, ...]
+    factors: tuple[Step, ...]
+    product: float
+
+
+@dataclass
+class Section:
+    key: str  # stable id: forward, output, chain, paths, deltas, check, update, after
+    title: str
+    steps: list[Step] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    weight: WeightId
+    canonical: str
+    alias: str
+    value: float
+    grad: float  # the engine's dL/dw
+    numeric_grad: float
+    eta: float
+    new_value: float
+    frozen: bool
+    samples: int  # rows explained (1 with --sample)
+    sample: int | None
+    description: list[str]  # the network and data, one line each
+    sections: list[Section]
+    paths: list[Path]  # the listed ones (all, or the largest past MAX_LISTED_PATHS)
+    path_count: int
+    path_sum: float | None  # sum over all paths; None when too many to multiply out
+    omitted_sum: float | None  # sum over the paths not listed
+    deltas: dict[int, list[Step]]  # layer -> its delta steps (output layer first)
+    after_outputs: list[list[float]]
+    after_loss: float
+    loss: float
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+
+# --- numbers as the derivation writes them ----------------------------------------
+
+
+def fmt(x: float) -> str:
+    """8 significant digits, no trailing zeros: 32, 0.125, 1.5 (as cli/render/numbers.num)."""
+    text = format(float(x), ".8g")
+    return "0" if text == "-0" else text
+
+
+def operand(x: float) -> str:
+    """A number inside an expression: negatives in parentheses (``2 * (-0.5)``)."""
+    text = fmt(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 path``, ``3 paths``."""
+    return f"{count} {noun}{'s' if count != 1 else ''}"

@@ -1,0 +1,1 @@
+"""Experiments: build from a config, train, checkpoint, predict."""

@@ -1,0 +1,202 @@
+"""Outputs of a (trained) config for new inputs: the core of `bp predict`.
+
+A `Model` is the network with what it needs to read raw inputs: the input
+standardization learned in training, the class names in output order, and
+the input column names when it was trained on a CSV file. Raw inputs are
+scaled exactly as in training, then run forward.
+
+Classifiers answer with a class per row: the softmax output's largest
+probability, or for one sigmoid output (bce) ``classes[1]`` when ``p >= 0.5``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_core.config.model import LoadedConfig
+from backprop_core.data.load import (
+    Table,
+    check_classes,
+    csv_columns,
+    data_path,
+    encode_labels,
+    file_label,
+    load_data,
+    parse_number,
+    read_table,
+)
+from backprop_core.engine.network import Network
+from backprop_core.errors import BpError, ConfigError, DataError
+from backprop_core.run.experiment import build_network
+from backprop_core.run.training import accuracy, correct, judged
+
+Array = NDArray[np.floating[Any]]
+
+
+@dataclass
+class Model:
+    loaded: LoadedConfig
+    network: Network
+    mean: Array | None = None
+    std: Array | None = None
+    classes: list[str] | None = None
+    input_names: list[str] | None = None
+    target_names: list[str] | None = None
+
+    @property
+    def kind(self) -> str:
+        """'softmax' (one output per class), 'sigmoid' (two classes, one output) or 'values'."""
+        outputs = self.network.units[-1]
+        if self.network.loss == "cross_entropy" and outputs > 1:
+            return "softmax"
+        if self.network.loss == "bce" and outputs == 1:
+            return "sigmoid"
+        return "values"
+
+
+@dataclass
+class Prediction:
+    X: Array  # the raw inputs, as given
+    Y: Array  # the network's outputs
+    labels: list[str] | None = None  # predicted class per row (classifiers)
+    probabilities: Array | None = None  # (n, classes)
+    T: Array | None = None  # encoded targets, when the data had them
+    target_labels: list[str] | None = None
+    loss: float | None = None
+    accuracy: float | None = None
+    correct: int | None = None  # predictions right, of `judged` (rows, or outputs for sigmoid)
+    judged: int | None = None
+    lines: list[int] | None = None  # the CSV line of each row
+
+
+def load_model(loaded: LoadedConfig) -> Model:
+    """The network and its input scaling and class names, from the config alone if it can.
+
+    A saved checkpoint carries standardization and classes; an untrained config
+    that standardizes or has class labels gets them from its training data.
+    """
+    spec = loaded.config
+    check_classes(loaded)
+    model = Model(loaded, build_network(loaded), classes=spec.network.classes)
+    if spec.network.standardization is not None:
+        model.mean = np.asarray(spec.network.standardization.mean, dtype=np.float64)
+        model.std = np.asarray(spec.network.standardization.std, dtype=np.float64)
+    needs_stats = spec.data.standardize and model.mean is None
+    if needs_stats or (model.kind != "values" and model.classes is None):
+        data = load_data(loaded)
+        model.classes = model.classes or data.classes
+        if needs_stats:
+            model.mean, model.std = data.mean, data.std
+    if model.kind == "softmax" and model.classes is None:
+        model.classes = [str(i) for i in range(model.network.units[-1])]
+    if model.kind == "sigmoid" and model.classes is None:
+        model.classes = ["0", "1"]
+    model.input_names, model.target_names = _column_names(loaded)
+    return model
+
+
+def _column_names(loaded: LoadedConfig) -> tuple[list[str] | None, list[str] | None]:
+    """The training CSV's input and target columns, when the model was trained on one."""
+    file = loaded.config.data.file
+    if file is None or not file.path.lower().endswith((".csv", ".txt")):
+        return None, None
+    if file.inputs and file.targets:
+        return list(file.inputs), list(file.targets)
+    try:
+        header = read_table(data_path(loaded, file.path), file_label(loaded, file.path)).header
+        return csv_columns(loaded, header, file.path)
+    except BpError:
+        return None, None  # the training file is gone: columns are taken by position
+
+
+def parse_inputs(model: Model, texts: list[str]) -> Array:
+    """``--input 0.1,0.2`` values (one row each) as an array; errors name the option."""
+    width = model.network.inputs
+    rows = []
+    for text in texts:
+        cells = [cell.strip() for cell in text.split(",")]
+        label = f"--input {text}"
+        if len(cells) != width:
+            raise ConfigError(
+                f"expected {width} comma-separated value(s) (network.inputs), got {len(cells)}",
+                file=label,
+            )
+        rows.append(
+            [
+                parse_number(cell, lambda m, i=i, at=label: ConfigError(f"value {i}: {m}", file=at))
+                for i, cell in enumerate(cells, start=1)
+            ]
+        )
+    return np.array(rows, dtype=np.float64).reshape(len(rows), width)
+
+
+def read_inputs(model: Model, path: Path) -> tuple[Array, Array | None, list[str] | None, Table]:
+    """Inputs (and targets, when present) from a CSV file with a header.
+
+    With a model trained on a CSV, columns are matched by name (others are
+    ignored; the target columns, when all present, give a loss and accuracy).
+    Otherwise the file must have exactly `network.inputs` columns, in order.
+    """
+    table = read_table(path, str(path))
+    width = model.network.inputs
+    names = model.input_names
+    if names is None:
+        if len(table.header) != width:
+            raise DataError(
+                f"expected {width} column(s) (network.inputs), got {len(table.header)}: "
+                f"{', '.join(table.header)}",
+                file=table.label,
+                line=table.header_line,
+            )
+        return table.numbers(table.header), None, None, table
+    for name in names:
+        if name not in table.header:
+            raise DataError(
+                table.missing_message(name, in_file=False)
+                + f"; the model's inputs: {', '.join(names)}",
+                file=table.label,
+                line=table.header_line,
+            )
+    X = table.numbers(names)
+    targets = model.target_names or []
+    if not targets or any(name not in table.header for name in targets):
+        return X, None, None, table
+    if model.kind != "values" and len(targets) == 1 and model.classes is not None:
+        labels = table.labels(targets[0])
+        T, _ = encode_labels(
+            labels,
+            model.network.units[-1],
+            model.network.loss,
+            model.classes,
+            table.locator(targets),
+        )
+        return X, T, labels, table
+    return X, table.numbers(targets), None, table
+
+
+def predict(model: Model, X: Array, T: Array | None = None) -> Prediction:
+    """Scale `X` as in training, run it forward; classes and, with `T`, loss and accuracy."""
+    network = model.network
+    scaled = X if model.mean is None or model.std is None else (X - model.mean) / model.std
+    with np.errstate(all="ignore"):
+        trace = network.forward(np.ascontiguousarray(scaled, dtype=network.dtype))
+    out = Prediction(X, np.asarray(trace.Y, dtype=np.float64), T=T)
+    classes = model.classes
+    if model.kind == "softmax" and classes is not None:
+        out.probabilities = out.Y
+        out.labels = [classes[i] for i in out.Y.argmax(axis=1)]
+    elif model.kind == "sigmoid" and classes is not None:
+        p = out.Y[:, 0]
+        out.probabilities = np.column_stack([1.0 - p, p])
+        out.labels = [classes[1] if v >= 0.5 else classes[0] for v in p]
+    if T is not None:
+        out.loss = network.loss_of(trace, np.asarray(T, dtype=network.dtype))
+        out.accuracy = accuracy(out.Y, T, network.loss)
+        if out.accuracy is not None:
+            out.correct, out.judged = correct(out.Y, T, network.loss), judged(T, network.loss)
+    return out

@@ -1,0 +1,286 @@
+"""The training loop: batches, the delta recursion, an update, per-epoch records.
+
+`Trainer.epochs()` is a generator, so the caller renders each epoch as it
+finishes and can stop (Ctrl-C) between epochs with `snapshot` weights intact.
+``losses[e]`` is the mean loss of epoch ``e``'s own forward passes, each taken
+before its batch's update (as Keras logs it), weighted by batch size; so is the
+training ``accuracy`` of a classifier. Neither costs an extra pass over the data.
+Passes over a whole data set (validation, the final loss) go in chunks of
+`CHUNK` rows, so memory stays near the size of the data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_core.engine.losses import CLASSIFICATION
+from backprop_core.engine.naming import WeightId
+from backprop_core.engine.network import Gradients, Network
+from backprop_core.engine.optimizers import make_optimizer
+from backprop_core.engine.seeding import SHUFFLE, rng
+from backprop_core.run.experiment import Experiment
+
+Array = NDArray[np.floating[Any]]
+
+CHUNK = 8192  # rows per forward pass when evaluating a whole data set
+
+
+@dataclass
+class StepDetail:
+    """One update: every weight array before it, its gradient, and after it.
+
+    Arrays are in `Network.parameters()` order, keyed by `keys` ("W"/"b", k).
+    """
+
+    keys: list[tuple[str, int]]
+    before: list[Array]
+    grads: list[Array]
+    after: list[Array]
+
+    def of(self, w: WeightId) -> tuple[float, float, float, float]:
+        """(value before, dL/dw, step, value after) of one weight."""
+        index = (w.j - 1,) if w.is_bias else (w.i - 1, w.j - 1)
+        at = self.keys.index(("b" if w.is_bias else "W", w.k))
+        before, after = float(self.before[at][index]), float(self.after[at][index])
+        return before, float(self.grads[at][index]), after - before, after
+
+
+@dataclass
+class EpochRecord:
+    epoch: int  # 1-based
+    loss: float
+    grad_norm: float
+    val_loss: float | None = None
+    accuracy: float | None = None
+    val_accuracy: float | None = None
+    step: StepDetail | None = None
+    change: float | None = None  # loss minus the previous epoch's loss
+
+
+@dataclass
+class TrainResult:
+    status: str = "completed"  # completed | stopped_early | diverged | interrupted
+    history: list[EpochRecord] = field(default_factory=list)
+    final_loss: float = math.nan
+    diverged_epoch: int | None = None
+    largest_gradients: list[tuple[WeightId, float]] = field(default_factory=list)
+    batch_size: int = 0
+    batch_size_clamped: bool = False
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history)
+
+    @property
+    def losses(self) -> list[float]:
+        return [r.loss for r in self.history]
+
+
+def accuracy(Y: Array, T: Array, loss: str) -> float | None:
+    """Fraction of rows classified right: argmax for softmax, 0.5 threshold for sigmoid."""
+    if loss not in CLASSIFICATION:
+        return None
+    return correct(Y, T, loss) / judged(T, loss)
+
+
+def judged(T: Array, loss: str) -> int:
+    """How many predictions accuracy counts: rows for softmax, outputs for sigmoid."""
+    return T.shape[0] if loss == "cross_entropy" else T.size
+
+
+def correct(Y: Array, T: Array, loss: str) -> int:
+    """How many predictions are right (rows for softmax, outputs for sigmoid)."""
+    if loss == "cross_entropy" and T.shape[1] > 1:
+        return int(np.count_nonzero(Y.argmax(axis=1) == T.argmax(axis=1)))
+    return int(np.count_nonzero((Y >= 0.5) == (T >= 0.5)))
+
+
+class Trainer:
+    def __init__(self, experiment: Experiment, *, keep_snapshot: bool = False) -> None:
+        self.experiment = experiment
+        self.network: Network = experiment.network
+        spec = experiment.config.training
+        self.epochs_planned: int = spec.epochs
+        self.stop_at_loss: float | None = spec.stop_at_loss
+        self.shuffle: bool = spec.shuffle
+        n = experiment.data.n
+        requested = n if spec.batch_size == "full" else int(spec.batch_size)
+        self.result = TrainResult(batch_size=min(requested, n), batch_size_clamped=requested > n)
+        opt = spec.optimizer
+        self.optimizer = make_optimizer(
+            opt.name,
+            spec.eta,
+            momentum=opt.momentum,
+            beta1=opt.beta1,
+            beta2=opt.beta2,
+            epsilon=opt.epsilon,
+        )
+        masks = experiment.masks()
+        self.keys = [key for key, _ in self.network.parameters()]
+        self.masks = [masks[key] for key in self.keys]
+        # Partly frozen arrays get their gradient masked; wholly frozen ones are
+        # skipped (their step is 0, and skipping keeps them finite however large
+        # the gradient grows).
+        self.still = {i for i, m in enumerate(self.masks) if m is not None and not m.any()}
+        self.moving = [i for i in range(len(self.masks)) if i not in self.still]
+        self.moving_keys = [self.keys[i] for i in self.moving]
+        self.masked = [
+            (pos, self.masks[i]) for pos, i in enumerate(self.moving) if self.masks[i] is not None
+        ]
+        self.classifier = self.network.loss in CLASSIFICATION
+        self.rng = rng(experiment.config.seed, SHUFFLE)
+        self.keep_snapshot = keep_snapshot
+        # What --save writes when training stops early. `snapshot`: the weights
+        # after the last completed epoch (after an interrupt). `finite`: the last
+        # weights whose loss was measured and finite, the epochs behind them and
+        # that loss (after a divergence, when the newest weights gave inf/NaN).
+        self.snapshot: Network | None = self.network.copy() if keep_snapshot else None
+        self.snapshot_epoch = 0
+        self.finite: tuple[Network, int, float] | None = None
+        self.params = [p for _, p in self.network.parameters()]
+        self.trained = [self.params[i] for i in self.moving]
+        self.last_gradients: Gradients | None = None
+        # Epochs for which to keep the last update's detail (values before and
+        # after, gradients): `--grads` shows them for the logged epochs.
+        self.record_steps: Callable[[int], bool] | None = None
+        # Epochs whose gradient norm the caller will show; None: every epoch. On
+        # tiny networks the norm costs a tenth of an update, so `bp train`
+        # measures it only for the epochs its table logs.
+        self.measure_norm: Callable[[int], bool] | None = None
+
+    def epochs(self) -> Iterator[EpochRecord]:
+        """Train epoch by epoch, yielding each epoch's record as it completes."""
+        for epoch in range(1, self.epochs_planned + 1):
+            # Overflow is expected on the way to a divergence, which is detected
+            # and reported; numpy's warnings would only repeat it noisily.
+            with np.errstate(all="ignore"):
+                record = self._epoch(epoch)
+            history = self.result.history
+            if history:
+                record.change = record.loss - history[-1].loss
+            history.append(record)
+            if self.result.status == "diverged":
+                yield record
+                return
+            if self.keep_snapshot and self.snapshot is not None:
+                # This epoch's loss was measured on the weights it started from.
+                self.finite = (self.snapshot, epoch - 1, record.loss)
+                self.snapshot = self.network.copy()
+                self.snapshot_epoch = epoch
+            yield record
+            if self.stop_at_loss is not None and record.loss <= self.stop_at_loss:
+                self.result.status = "stopped_early"
+                break
+        with np.errstate(all="ignore"):
+            self.result.final_loss = self.loss_on_training_data()
+
+    def _epoch(self, epoch: int) -> EpochRecord:
+        data, net = self.experiment.data, self.network
+        n, B = data.n, self.result.batch_size
+        order = self.rng.permutation(n) if (n > B and self.shuffle) else None
+        record_step = self.record_steps is not None and self.record_steps(epoch)
+        total, right = 0.0, 0
+        for start in range(0, n, B):
+            rows = order[start : start + B] if order is not None else slice(start, start + B)
+            X, T = (data.X, data.T) if n == B else (data.X[rows], data.T[rows])
+            loss, grads, trace = net.loss_and_gradients(X, T)
+            if not math.isfinite(loss):
+                return self._diverged(epoch, loss, self.last_gradients or grads)
+            total += loss * X.shape[0]
+            if self.classifier:
+                right += correct(trace.Y, T, net.loss)
+            # The gradients of the arrays that move, partly frozen ones masked.
+            g = self._ordered(grads, self.moving_keys)
+            for pos, mask in self.masked:
+                g[pos] = g[pos] * mask
+            before = [p.copy() for p in self.params] if record_step else None
+            self.optimizer.step(self.trained, g)
+            self.last_gradients = grads
+        wanted = self.measure_norm is None or self.measure_norm(epoch)
+        norm = self._norm(self.last_gradients) if wanted else math.nan
+        record = EpochRecord(epoch, total / n, norm)
+        if self.classifier:
+            record.accuracy = right / judged(data.T, net.loss)
+        if before is not None:
+            # The true gradients, frozen weights' included (their step is 0).
+            after = [p.copy() for p in self.params]
+            record.step = StepDetail(self.keys, before, self._ordered(grads), after)
+        self._validate(record)
+        return record
+
+    def run(self) -> TrainResult:
+        for _ in self.epochs():
+            pass
+        return self.result
+
+    def loss_on_training_data(self) -> float:
+        data = self.experiment.data
+        return self._evaluate(data.X, data.T)[0]
+
+    def _evaluate(self, X: Array, T: Array) -> tuple[float, float | None]:
+        """Loss and accuracy of the current weights on (X, T), CHUNK rows at a time."""
+        net = self.network
+        if len(X) <= CHUNK:
+            trace = net.forward(X)
+            return net.loss_of(trace, T), accuracy(trace.Y, T, net.loss)
+        total, right = 0.0, 0
+        for start in range(0, len(X), CHUNK):
+            trace, Tc = net.forward(X[start : start + CHUNK]), T[start : start + CHUNK]
+            total += net.loss_of(trace, Tc) * len(Tc)
+            right += correct(trace.Y, Tc, net.loss) if self.classifier else 0
+        size = judged(T, net.loss)
+        return total / len(X), (right / size if self.classifier else None)
+
+    def _ordered(self, grads: Gradients, keys: list[tuple[str, int]] | None = None) -> list[Array]:
+        """The gradient arrays in the order of `keys` (default: every parameter)."""
+        return [
+            grads.dL_dW[k] if kind == "W" else grads.dL_db[k]
+            for kind, k in (self.keys if keys is None else keys)
+        ]
+
+    def _norm(self, grads: Gradients | None) -> float:
+        if grads is None:
+            return 0.0
+        g = self._ordered(grads)
+        total = 0.0
+        for i in self.moving:
+            gi = g[i] if self.masks[i] is None else g[i] * self.masks[i]
+            total += float(np.vdot(gi, gi))
+        return math.sqrt(total)
+
+    def _validate(self, record: EpochRecord) -> None:
+        data = self.experiment.data
+        if data.X_val is not None and data.T_val is not None and len(data.X_val):
+            record.val_loss, record.val_accuracy = self._evaluate(data.X_val, data.T_val)
+
+    def _diverged(self, epoch: int, loss: float, grads: Gradients) -> EpochRecord:
+        self.result.status = "diverged"
+        self.result.diverged_epoch = epoch
+        self.result.final_loss = loss
+        self.result.largest_gradients = largest_gradients(self.experiment, grads)
+        return EpochRecord(epoch, loss, math.nan)
+
+
+def largest_gradients(
+    experiment: Experiment, grads: Gradients, n: int = 3
+) -> list[tuple[WeightId, float]]:
+    """The `n` trainable weights with the largest |dL/dw| (non-finite first)."""
+    rows: list[tuple[float, WeightId, float]] = []
+    for (kind, k), g in grads.items():
+        flat = np.nan_to_num(np.abs(g), nan=np.inf).ravel()
+        for index in np.argsort(-flat, kind="stable")[: n * 4]:
+            if kind == "W":
+                i, j = divmod(int(index), g.shape[1])
+                w = WeightId(k, i + 1, j + 1)
+            else:
+                w = WeightId(k, 0, int(index) + 1)
+            if not experiment.is_frozen(w):
+                rows.append((float(flat[index]), w, float(g.ravel()[index])))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    return [(w, value) for _, w, value in rows[:n]]
