@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# rich is imported only when something is drawn: `bp check` and `bp --help`
+# print plain lines and stay off its import cost.
 
 
 def stdout() -> Console:
+    from rich.console import Console
+
     # Created per command so tests that swap sys.stdout (CliRunner) see the output.
     return Console(file=sys.stdout, highlight=False, color_system=color_system())
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(file=sys.stderr, highlight=False, color_system=color_system())
 
 
@@ -25,8 +32,16 @@ def color_system() -> Literal["auto"] | None:
     return None if os.environ.get("NO_COLOR") else "auto"
 
 
+def line(text: str) -> None:
+    """One plain line on stdout: nothing to draw, so no rich (and no markup read into it)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
 def emit_json(document: Any) -> None:
     """One JSON document on stdout. NaN and infinities become null (strict JSON)."""
+    import json
+
     sys.stdout.write(json.dumps(_finite(document), indent=2, allow_nan=False) + "\n")
     sys.stdout.flush()
 

@@ -1,7 +1,5 @@
 """`bp check`: validate a config and load its data, without training."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from cli import console
@@ -44,9 +42,7 @@ def command(config: ConfigArg = None, set_: SetOpt = None, json_: JsonOpt = Fals
             }
         )
     elif experiment is not None:
-        console.stdout().print(
-            f"{_label(config)}: ok ({_describe(_summary(experiment))})", soft_wrap=True
-        )
+        console.line(f"{_label(config)}: ok ({_describe(_summary(experiment))})")
     if problems:
         raise typer.Exit(EXIT_USAGE)
 

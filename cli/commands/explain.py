@@ -1,8 +1,5 @@
 """`bp explain`: the derivation of one weight's gradient, number by number (SPEC §5)."""
 
-from __future__ import annotations
-
-import shlex
 import sys
 from enum import Enum
 from typing import Annotated, Optional
@@ -91,6 +88,8 @@ def command(
 
 def _invocation(config: object, weight: str, sample: int | None, sets: list[str]) -> str:
     """The command line that reproduces this output, shown at the top of the document."""
+    import shlex
+
     words = ["bp", "explain"]
     if config is not None:
         words.append(str(config))

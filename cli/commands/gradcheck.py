@@ -1,7 +1,5 @@
 """`bp gradcheck`: backpropagation against central differences for every weight."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Optional
 
 import typer

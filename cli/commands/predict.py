@@ -1,7 +1,5 @@
 """`bp predict`: outputs of a (trained) config for new inputs."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any, Optional
 

@@ -1,7 +1,5 @@
 """`bp train`: train a config and show the per-epoch losses."""
 
-from __future__ import annotations
-
 import math
 import time
 from pathlib import Path
