@@ -108,7 +108,7 @@ INTERRUPTIBLE = [
     (["explain", "--weight", "xh1"], "backprop_core.run.experiment.load_experiment"),
     (["grads"], "backprop_core.run.experiment.load_experiment"),
     (["show"], "backprop_core.run.experiment.load_experiment"),
-    (["check"], "backprop_core.config.model.schema_problems"),
+    (["check"], "backprop_core.config.model.check_config"),
     (["gradcheck"], "backprop_core.engine.gradcheck.check_gradients"),
     (["predict", TINY, "--input", "2"], "backprop_core.config.model.load_config"),
     (["init", "tiny", "x.yaml"], "backprop_core.config.templates.resolve"),

@@ -51,7 +51,10 @@ NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: only the validator of the model actually validated (Config) is
+    # built, on first use, with the nested models inside it; building one for
+    # every model class at import cost more than a whole `bp check`.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _name_or_mapping(value: Any) -> Any:
@@ -86,7 +89,8 @@ class ActivationSpec(Strict):
 
 class LayerSpec(Strict):
     units: PositiveInt
-    activation: ActivationSpec = ActivationSpec(name="sigmoid")
+    # Defaults are constructed, not validated, so defining them builds no validator.
+    activation: ActivationSpec = ActivationSpec.model_construct(name="sigmoid")
     bias: StrictBool = True
     weights: list[list[FiniteFloat]] | None = None
     biases: list[FiniteFloat] | None = None
@@ -191,7 +195,7 @@ class TrainingSpec(Strict):
     epochs: PositiveInt = 100
     batch_size: Annotated[int | str, BeforeValidator(_batch_size)] = "full"
     shuffle: StrictBool = True
-    optimizer: OptimizerSpec = OptimizerSpec()
+    optimizer: OptimizerSpec = OptimizerSpec.model_construct()
     freeze: list[str] = []
     stop_at_loss: NonNegativeFloat | None = None
     precision: Literal["float64", "float32"] = "float64"
@@ -213,7 +217,7 @@ class Config(Strict):
     network: NetworkSpec
     loss: LossName = "sse"
     data: DataSpec
-    training: TrainingSpec = TrainingSpec()
+    training: TrainingSpec = TrainingSpec.model_construct()
     trained: TrainedRecord | None = None
 
 
@@ -248,23 +252,23 @@ def load_config(
     return validate(_read(path, overrides))
 
 
-def schema_problems(
+def check_config(
     path: Path | None = None, overrides: list[str] | tuple[str, ...] = ()
-) -> list[ConfigError]:
-    """Every schema problem of a config, in file order, one per key (`bp check` lists them).
+) -> tuple[list[ConfigError], LoadedConfig | None]:
+    """Every schema problem of a config, in file order, one per key (`bp check` lists them),
+    else no problem and the config checked as `load_config` checks it (read once).
 
-    Reading errors (missing file, bad YAML, a bad ``--set``) raise ConfigError as
-    in `load_config`; an empty list means the schema is satisfied (semantic
-    checks and the data come after, in `load_config` and `load_experiment`).
+    Reading errors (missing file, bad YAML, a bad ``--set``) and the first
+    semantic problem raise ConfigError as in `load_config`.
     """
     source = _read(path, overrides)
     if not isinstance(source.data, dict):
-        return [not_a_mapping(source)]
+        return [not_a_mapping(source)], None
     try:
-        Config.model_validate(source.data)
+        config = Config.model_validate(source.data)
     except ValidationError as e:
-        return schema_errors(e, source, Config)
-    return []
+        return schema_errors(e, source, Config), None
+    return [], _checked(config, source)
 
 
 def _read(path: Path | None, overrides: list[str] | tuple[str, ...]) -> Source:
@@ -282,6 +286,11 @@ def validate(source: Source) -> LoadedConfig:
         config = Config.model_validate(source.data)
     except ValidationError as e:
         raise first_error(e, source, Config) from None
+    return _checked(config, source)
+
+
+def _checked(config: Config, source: Source) -> LoadedConfig:
+    """The rules that span keys, on a config that satisfies the schema."""
     loaded = LoadedConfig(config, source)
     check_semantics(loaded)
     return loaded

@@ -13,17 +13,18 @@ HELP = "Validate a config and load its data without training; exit 0 (valid) or 
 def command(config: ConfigArg = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
     import typer
 
-    from backprop_core.config.model import schema_problems
+    from backprop_core.config.model import check_config
     from backprop_core.errors import BpError
-    from backprop_core.run.experiment import load_experiment
+    from backprop_core.run.experiment import build_experiment
 
     overrides = list(set_ or [])
     experiment = None
     try:
         # All schema problems at once; the semantic and data checks stop at the first.
-        problems: list[BpError] = list(schema_problems(config, overrides))
-        if not problems:
-            experiment = load_experiment(config, overrides)
+        schema, loaded = check_config(config, overrides)
+        problems: list[BpError] = list(schema)
+        if loaded is not None:
+            experiment = build_experiment(loaded)
     except BpError as e:
         problems = [e]
     warnings = _warnings(experiment) if experiment is not None else []
