@@ -99,3 +99,30 @@ def test_a_csv_over_the_limit_is_refused_before_reading(tmp_path: Path) -> None:
         f"huge.csv: file is {MAX_CSV_BYTES + 1:,} bytes; a CSV file may be at most "
         f"{MAX_CSV_BYTES:,} bytes (save larger data as .npz)"
     )
+
+
+@pytest.mark.parametrize("more", ["", "  standardize: true\n  validation: 0.25\n"])
+def test_float32_npz_stays_float32_and_loads_the_same_numbers(tmp_path: Path, more: str) -> None:
+    from backprop_core.config.model import load_config
+    from backprop_core.data.load import load_data
+    from backprop_core.run.experiment import load_experiment
+
+    X = np.random.default_rng(0).standard_normal((8, 2)).astype(np.float32)
+    T = (X[:, :1] > 0).astype(np.float32)
+    datasets = {}
+    for dtype in (np.float32, np.float64):
+        np.savez(tmp_path / "t.npz", X=X.astype(dtype), T=T.astype(dtype))
+        config = tmp_path / "run.yaml"
+        config.write_text(
+            "network: {inputs: 2, layers: [{units: 1, activation: linear}]}\n"
+            f"loss: mse\ndata:\n  file: {{path: t.npz}}\n{more}"
+        )
+        datasets[dtype] = load_data(load_config(config))
+        if dtype is np.float32 and not more:
+            assert datasets[dtype].X.dtype == np.float32  # no float64 copy on the way
+        for precision in ("float32", "float64"):
+            experiment = load_experiment(config, [f"training.precision={precision}"])
+            assert experiment.data.X.dtype == np.dtype(precision)
+    a, b = datasets[np.float32], datasets[np.float64]
+    np.testing.assert_array_equal(a.X.astype(np.float64), b.X)
+    np.testing.assert_array_equal(a.T.astype(np.float64), b.T)
