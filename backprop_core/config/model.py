@@ -199,6 +199,8 @@ class TrainingSpec(Strict):
     freeze: list[str] = []
     stop_at_loss: NonNegativeFloat | None = None
     precision: Literal["float64", "float32"] = "float64"
+    # BLAS threads for the matrix products; None: the CPUs this process may use.
+    threads: PositiveInt | None = None
 
 
 class TrainedRecord(Strict):

@@ -12,6 +12,7 @@ Passes over a whole data set (validation, the final loss) go in chunks of
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from backprop_core.engine.network import Gradients, Network
 from backprop_core.engine.optimizers import make_optimizer
 from backprop_core.engine.seeding import SHUFFLE, rng
 from backprop_core.run.experiment import Experiment
+from backprop_core.run.threads import blas_threads, default_threads
 
 Array = NDArray[np.floating[Any]]
 
@@ -63,10 +65,55 @@ class EpochRecord:
     change: float | None = None  # loss minus the previous epoch's loss
 
 
+class Curves:
+    """Per-epoch figures as compact float arrays (8 bytes an epoch each), not records.
+
+    A long run keeps its loss curve (the summary's sparkline, --json, --plot)
+    without a record per epoch; NaN stands for a figure an epoch did not have.
+    """
+
+    FIGURES = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+    def __init__(self) -> None:
+        self.columns: dict[str, array[float]] = {"loss": array("d")}
+
+    def append(self, record: EpochRecord) -> None:
+        for name in self.FIGURES:
+            value = getattr(record, name)
+            column = self.columns.get(name)
+            if column is None and value is not None:
+                column = self.columns[name] = array("d", [math.nan]) * (record.epoch - 1)
+            if column is not None:
+                column.append(math.nan if value is None else value)
+
+    def __len__(self) -> int:
+        return len(self.columns["loss"])
+
+    def records(self) -> list[EpochRecord]:
+        """Every epoch as a record (loss, validation and accuracy only), built on demand."""
+        none = [None] * len(self)
+        figures = {
+            name: list(self.columns[name]) if name in self.columns else none
+            for name in self.FIGURES
+        }
+        return [
+            EpochRecord(
+                epoch=e + 1,
+                loss=figures["loss"][e],
+                grad_norm=math.nan,
+                val_loss=figures["val_loss"][e],
+                accuracy=figures["accuracy"][e],
+                val_accuracy=figures["val_accuracy"][e],
+            )
+            for e in range(len(self))
+        ]
+
+
 @dataclass
 class TrainResult:
     status: str = "completed"  # completed | stopped_early | diverged | interrupted
-    history: list[EpochRecord] = field(default_factory=list)
+    curves: Curves = field(default_factory=Curves)
+    last: EpochRecord | None = None  # the last completed epoch's full record
     final_loss: float = math.nan
     diverged_epoch: int | None = None
     largest_gradients: list[tuple[WeightId, float]] = field(default_factory=list)
@@ -75,11 +122,22 @@ class TrainResult:
 
     @property
     def epochs_run(self) -> int:
-        return len(self.history)
+        return len(self.curves)
 
     @property
     def losses(self) -> list[float]:
-        return [r.loss for r in self.history]
+        return list(self.curves.columns["loss"])
+
+    @property
+    def history(self) -> list[EpochRecord]:
+        """Every epoch's figures as records (for plots and JSON), built when asked for."""
+        return self.curves.records()
+
+    def add(self, record: EpochRecord) -> None:
+        if self.last is not None:
+            record.change = record.loss - self.last.loss
+        self.curves.append(record)
+        self.last = record
 
 
 def accuracy(Y: Array, T: Array, loss: str) -> float | None:
@@ -153,18 +211,20 @@ class Trainer:
         # tiny networks the norm costs a tenth of an update, so `bp train`
         # measures it only for the epochs its table logs.
         self.measure_norm: Callable[[int], bool] | None = None
+        self.threads: int = spec.threads if spec.threads is not None else default_threads()
 
     def epochs(self) -> Iterator[EpochRecord]:
         """Train epoch by epoch, yielding each epoch's record as it completes."""
+        with blas_threads(self.threads):
+            yield from self._epochs()
+
+    def _epochs(self) -> Iterator[EpochRecord]:
         for epoch in range(1, self.epochs_planned + 1):
             # Overflow is expected on the way to a divergence, which is detected
             # and reported; numpy's warnings would only repeat it noisily.
             with np.errstate(all="ignore"):
                 record = self._epoch(epoch)
-            history = self.result.history
-            if history:
-                record.change = record.loss - history[-1].loss
-            history.append(record)
+            self.result.add(record)
             if self.result.status == "diverged":
                 yield record
                 return

@@ -38,6 +38,14 @@ Plot = Annotated[
         "the decision regions to a .png or .svg file.",
     ),
 ]
+Threads = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        min=1,
+        help="Override training.threads: BLAS threads for the matrix products "
+        "(default: the CPUs bp may use; 1 is often fastest on a busy machine).",
+    ),
+]
 FailAbove = Annotated[
     Optional[float],  # noqa: UP045
     typer.Option(help="Exit 1 when the final loss is above LOSS.", metavar="LOSS"),
@@ -57,12 +65,18 @@ def command(
     quiet: Quiet = False,
     fail_above: FailAbove = None,
     plot: Plot = None,
+    threads: Threads = None,
 ) -> None:
     from backprop_core.run.experiment import load_experiment
     from backprop_core.run.training import Trainer
 
     overrides = list(set_ or [])
-    for key, value in (("training.epochs", epochs), ("training.eta", eta), ("seed", seed)):
+    for key, value in (
+        ("training.epochs", epochs),
+        ("training.eta", eta),
+        ("seed", seed),
+        ("training.threads", threads),
+    ):
         if value is not None:
             overrides.append(f"{key}={value}")
     if plot is not None:
@@ -106,14 +120,14 @@ def command(
         raise typer.Exit(EXIT_INTERRUPTED) from None
     seconds = time.perf_counter() - started
     result = trainer.result
-    if result.history and (not rows or rows[-1] is not result.history[-1]):
-        rows.append(result.history[-1])
+    if result.last is not None and (not rows or rows[-1] is not result.last):
+        rows.append(result.last)
 
     _save(save, experiment, trainer, result.status)
-    if plot is not None and result.history:
+    if plot is not None and result.epochs_run:
         _plot(plot, experiment, trainer)
     if json_:
-        console.emit_json(_json(experiment, result))
+        console.emit_json(_json(experiment, trainer))
     elif not quiet:
         _render(experiment, trainer, rows, seconds, grads)
 
@@ -187,11 +201,13 @@ def _weights(experiment: Any, network: Any) -> dict[str, float]:
     return {w.canonical: weight_value(network, w) for w in experiment.names.all_ids()}
 
 
-def _json(experiment: Any, result: Any) -> dict[str, Any]:
+def _json(experiment: Any, trainer: Any) -> dict[str, Any]:
+    result = trainer.result
     doc: dict[str, Any] = {
         "name": experiment.config.name,
         "status": result.status,
         "epochs_run": result.epochs_run,
+        "threads": trainer.threads,
         "losses": result.losses,
         "final_loss": result.final_loss,
     }
@@ -219,7 +235,7 @@ def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grad
     result = trainer.result
     names = experiment.names
     has_val = experiment.data.X_val is not None
-    has_acc = any(r.accuracy is not None for r in result.history)
+    has_acc = "accuracy" in result.curves.columns
     out.print(fitted(out, epoch_table(rows, show_val=has_val, show_acc=has_acc)))
     if grads:
         ids = list(names.all_ids())
@@ -230,7 +246,7 @@ def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grad
                 (w.canonical, names.alias(w), *r.step.of(w), experiment.is_frozen(w)) for w in ids
             ]
             out.print(fitted(out, step_table(r.epoch, table_rows)))
-    last = result.history[-1] if result.history else None
+    last = result.last
     out.print(
         summary(
             name=experiment.config.name,
@@ -239,6 +255,7 @@ def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grad
             epochs_planned=trainer.epochs_planned,
             final_loss=result.final_loss,
             seconds=seconds,
+            threads=trainer.threads,
             accuracy=last.accuracy if last else None,
             val_loss=last.val_loss if last else None,
             val_accuracy=last.val_accuracy if last else None,

@@ -84,6 +84,7 @@ def summary(
     epochs_planned: int,
     final_loss: float,
     seconds: float,
+    threads: int | None = None,
     accuracy: float | None = None,
     val_loss: float | None = None,
     val_accuracy: float | None = None,
@@ -95,6 +96,8 @@ def summary(
     style = STATUS_STYLE.get(status, "yellow")
     head.append(status.replace("_", " "), style=style)
     head.append(f" after {epochs_run}/{epochs_planned} epochs in {seconds:.3g} s")
+    if threads is not None:
+        head.append(f" ({threads} BLAS thread{'s' if threads != 1 else ''})")
     lines.append(head)
     facts = [f"final loss {num(final_loss)}"]
     if accuracy is not None:
