@@ -81,7 +81,7 @@ def test_saved_config_loads_bitwise_identical_weights_and_loss(
     # Same standardized data (the statistics round-trip exactly), so the same loss.
     assert_array_equal(again.data.X, experiment.data.X)
     assert_array_equal(again.data.X_val, experiment.data.X_val)
-    loss = again.network.loss_value(again.network.predict(again.data.X), again.data.T)
+    loss = again.network.loss_of(again.network.forward(again.data.X), again.data.T)
     assert loss == result.final_loss
     doc = yaml.safe_load(saved.read_text(encoding="utf-8"))
     assert doc["network"]["classes"] == ["setosa", "versicolor", "virginica"]

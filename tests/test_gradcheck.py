@@ -27,6 +27,7 @@ ROW_KEYS = {
     "numeric_grad",
     "step",
     "new_value",
+    "frozen",
     "abs_error",
     "rel_error",
     "tolerance",

@@ -128,15 +128,15 @@ class Network:
     def predict(self, X: Array) -> Array:
         return self.forward(X).Y
 
-    def loss_value(self, Y: Array, T: Array) -> float:
-        return LOSSES[self.loss][0](Y, T)
-
     def loss_of(self, trace: Trace, T: Array) -> float:
-        """The loss of a forward pass; from H(K) on the canonical output pairs (losses.py)."""
+        """The loss of a forward pass; from H(K) on the canonical output pairs (losses.py).
+
+        The one loss every command reads (train, grads, gradcheck, explain).
+        """
         K = self.K
         if REQUIRED_OUTPUT.get(self.loss) == self.layers[K - 1].activation.name:
             return LOSS_FROM_H[self.loss](trace.H[K], T)
-        return self.loss_value(trace.A[K], T)
+        return LOSSES[self.loss][0](trace.A[K], T)
 
     def output_delta(self, trace: Trace, T: Array) -> Array:
         """delta(K) = phi_K'(H(K)) * dL/dY, per sample."""

@@ -69,7 +69,7 @@ class Context:
             nt=notation_for(net),
             trace=trace,
             grads=grads,
-            loss=net.loss_value(trace.Y, T),
+            loss=net.loss_of(trace, T),
             grad=analytic_gradient(grads.dL_dW, grads.dL_db, w),
             shortcut=REQUIRED_OUTPUT.get(net.loss) == net.layer(net.K).activation.name,
         )

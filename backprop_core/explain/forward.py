@@ -78,7 +78,7 @@ def targets_and_loss(ctx: Context, trace: Trace, new: bool) -> list[Step]:
         steps.append(
             ctx.step(f"{nt.out(K, j)} - {nt.T(j)}", "", f"{operand(y[0])} - {operand(t[0])}", y - t)
         )
-    loss = ctx.net.loss_value(Y, T)
+    loss = ctx.net.loss_of(trace, T)
     formula, numbers = loss_formula(ctx, Y, T)
     if ctx.n > 1:
         formula, numbers = f"mean over the {ctx.n} samples of {formula}", ""

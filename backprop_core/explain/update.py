@@ -77,4 +77,4 @@ def after_section(ctx: Context, new_value: float) -> tuple[Section, Trace, float
         trace,
         range(ctx.w.k, ctx.nt.K + 1),
     )
-    return section, trace, net.loss_value(trace.Y, ctx.T)
+    return section, trace, net.loss_of(trace, ctx.T)

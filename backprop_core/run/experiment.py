@@ -55,6 +55,10 @@ class Experiment:
     def is_frozen(self, w: WeightId) -> bool:
         return w in self.frozen or (w.is_bias and self.frozen_biases)
 
+    def frozen_count(self) -> int:
+        """How many weights `is_frozen` (a bias named and also under ``biases`` counts once)."""
+        return sum(m.size - int(np.count_nonzero(m)) for m in self.masks().values() if m is not None)
+
 
 def load_experiment(path: Path | None = None, overrides: Sequence[str] = ()) -> Experiment:
     loaded = load_config(path, list(overrides))

@@ -72,6 +72,8 @@ class TrainResult:
     largest_gradients: list[tuple[WeightId, float]] = field(default_factory=list)
     batch_size: int = 0
     batch_size_clamped: bool = False
+    # Said before training when the batch was clamped (`batch_rows`), else None.
+    batch_warning: str | None = None
 
     @property
     def epochs_run(self) -> int:
@@ -101,6 +103,21 @@ def correct(Y: Array, T: Array, loss: str) -> int:
     return int(np.count_nonzero((Y >= 0.5) == (T >= 0.5)))
 
 
+def batch_rows(batch_size: int | str, n: int) -> tuple[int, str | None]:
+    """Rows per update for ``training.batch_size`` on `n` rows, and the warning if clamped.
+
+    A batch larger than the data is the full batch: `bp train` trains with it and
+    `bp check` warns about it with the same words.
+    """
+    requested = n if batch_size == "full" else int(batch_size)
+    if requested <= n:
+        return requested, None
+    return n, (
+        f"batch_size {requested} is larger than the {n} training rows; "
+        "training will use the full batch"
+    )
+
+
 class Trainer:
     def __init__(self, experiment: Experiment, *, keep_snapshot: bool = False) -> None:
         self.experiment = experiment
@@ -110,8 +127,10 @@ class Trainer:
         self.stop_at_loss: float | None = spec.stop_at_loss
         self.shuffle: bool = spec.shuffle
         n = experiment.data.n
-        requested = n if spec.batch_size == "full" else int(spec.batch_size)
-        self.result = TrainResult(batch_size=min(requested, n), batch_size_clamped=requested > n)
+        rows, warning = batch_rows(spec.batch_size, n)
+        self.result = TrainResult(
+            batch_size=rows, batch_size_clamped=warning is not None, batch_warning=warning
+        )
         opt = spec.optimizer
         self.optimizer = make_optimizer(
             opt.name,

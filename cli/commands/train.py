@@ -80,11 +80,8 @@ def command(
     experiment = load_experiment(config, overrides)
     trainer = Trainer(experiment, keep_snapshot=save is not None)
     planned = trainer.epochs_planned
-    if trainer.result.batch_size_clamped:
-        warn(
-            f"batch_size {experiment.config.training.batch_size} is larger than the "
-            f"{experiment.data.n} training rows; using the full batch"
-        )
+    if trainer.result.batch_warning is not None:
+        warn(trainer.result.batch_warning)
     from cli.render.training import is_logged, logged_epochs
 
     every_n = logged_epochs(planned, every)

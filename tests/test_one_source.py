@@ -1,0 +1,90 @@
+"""Facts that used to be written twice and disagreed: one source each now (issue 11).
+
+Each test here failed on the code before the fix: explain's loss from Y instead
+of H, gradcheck rows without `frozen`, check counting a bias twice, check's own
+batch-size clamp.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+
+runner = CliRunner()
+
+# sigmoid(40) rounds to 1: bce from Y clips log(1 - Y) at log(eps) = -36.74,
+# while the loss from H (what training and gradcheck use) is softplus(40) = 40.
+SATURATED = """\
+name: saturated
+network:
+  inputs: 1
+  layers:
+    - units: 1
+      activation: sigmoid
+      bias: false
+      weights: [[40.0]]
+loss: bce
+data:
+  inputs: [[1.0]]
+  targets: [[0.0]]
+training:
+  eta: 0.1
+  epochs: 1
+"""
+
+
+def json_of(*args: str) -> dict:
+    result = runner.invoke(app, [*args, "--json"] if args[0] != "explain" else list(args))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_every_command_reads_one_loss_on_a_saturated_sigmoid_bce(tmp_path: Path) -> None:
+    path = tmp_path / "saturated.yaml"
+    path.write_text(SATURATED)
+    explained = json_of("explain", str(path), "--weight", "xy1", "--format", "json")
+    grads = json_of("grads", str(path))
+    checked = json_of("gradcheck", str(path))
+    trained = json_of("train", str(path))
+    losses = [explained["loss"], grads["loss"], checked["loss"], trained["losses"][0]]
+    assert losses == [pytest.approx(40.0, rel=1e-15)] * 4
+    forward = {s["symbol"]: s["value"] for s in explained["forward"]}
+    assert forward["L"] == pytest.approx(40.0, rel=1e-15)
+    # The finite difference explain prints is the slope of that same loss: dL/dw = Y - T = 1.
+    assert explained["numeric_grad"] == pytest.approx(1.0, rel=1e-6)
+    assert explained["grad"] == pytest.approx(1.0, rel=1e-15)
+
+
+def test_gradcheck_rows_carry_frozen_as_grads_rows_do() -> None:
+    grads = json_of("grads")
+    checked = json_of("gradcheck")
+    frozen = {r["name"]: r["frozen"] for r in grads["weights"]}
+    assert {r["name"]: r["frozen"] for r in checked["weights"]} == frozen
+    assert sorted(n for n, f in frozen.items() if f) == ["w2_1_1", "w2_1_2", "w3_1_1", "w3_2_1"]
+
+
+def test_check_counts_frozen_weights_as_show_does(tmp_path: Path) -> None:
+    # w1_0_1 is a bias named in freeze and frozen again by `biases`: one weight.
+    path = tmp_path / "biased.yaml"
+    path.write_text(SATURATED.replace("bias: false", "bias: true"))
+    args = [str(path), "--set", "training.freeze=[biases, w1_0_1]"]
+    shown = json_of("show", *args)
+    checked = json_of("check", *args)
+    assert [w["name"] for w in shown["weights"] if w["frozen"]] == ["w1_0_1"]
+    assert checked["summary"]["frozen"] == 1
+
+
+def test_check_and_train_clamp_the_batch_with_one_message() -> None:
+    said = (
+        "warning: batch_size 8 is larger than the 1 training rows; "
+        "training will use the full batch\n"
+    )
+    for command in ("check", "train"):
+        result = runner.invoke(app, [command, "--set", "training.batch_size=8"])
+        assert result.exit_code == 0, result.output
+        assert result.stderr == said, command
