@@ -57,7 +57,9 @@ class Experiment:
 
     def frozen_count(self) -> int:
         """How many weights `is_frozen` (a bias named and also under ``biases`` counts once)."""
-        return sum(m.size - int(np.count_nonzero(m)) for m in self.masks().values() if m is not None)
+        return sum(
+            m.size - int(np.count_nonzero(m)) for m in self.masks().values() if m is not None
+        )
 
 
 def load_experiment(path: Path | None = None, overrides: Sequence[str] = ()) -> Experiment:
