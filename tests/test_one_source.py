@@ -88,3 +88,91 @@ def test_check_and_train_clamp_the_batch_with_one_message() -> None:
         result = runner.invoke(app, [command, "--set", "training.batch_size=8"])
         assert result.exit_code == 0, result.output
         assert result.stderr == said, command
+
+
+# --- one record per activation and per loss ---------------------------------------
+
+# A test-only activation and loss, each registered in one call; nothing else in
+# bp names them, yet config, schema, explain and gradcheck all know them.
+REGISTER = """
+import json, sys
+from typer.testing import CliRunner
+from backprop_core.engine.activations import ActivationRecord, register
+from backprop_core.engine.losses import LossRecord, register as register_loss
+
+register(ActivationRecord(
+    "cube",
+    lambda H, scale=1.0: scale * H**3,
+    lambda H, scale=1.0: 3.0 * scale * H**2,
+    derivative_formula="3 * {scale} * H^2",
+    parameters={"scale": 1.0},
+))
+register_loss(LossRecord(
+    "quartic",
+    lambda Y, T: float(((Y - T) ** 4).sum() / Y.shape[0]),
+    lambda Y, T: 4.0 * (Y - T) ** 3,
+    formula="sum_j (Y_j - T_j)^4",
+    write_derivative=lambda y, t, m: f"4 * ({y} - {t})^3",
+))
+
+from cli.app import app  # the config model reads the records when imported
+
+runner, config = CliRunner(), sys.argv[1]
+out = {
+    "schema": json.loads(runner.invoke(app, ["schema"]).stdout),
+    "explain": json.loads(
+        runner.invoke(app, ["explain", config, "--weight", "xh1", "--format", "json"]).stdout
+    ),
+    "gradcheck": runner.invoke(app, ["gradcheck", config]).exit_code,
+    "wrong": runner.invoke(app, ["check", "--set", "loss=nope"]).stderr,
+    "param": runner.invoke(app, ["check", config, "--set", "loss=sse"]).exit_code,
+}
+print(json.dumps(out))
+"""
+
+CUBE = """\
+network:
+  inputs: 1
+  layers:
+    - units: 2
+      activation: {name: cube, scale: 0.5}
+      weights: [[0.5, -0.25]]
+    - units: 1
+      activation: linear
+loss: quartic
+data:
+  inputs: [[1.0], [2.0]]
+  targets: [[0.5], [-1.0]]
+"""
+
+
+def test_a_registered_activation_and_loss_reach_config_schema_and_explain(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    config = tmp_path / "cube.yaml"
+    config.write_text(CUBE)
+    script = tmp_path / "register.py"
+    script.write_text(REGISTER)
+    done = subprocess.run(
+        [sys.executable, str(script), str(config)], capture_output=True, text=True, check=True
+    )
+    out = json.loads(done.stdout)
+    spec = out["schema"]["$defs"]["ActivationSpec"]
+    assert "cube" in spec["anyOf"][0]["enum"]
+    assert "scale" in spec["anyOf"][1]["properties"]
+    assert "quartic" in out["schema"]["properties"]["loss"]["enum"]
+    assert out["wrong"] == (
+        "error: --set loss=nope: loss: expected one of 'sse', 'mse', 'cross_entropy', "
+        "'bce' or 'quartic', got 'nope'\n"
+    )
+    described = out["explain"]["description"]
+    assert "layer 1: 2 nodes, phi_1 = cube(scale=0.5), phi_1'(H) = 3 * 0.5 * H^2, with bias" in (
+        described
+    )
+    assert out["explain"]["dL_dy"][0]["formula"] == "4 * (Y - T)^3"
+    assert out["explain"]["grad"] == pytest.approx(out["explain"]["numeric_grad"], rel=1e-7)
+    assert out["gradcheck"] == 0
+    assert out["param"] == 0

@@ -22,6 +22,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
+    create_model,
     model_validator,
 )
 from pydantic import Strict as StrictMode
@@ -30,7 +31,7 @@ from backprop_core.config.errors import first_error, not_a_mapping, schema_error
 from backprop_core.config.semantics import MAX_PARAMETERS as MAX_PARAMETERS
 from backprop_core.config.semantics import check_semantics
 from backprop_core.config.yaml_source import Key, Source, apply_override, read_file
-from backprop_core.engine.activations import ACTIVATIONS, PARAMETERS, Activation
+from backprop_core.engine.activations import ACTIVATIONS, Activation
 from backprop_core.engine.losses import LOSSES
 from backprop_core.engine.network import INIT_SCHEMES
 from backprop_core.errors import ConfigError
@@ -59,29 +60,39 @@ def _name_or_mapping(value: Any) -> Any:
     return {"name": value} if isinstance(value, str) else value
 
 
-class ActivationSpec(Strict):
+# Every parameter any activation takes, in record order: each is an optional key
+# of `activation` (the records say which activation takes which).
+ACTIVATION_PARAMETERS = tuple(dict.fromkeys(p for a in ACTIVATIONS.values() for p in a.parameters))
+
+
+class _ActivationSpec(Strict):
     name: ActivationName
-    slope: FiniteFloat | None = None
-    alpha: FiniteFloat | None = None
 
     _coerce = model_validator(mode="before")(_name_or_mapping)
 
     @model_validator(mode="after")
-    def _params_belong(self) -> ActivationSpec:
-        allowed = PARAMETERS.get(self.name, {})
-        for param in ("slope", "alpha"):
+    def _params_belong(self) -> _ActivationSpec:
+        allowed = ACTIVATIONS[self.name].parameters
+        for param in ACTIVATION_PARAMETERS:
             if getattr(self, param) is not None and param not in allowed:
                 takes = f"takes {', '.join(allowed)}" if allowed else "takes no parameters"
                 raise ValueError(f"{self.name} {takes}, not {param}")
         return self
 
     def build(self) -> Activation:
-        defaults = PARAMETERS.get(self.name, {})
+        defaults = ACTIVATIONS[self.name].parameters
         params = {
             k: float(getattr(self, k) if getattr(self, k) is not None else v)
             for k, v in defaults.items()
         }
         return Activation(self.name, params)
+
+
+ActivationSpec = create_model(  # the parameters' keys read from the records
+    "ActivationSpec",
+    __base__=_ActivationSpec,
+    **{p: (FiniteFloat | None, None) for p in ACTIVATION_PARAMETERS},  # type: ignore[call-overload]
+)
 
 
 class LayerSpec(Strict):

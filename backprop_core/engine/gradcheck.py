@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.engine.activations import KINKS
 from backprop_core.engine.naming import WeightId
 from backprop_core.engine.network import Network, Trace
 
@@ -203,7 +202,7 @@ def _kink_between(
     """
     for m in range(k, net.K + 1):
         activation = net.layer(m).activation
-        for point in KINKS.get(activation.name, ()):
+        for point in activation.record.kinks:
             moved = plus.H[m] != minus.H[m]
             near = moved & (
                 (np.abs(base.H[m] - point) <= eps)

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_core.engine.activations import Activation
-from backprop_core.engine.losses import LOSS_FROM_H, LOSSES, OUTPUT_DELTA_SHORTCUT, REQUIRED_OUTPUT
+from backprop_core.engine.losses import LOSSES, LossRecord
 
 Array = NDArray[np.floating[Any]]
 
@@ -128,26 +128,35 @@ class Network:
     def predict(self, X: Array) -> Array:
         return self.forward(X).Y
 
+    @property
+    def loss_record(self) -> LossRecord:
+        return LOSSES[self.loss]
+
+    @property
+    def canonical_output(self) -> bool:
+        """Is the output activation the one the loss pairs with (softmax + cross_entropy)?"""
+        return self.loss_record.output == self.layers[-1].activation.name
+
     def loss_of(self, trace: Trace, T: Array) -> float:
         """The loss of a forward pass; from H(K) on the canonical output pairs (losses.py).
 
         The one loss every command reads (train, grads, gradcheck, explain).
         """
-        K = self.K
-        if REQUIRED_OUTPUT.get(self.loss) == self.layers[K - 1].activation.name:
-            return LOSS_FROM_H[self.loss](trace.H[K], T)
-        return LOSSES[self.loss][0](trace.A[K], T)
+        K, record = self.K, self.loss_record
+        if record.from_H is not None and self.canonical_output:
+            return record.from_H(trace.H[K], T)
+        return record.loss(trace.A[K], T)
 
     def output_delta(self, trace: Trace, T: Array) -> Array:
         """delta(K) = phi_K'(H(K)) * dL/dY, per sample."""
         K = self.K
         Y = trace.A[K]
-        output = self.layers[K - 1].activation
-        if REQUIRED_OUTPUT.get(self.loss) == output.name:
+        record = self.loss_record
+        if record.output_delta is not None and self.canonical_output:
             # Softmax + cross-entropy and sigmoid + bce: the product collapses to
             # (Y - T) / scale exactly. Covered by the finite-difference tests.
-            return OUTPUT_DELTA_SHORTCUT[self.loss](Y, T)
-        return output.derivative(trace.H[K], Y) * LOSSES[self.loss][1](Y, T)
+            return record.output_delta(Y, T)
+        return self.layers[K - 1].activation.derivative(trace.H[K], Y) * record.dL_dY(Y, T)
 
     def backward(self, trace: Trace, T: Array) -> Gradients:
         """The delta recursion, from the output layer back to layer 1.

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_core.engine.gradcheck import analytic_gradient
-from backprop_core.engine.losses import REQUIRED_OUTPUT
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Gradients, Network, Trace
 from backprop_core.explain.notation import Notation, notation_for
@@ -71,7 +70,7 @@ class Context:
             grads=grads,
             loss=net.loss_of(trace, T),
             grad=analytic_gradient(grads.dL_dW, grads.dL_db, w),
-            shortcut=REQUIRED_OUTPUT.get(net.loss) == net.layer(net.K).activation.name,
+            shortcut=net.canonical_output,
         )
 
     @property

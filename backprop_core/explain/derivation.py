@@ -1,7 +1,7 @@
 """`bp explain` as data: the derivation of one weight's gradient, step by step.
 
 Everything here is read out of the engine: the forward `Trace`, the backward
-`Gradients` (deltas), the activation and loss tables. No value is recomputed by
+`Gradients` (deltas), the activation and loss records. No value is recomputed by
 a second implementation; the "formula with numbers" strings only write down
 the engine's own operands, in the source derivation's order:
 
@@ -45,7 +45,6 @@ from typing import Any
 
 import numpy as np
 
-from backprop_core.engine.activations import DERIVATIVE_FORMULAS
 from backprop_core.engine.gradcheck import as_float64, numeric_gradient, weight_value
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Network
@@ -198,7 +197,7 @@ def describe(ctx: Context) -> list[str]:
     ]
     for k in range(1, net.K + 1):
         act = net.layer(k).activation
-        derivative = DERIVATIVE_FORMULAS[act.name].format(
+        derivative = act.record.derivative_formula.format(
             **{key: fmt(v) for key, v in act.params.items()}
         )
         if not act.elementwise:

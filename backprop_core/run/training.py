@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.engine.losses import CLASSIFICATION
+from backprop_core.engine.losses import LOSSES, ONE_HOT
 from backprop_core.engine.naming import WeightId
 from backprop_core.engine.network import Gradients, Network
 from backprop_core.engine.optimizers import make_optimizer
@@ -71,7 +71,6 @@ class TrainResult:
     diverged_epoch: int | None = None
     largest_gradients: list[tuple[WeightId, float]] = field(default_factory=list)
     batch_size: int = 0
-    batch_size_clamped: bool = False
     # Said before training when the batch was clamped (`batch_rows`), else None.
     batch_warning: str | None = None
 
@@ -86,19 +85,19 @@ class TrainResult:
 
 def accuracy(Y: Array, T: Array, loss: str) -> float | None:
     """Fraction of rows classified right: argmax for softmax, 0.5 threshold for sigmoid."""
-    if loss not in CLASSIFICATION:
+    if not LOSSES[loss].classifier:
         return None
     return correct(Y, T, loss) / judged(T, loss)
 
 
 def judged(T: Array, loss: str) -> int:
     """How many predictions accuracy counts: rows for softmax, outputs for sigmoid."""
-    return T.shape[0] if loss == "cross_entropy" else T.size
+    return T.shape[0] if LOSSES[loss].targets == ONE_HOT else T.size
 
 
 def correct(Y: Array, T: Array, loss: str) -> int:
     """How many predictions are right (rows for softmax, outputs for sigmoid)."""
-    if loss == "cross_entropy" and T.shape[1] > 1:
+    if LOSSES[loss].targets == ONE_HOT and T.shape[1] > 1:
         return int(np.count_nonzero(Y.argmax(axis=1) == T.argmax(axis=1)))
     return int(np.count_nonzero((Y >= 0.5) == (T >= 0.5)))
 
@@ -128,9 +127,7 @@ class Trainer:
         self.shuffle: bool = spec.shuffle
         n = experiment.data.n
         rows, warning = batch_rows(spec.batch_size, n)
-        self.result = TrainResult(
-            batch_size=rows, batch_size_clamped=warning is not None, batch_warning=warning
-        )
+        self.result = TrainResult(batch_size=rows, batch_warning=warning)
         opt = spec.optimizer
         self.optimizer = make_optimizer(
             opt.name,
@@ -152,7 +149,7 @@ class Trainer:
         self.masked = [
             (pos, self.masks[i]) for pos, i in enumerate(self.moving) if self.masks[i] is not None
         ]
-        self.classifier = self.network.loss in CLASSIFICATION
+        self.classifier = self.network.loss_record.classifier
         self.rng = rng(experiment.config.seed, SHUFFLE)
         self.keep_snapshot = keep_snapshot
         # What --save writes when training stops early. `snapshot`: the weights
