@@ -12,7 +12,6 @@ import yaml
 from numpy.testing import assert_array_equal
 from typer.testing import CliRunner
 
-from backprop_core.engine.gradcheck import weight_value
 from backprop_core.run.checkpoint import INLINE_LIMIT, save_checkpoint
 from backprop_core.run.experiment import load_experiment
 from backprop_core.run.training import Trainer
@@ -107,7 +106,7 @@ def test_cli_save_then_train_again_continues_from_the_saved_weights(
     loaded = load_experiment(saved)
     # Every weight `bp train --json` reported is the one the saved file holds.
     assert first["weights"] == {
-        w.canonical: weight_value(loaded.network, w) for w in loaded.names.all_ids()
+        w.canonical: loaded.network.weight(w) for w in loaded.names.all_ids()
     }
     again = tmp_path / "again.yaml"
     second = train_and_save(saved, again, "--epochs", "5")

@@ -176,3 +176,20 @@ def test_a_registered_activation_and_loss_reach_config_schema_and_explain(
     assert out["explain"]["grad"] == pytest.approx(out["explain"]["numeric_grad"], rel=1e-7)
     assert out["gradcheck"] == 0
     assert out["param"] == 0
+
+
+def test_weight_ids_map_to_arrays_in_one_place() -> None:
+    from backprop_core.engine.naming import WeightId
+    from backprop_core.run.experiment import load_experiment
+
+    e = load_experiment(Path(__file__).parent.parent / "configs" / "xor.yaml")
+    net, grads = e.network, e.network.loss_and_gradients(e.data.X, e.data.T)[1]
+    arrays = dict(net.parameters())
+    seen = set()
+    for w in e.names.all_ids():
+        assert WeightId.at(w.key, w.index) == w
+        array, index = net.locate(w)
+        assert array is arrays[w.key] and net.weight(w) == float(array[index])
+        assert grads.of(w) == float(dict(grads.items())[w.key][index])
+        seen.add((w.key, index))
+    assert len(seen) == net.parameter_count()

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from backprop_core.engine.activations import Activation
 from backprop_core.engine.losses import LOSSES, LossRecord
+from backprop_core.engine.naming import WeightId
 
 Array = NDArray[np.floating[Any]]
 
@@ -64,6 +65,10 @@ class Gradients:
         for k, g in self.dL_db.items():
             yield ("b", k), g
 
+    def of(self, w: WeightId) -> float:
+        """dL/dw of one weight."""
+        return float((self.dL_db if w.is_bias else self.dL_dW)[w.k][w.index])
+
     def norm(self) -> float:
         return float(np.sqrt(sum(float(np.vdot(g, g)) for _, g in self.items())))
 
@@ -101,6 +106,15 @@ class Network:
             yield ("W", k), self.W[k]
         for k in sorted(self.b):
             yield ("b", k), self.b[k]
+
+    def locate(self, w: WeightId) -> tuple[Array, tuple[int, ...]]:
+        """The array holding weight `w` and its index there (writable: ``a[i] = v``)."""
+        return (self.b if w.is_bias else self.W)[w.k], w.index
+
+    def weight(self, w: WeightId) -> float:
+        """The value of one weight."""
+        array, index = self.locate(w)
+        return float(array[index])
 
     def parameter_count(self) -> int:
         return sum(p.size for _, p in self.parameters())

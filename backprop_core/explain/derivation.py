@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_core.engine.gradcheck import as_float64, numeric_gradient, weight_value
+from backprop_core.engine.gradcheck import as_float64, numeric_gradient
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Network
 from backprop_core.errors import BpError
@@ -158,7 +158,7 @@ def _build(ctx: Context) -> Explanation:
         )
     numeric = numeric_gradient(ctx.net, ctx.X, ctx.T, w)
     check = check_section(ctx, numeric)
-    value = weight_value(ctx.net, w)
+    value = ctx.net.weight(w)
     new_value = value - ctx.eta * grad
     update = update_section(ctx, value, new_value)
     after, after_trace, after_loss = after_section(ctx, new_value)

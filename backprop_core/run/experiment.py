@@ -35,20 +35,16 @@ class Experiment:
         """Per weight array: None (all trainable) or a 0/1 mask (0 = frozen)."""
         out: dict[tuple[str, int], NDArray[np.floating[Any]] | None] = {}
         for key, p in self.network.parameters():
-            kind, k = key
-            if kind == "b" and self.frozen_biases:
+            if key[0] == "b" and self.frozen_biases:
                 out[key] = np.zeros_like(p)
                 continue
             mask = None
             for w in self.frozen:
-                if w.k != k or (w.i == 0) != (kind == "b"):
+                if w.key != key:
                     continue
                 if mask is None:
                     mask = np.ones_like(p)
-                if kind == "b":
-                    mask[w.j - 1] = 0.0
-                else:
-                    mask[w.i - 1, w.j - 1] = 0.0
+                mask[w.index] = 0.0
             out[key] = mask
         return out
 

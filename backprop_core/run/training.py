@@ -45,8 +45,7 @@ class StepDetail:
 
     def of(self, w: WeightId) -> tuple[float, float, float, float]:
         """(value before, dL/dw, step, value after) of one weight."""
-        index = (w.j - 1,) if w.is_bias else (w.i - 1, w.j - 1)
-        at = self.keys.index(("b" if w.is_bias else "W", w.k))
+        at, index = self.keys.index(w.key), w.index
         before, after = float(self.before[at][index]), float(self.after[at][index])
         return before, float(self.grads[at][index]), after - before, after
 
@@ -288,14 +287,10 @@ def largest_gradients(
 ) -> list[tuple[WeightId, float]]:
     """The `n` trainable weights with the largest |dL/dw| (non-finite first)."""
     rows: list[tuple[float, WeightId, float]] = []
-    for (kind, k), g in grads.items():
+    for key, g in grads.items():
         flat = np.nan_to_num(np.abs(g), nan=np.inf).ravel()
         for index in np.argsort(-flat, kind="stable")[: n * 4]:
-            if kind == "W":
-                i, j = divmod(int(index), g.shape[1])
-                w = WeightId(k, i + 1, j + 1)
-            else:
-                w = WeightId(k, 0, int(index) + 1)
+            w = WeightId.at(key, np.unravel_index(index, g.shape))
             if not experiment.is_frozen(w):
                 rows.append((float(flat[index]), w, float(g.ravel()[index])))
     rows.sort(key=lambda r: (-r[0], r[1]))
