@@ -193,3 +193,21 @@ def test_weight_ids_map_to_arrays_in_one_place() -> None:
         assert grads.of(w) == float(dict(grads.items())[w.key][index])
         seen.add((w.key, index))
     assert len(seen) == net.parameter_count()
+
+
+def test_config_choices_are_the_registries() -> None:
+    from typing import get_args
+
+    from backprop_core.config.model import GeneratorName, InitName, OptimizerName
+    from backprop_core.engine.generators import GENERATORS
+    from backprop_core.engine.init_schemes import INIT_SCHEMES
+    from backprop_core.engine.optimizers import OPTIMIZERS
+
+    assert get_args(OptimizerName) == tuple(OPTIMIZERS) == ("sgd", "momentum", "adam")
+    assert get_args(InitName) == tuple(INIT_SCHEMES)
+    assert get_args(GeneratorName) == tuple(GENERATORS)
+    result = runner.invoke(
+        app, ["check", "--set", "training.optimizer={name: adam, momentum: 0.5}"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.endswith("optimizer adam takes beta1, beta2, epsilon, not momentum\n")

@@ -32,15 +32,17 @@ from backprop_core.config.semantics import MAX_PARAMETERS as MAX_PARAMETERS
 from backprop_core.config.semantics import check_semantics
 from backprop_core.config.yaml_source import Key, Source, apply_override, read_file
 from backprop_core.engine.activations import ACTIVATIONS, Activation
+from backprop_core.engine.generators import GENERATORS
+from backprop_core.engine.init_schemes import INIT_SCHEMES
 from backprop_core.engine.losses import LOSSES
-from backprop_core.engine.network import INIT_SCHEMES
+from backprop_core.engine.optimizers import OPTIMIZERS
 from backprop_core.errors import ConfigError
 
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
 LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
-InitName = Literal[INIT_SCHEMES]  # type: ignore[valid-type]
-GENERATORS = ("xor", "circles", "moons", "spiral", "sine")
-GeneratorName = Literal[GENERATORS]  # type: ignore[valid-type]
+InitName = Literal[tuple(INIT_SCHEMES)]  # type: ignore[valid-type]
+GeneratorName = Literal[tuple(GENERATORS)]  # type: ignore[valid-type]
+OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
 # Strict scalars: YAML already gives numbers and booleans their types, so the
 # string "3" or `true` where a count belongs is a mistake to report, not coerce.
 # (A float field still takes an integer: `eta: 1` means 1.0.)
@@ -178,7 +180,7 @@ def _batch_size(value: Any) -> Any:
 
 
 class OptimizerSpec(Strict):
-    name: Literal["sgd", "momentum", "adam"] = "sgd"
+    name: OptimizerName = "sgd"
     momentum: Annotated[FiniteFloat, Field(ge=0, lt=1)] = 0.9
     beta1: Annotated[FiniteFloat, Field(ge=0, lt=1)] = 0.9
     beta2: Annotated[FiniteFloat, Field(ge=0, lt=1)] = 0.999
@@ -189,8 +191,7 @@ class OptimizerSpec(Strict):
     @model_validator(mode="after")
     def _params_belong(self) -> OptimizerSpec:
         # A momentum given to plain sgd would be silently ignored: say so instead.
-        takes = {"sgd": (), "momentum": ("momentum",), "adam": ("beta1", "beta2", "epsilon")}
-        allowed = takes[self.name]
+        allowed = OPTIMIZERS[self.name].takes
         for param in sorted(self.model_fields_set - {"name", *allowed}):
             what = f"takes {', '.join(allowed)}" if allowed else "takes no parameters"
             raise ValueError(f"optimizer {self.name} {what}, not {param}")

@@ -29,8 +29,6 @@ from backprop_core.engine.naming import WeightId
 
 Array = NDArray[np.floating[Any]]
 
-INIT_SCHEMES = ("xavier", "he", "normal", "uniform", "zeros")
-
 
 @dataclass(frozen=True)
 class Layer:
@@ -208,26 +206,3 @@ class Network:
     def loss_and_gradients(self, X: Array, T: Array) -> tuple[float, Gradients, Trace]:
         trace = self.forward(X)
         return self.loss_of(trace, T), self.backward(trace, T), trace
-
-
-def initial_weights(
-    scheme: str, fan_in: int, fan_out: int, rng: np.random.Generator
-) -> NDArray[np.float64]:
-    """A ``(fan_in, fan_out)`` matrix drawn by `scheme` (biases always start at 0).
-
-    xavier: U(-l, l), l = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010);
-    he: N(0, 2 / fan_in) (He et al. 2015); normal: N(0, 0.1^2); uniform: U(-0.5, 0.5).
-    """
-    shape = (fan_in, fan_out)
-    if scheme == "xavier":
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        return rng.uniform(-limit, limit, shape)
-    if scheme == "he":
-        return rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
-    if scheme == "normal":
-        return rng.normal(0.0, 0.1, shape)
-    if scheme == "uniform":
-        return rng.uniform(-0.5, 0.5, shape)
-    if scheme == "zeros":
-        return np.zeros(shape)
-    raise ValueError(f"unknown init scheme {scheme!r}")

@@ -12,8 +12,9 @@ from numpy.typing import NDArray
 
 from backprop_core.config.model import LoadedConfig, load_config
 from backprop_core.data.load import Dataset, load_data
+from backprop_core.engine.init_schemes import initial_weights
 from backprop_core.engine.naming import WeightId, WeightNames
-from backprop_core.engine.network import Layer, Network, initial_weights
+from backprop_core.engine.network import Layer, Network
 from backprop_core.engine.seeding import INIT, rng
 from backprop_core.errors import WeightNameError
 

@@ -128,14 +128,8 @@ class Trainer:
         rows, warning = batch_rows(spec.batch_size, n)
         self.result = TrainResult(batch_size=rows, batch_warning=warning)
         opt = spec.optimizer
-        self.optimizer = make_optimizer(
-            opt.name,
-            spec.eta,
-            momentum=opt.momentum,
-            beta1=opt.beta1,
-            beta2=opt.beta2,
-            epsilon=opt.epsilon,
-        )
+        # Every setting of `training.optimizer`; the optimizer's record picks its own.
+        self.optimizer = make_optimizer(opt.name, spec.eta, **opt.model_dump(exclude={"name"}))
         masks = experiment.masks()
         self.keys = [key for key, _ in self.network.parameters()]
         self.masks = [masks[key] for key in self.keys]
