@@ -74,10 +74,14 @@ class Curves:
     FIGURES = ("loss", "val_loss", "accuracy", "val_accuracy")
 
     def __init__(self) -> None:
-        self.columns: dict[str, array[float]] = {"loss": array("d")}
+        self.loss: array[float] = array("d")
+        self.columns: dict[str, array[float]] = {"loss": self.loss}
 
     def append(self, record: EpochRecord) -> None:
-        for name in self.FIGURES:
+        self.loss.append(record.loss)
+        if len(self.columns) == 1 and record.val_loss is None and record.accuracy is None:
+            return  # the common case, per epoch of a long run: the loss alone
+        for name in self.FIGURES[1:]:
             value = getattr(record, name)
             column = self.columns.get(name)
             if column is None and value is not None:
@@ -224,15 +228,15 @@ class Trainer:
 
     def epochs(self) -> Iterator[EpochRecord]:
         """Train epoch by epoch, yielding each epoch's record as it completes."""
-        with blas_threads(self.threads):
+        # Overflow is expected on the way to a divergence, which is detected and
+        # reported; numpy's warnings would only repeat it noisily. Set once for
+        # the run: entering errstate costs as much as a tiny network's update.
+        with blas_threads(self.threads), np.errstate(all="ignore"):
             yield from self._epochs()
 
     def _epochs(self) -> Iterator[EpochRecord]:
         for epoch in range(1, self.epochs_planned + 1):
-            # Overflow is expected on the way to a divergence, which is detected
-            # and reported; numpy's warnings would only repeat it noisily.
-            with np.errstate(all="ignore"):
-                record = self._epoch(epoch)
+            record = self._epoch(epoch)
             self.result.add(record)
             if self.result.status == "diverged":
                 yield record
@@ -246,8 +250,7 @@ class Trainer:
             if self.stop_at_loss is not None and record.loss <= self.stop_at_loss:
                 self.result.status = "stopped_early"
                 break
-        with np.errstate(all="ignore"):
-            self.result.final_loss = self.loss_on_training_data()
+        self.result.final_loss = self.loss_on_training_data()
 
     def _epoch(self, epoch: int) -> EpochRecord:
         data, net = self.experiment.data, self.network
