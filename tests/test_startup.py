@@ -74,3 +74,10 @@ def test_train_draws_its_table_with_rich_but_no_plot_library() -> None:
     assert "epoch" in out
     assert {"rich.console", "rich.table"} <= modules
     assert not modules & {"matplotlib", "rich.markdown", "typer.rich_utils"}, modules
+
+
+@pytest.mark.parametrize("flag", ["--quiet", "--json"])
+def test_train_without_output_to_draw_imports_no_rich(flag: str) -> None:
+    modules, _ = imported("train", "--epochs", "3", flag)
+    assert "backprop_core" in modules
+    assert not modules & {"rich", "matplotlib"}, modules

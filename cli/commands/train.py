@@ -94,7 +94,7 @@ def command(
     planned = trainer.epochs_planned
     if trainer.result.batch_warning is not None:
         warn(trainer.result.batch_warning)
-    from cli.render.training import is_logged, logged_epochs
+    from cli.render.progress import EpochProgress, is_logged, logged_epochs
 
     every_n = logged_epochs(planned, every)
     trainer.measure_norm = lambda e: is_logged(e, every_n, planned)
@@ -102,8 +102,6 @@ def command(
         trainer.record_steps = trainer.measure_norm
     rows: list[Any] = []
     started = time.perf_counter()
-    from cli.render.progress import EpochProgress
-
     try:
         with EpochProgress(planned, enabled=not (quiet or json_)) as progress:
             for record in trainer.epochs():
