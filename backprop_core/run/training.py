@@ -201,6 +201,7 @@ class Trainer:
         self.still = {i for i, m in enumerate(self.masks) if m is not None and not m.any()}
         self.moving = [i for i in range(len(self.masks)) if i not in self.still]
         self.moving_keys = [self.keys[i] for i in self.moving]
+        self.still_keys = frozenset(self.keys[i] for i in self.still)
         self.masked = [
             (pos, self.masks[i]) for pos, i in enumerate(self.moving) if self.masks[i] is not None
         ]
@@ -261,7 +262,9 @@ class Trainer:
         for start in range(0, n, B):
             rows = order[start : start + B] if order is not None else slice(start, start + B)
             X, T = (data.X, data.T) if n == B else (data.X[rows], data.T[rows])
-            loss, grads, trace = net.loss_and_gradients(X, T)
+            # Wholly frozen arrays' gradients are not computed, unless --grads shows them.
+            skip = () if record_step else self.still_keys
+            loss, grads, trace = net.loss_and_gradients(X, T, skip)
             if not math.isfinite(loss):
                 return self._diverged(epoch, loss, self.last_gradients or grads)
             total += loss * X.shape[0]
@@ -319,10 +322,10 @@ class Trainer:
     def _norm(self, grads: Gradients | None) -> float:
         if grads is None:
             return 0.0
-        g = self._ordered(grads)
         total = 0.0
-        for i in self.moving:
-            gi = g[i] if self.masks[i] is None else g[i] * self.masks[i]
+        for i, gi in zip(self.moving, self._ordered(grads, self.moving_keys), strict=True):
+            if self.masks[i] is not None:
+                gi = gi * self.masks[i]
             total += float(np.vdot(gi, gi))
         return math.sqrt(total)
 
