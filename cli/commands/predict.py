@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from cli import console
 from cli.errors import fail
 from cli.options import ConfigArg, JsonOpt, SetOpt
+
+if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
+    from rich.table import Table
+
+    from backprop_core.run.predict import Model, Prediction
 
 NAME = "predict"
 HELP = (
@@ -62,7 +67,11 @@ def command(
     result = predict(model, X, T)
     result.target_labels, result.lines = target_labels, lines
     if json_:
-        console.emit_json(to_json(model, result))
+        from cli.render import json_documents
+
+        console.emit_json(
+            json_documents.predict(model, result, _input_names(model), _output_names(model))
+        )
     else:
         from cli.render.fit import fitted
 
@@ -72,54 +81,20 @@ def command(
             out.print(summary_line(result))
 
 
-def _input_names(model: Any) -> list[str]:
+def _input_names(model: Model) -> list[str]:
     if model.input_names is not None:
         return list(model.input_names)
     return [f"x{i}" for i in range(1, model.network.inputs + 1)]
 
 
-def _output_names(model: Any) -> list[str]:
+def _output_names(model: Model) -> list[str]:
     outputs = model.network.units[-1]
     if model.target_names is not None and len(model.target_names) == outputs:
         return list(model.target_names)
     return ["y"] if outputs == 1 else [f"y{j}" for j in range(1, outputs + 1)]
 
 
-def to_json(model: Any, result: Any) -> dict[str, Any]:
-    """Keys: name, inputs (names), outputs (names), classes, predictions[], loss, accuracy."""
-    rows = []
-    for r in range(result.X.shape[0]):
-        row: dict[str, Any] = {"row": r + 1}
-        if result.lines is not None:
-            row["line"] = result.lines[r]
-        row["inputs"] = result.X[r].tolist()
-        row["outputs"] = result.Y[r].tolist()
-        if result.labels is not None:
-            row["class"] = result.labels[r]
-            row["probabilities"] = dict(
-                zip(model.classes, result.probabilities[r].tolist(), strict=True)
-            )
-        if result.T is not None:
-            row["target"] = (
-                result.target_labels[r]
-                if result.target_labels is not None
-                else result.T[r].tolist()
-            )
-        rows.append(row)
-    doc: dict[str, Any] = {
-        "name": model.loaded.config.name,
-        "inputs": _input_names(model),
-        "outputs": _output_names(model),
-        "classes": model.classes if result.labels is not None else None,
-        "predictions": rows,
-    }
-    if result.loss is not None:
-        doc["loss"] = result.loss
-        doc["accuracy"] = result.accuracy
-    return doc
-
-
-def prediction_table(model: Any, result: Any) -> Any:
+def prediction_table(model: Model, result: Prediction) -> Table:
     from rich.table import Table
 
     from cli.render.numbers import num, percent
@@ -161,7 +136,7 @@ def prediction_table(model: Any, result: Any) -> Any:
     return table
 
 
-def summary_line(result: Any) -> str:
+def summary_line(result: Prediction) -> str:
     from cli.render.numbers import num, percent
 
     text = f"loss {num(result.loss)} on {result.X.shape[0]} rows"
