@@ -261,3 +261,18 @@ def test_docs_list_exactly_the_keys_the_documents_have(monkeypatch: pytest.Monke
     assert set(documented) == set(produced)
     for command, keys in produced.items():
         assert keys == documented[command], command
+
+
+def test_one_did_you_mean() -> None:
+    from backprop_core.errors import close_matches, did_you_mean
+
+    assert did_you_mean("sigmod", ["sigmoid", "tanh"]) == " (did you mean 'sigmoid'?)"
+    assert did_you_mean("zzz", ["sigmoid", "tanh"]) == ""
+    assert close_matches("xh", ["xh1", "xh2", "hy1"], n=2, cutoff=0.5) == ["xh1", "xh2"]
+    users = [
+        p.relative_to(REPO).as_posix()
+        for folder in ("backprop_core", "cli")
+        for p in (REPO / folder).rglob("*.py")
+        if "difflib" in p.read_text(encoding="utf-8")
+    ]
+    assert users == ["backprop_core/errors.py"]
