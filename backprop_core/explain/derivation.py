@@ -123,18 +123,19 @@ def explain(
     return _build(Context.read(net, names, X, T, w, eta, frozen, optimizer, sample))
 
 
+class TrainingData(Protocol):
+    X: Array
+    T: Array
+
+
 class Experiment(Protocol):
     """What `explain_experiment` reads of a run.experiment.Experiment (explain/ may
     not import run/): its network, weight names, training data and settings."""
 
-    @property
-    def network(self) -> Network: ...
-    @property
-    def names(self) -> WeightNames: ...
-    @property
-    def X(self) -> Array: ...
-    @property
-    def T(self) -> Array: ...
+    network: Network
+    names: WeightNames
+    data: TrainingData
+
     @property
     def eta(self) -> float: ...
     @property
@@ -148,8 +149,8 @@ def explain_experiment(experiment: Experiment, name: str, sample: int | None = N
     return explain(
         experiment.network,
         experiment.names,
-        experiment.X,
-        experiment.T,
+        experiment.data.X,
+        experiment.data.T,
         w,
         experiment.eta,
         frozen=experiment.is_frozen(w),

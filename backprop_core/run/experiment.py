@@ -32,15 +32,7 @@ class Experiment:
     def config(self) -> Config:
         return self.loaded.config
 
-    # The training data and settings, as explain/ reads them (explain.derivation.Experiment).
-    @property
-    def X(self) -> NDArray[np.floating[Any]]:
-        return self.data.X
-
-    @property
-    def T(self) -> NDArray[np.floating[Any]]:
-        return self.data.T
-
+    # The training settings, as explain/ reads them (explain.derivation.Experiment).
     @property
     def eta(self) -> float:
         return self.config.training.eta

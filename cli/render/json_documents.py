@@ -7,6 +7,7 @@ apart. `cli.console.emit_json` writes a document (NaN and infinities as null).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
@@ -53,17 +54,10 @@ def train(experiment: Experiment, result: TrainResult) -> Document:
 
 
 def weight_row(r: WeightRow) -> Document:
-    """One weight of `bp grads --json` (SPEC §6); `bp gradcheck` rows start with it."""
-    return {
-        "name": r.name,
-        "alias": r.alias,
-        "value": r.value,
-        "grad": r.grad,
-        "numeric_grad": r.numeric_grad,
-        "step": r.step,
-        "new_value": r.new_value,
-        "frozen": r.frozen,
-    }
+    """One weight of `bp grads --json` (SPEC §6): the row's fields, in their order
+    (name, alias, value, grad, numeric_grad, step, new_value, frozen); `bp
+    gradcheck` rows start with it."""
+    return asdict(r)
 
 
 def grads(report: GradReport) -> Document:
@@ -117,17 +111,8 @@ def show(summary: NetworkSummary) -> Document:
         "loss": summary.loss,
         "parameter_count": summary.parameter_count,
         "samples": summary.samples,
-        "layers": [
-            {
-                "layer": r.layer,
-                "role": r.role,
-                "units": r.units,
-                "activation": r.activation,
-                "bias": r.bias,
-                "parameters": r.parameters,
-            }
-            for r in summary.layers
-        ],
+        # layer, role, units, activation, bias, parameters
+        "layers": [asdict(r) for r in summary.layers],
         "weights": [
             {"name": name, "alias": alias, "value": value, "frozen": frozen}
             for name, alias, value, frozen in summary.weights
