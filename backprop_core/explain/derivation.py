@@ -134,8 +134,9 @@ class Experiment(Protocol):
 
     network: Network
     names: WeightNames
-    data: TrainingData
 
+    @property
+    def data(self) -> TrainingData: ...
     @property
     def eta(self) -> float: ...
     @property

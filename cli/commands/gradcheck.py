@@ -125,7 +125,7 @@ def _lines(rows: list[dict[str, Any]]) -> RenderableType:
 
     out: list[Text] = []
     for r in rows:
-        style = None if r["ok"] else "red"
+        style = "" if r["ok"] else "red"
         out.append(Text(f"{r['name']} ({r['alias']}) {_mark(r)}", style=style))
         out.append(Text(f"  gradient  {num(r['grad'], 10)}"))
         out.append(Text(f"  numeric   {num(r['numeric_grad'], 10)}"))

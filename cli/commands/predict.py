@@ -103,11 +103,13 @@ def prediction_table(model: Model, result: Prediction) -> Table:
     table.add_column("line" if result.lines is not None else "row", justify="right")
     for name in _input_names(model):
         table.add_column(name, justify="right")
-    classified = result.labels is not None
-    few = classified and len(model.classes) <= MAX_CLASS_COLUMNS
+    labels, probabilities = result.labels, result.probabilities
+    classes = model.classes or []
+    classified = labels is not None
+    few = classified and len(classes) <= MAX_CLASS_COLUMNS
     if classified:
         table.add_column("class")
-        for name in model.classes if few else ["p(class)"]:
+        for name in classes if few else ["p(class)"]:
             table.add_column(f"p({name})" if few else name, justify="right")
     else:
         for name in _output_names(model):
@@ -117,11 +119,10 @@ def prediction_table(model: Model, result: Prediction) -> Table:
     for r in range(result.X.shape[0]):
         cells = [str(result.lines[r] if result.lines is not None else r + 1)]
         cells += [num(v) for v in result.X[r]]
-        if classified:
-            cells.append(result.labels[r])
-            probabilities = result.probabilities[r]
-            chosen = model.classes.index(result.labels[r])
-            shown = probabilities if few else [probabilities[chosen]]
+        if labels is not None and probabilities is not None:
+            cells.append(labels[r])
+            row = probabilities[r]
+            shown = row if few else [row[classes.index(labels[r])]]
             cells += [percent(float(p)) for p in shown]
         else:
             cells += [num(v) for v in result.Y[r]]
@@ -129,7 +130,9 @@ def prediction_table(model: Model, result: Prediction) -> Table:
         if result.T is not None:
             if result.target_labels is not None:
                 cells.append(result.target_labels[r])
-                style = None if result.target_labels[r] == result.labels[r] else "red"
+                style = (
+                    None if labels is not None and result.target_labels[r] == labels[r] else "red"
+                )
             else:
                 cells.append(", ".join(num(v) for v in result.T[r]))
         table.add_row(*cells, style=style)
