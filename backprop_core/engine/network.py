@@ -209,4 +209,6 @@ class Network:
         self, X: Array, T: Array, skip: Collection[tuple[str, int]] = ()
     ) -> tuple[float, Gradients, Trace]:
         trace = self.forward(X)
-        return self.loss_of(trace, T), self.backward(trace, T, skip), trace
+        loss = self.loss_of(trace, T)
+        grads = self.backward(trace, T, skip) if skip else self.backward(trace, T)
+        return loss, grads, trace

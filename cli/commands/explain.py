@@ -1,5 +1,7 @@
 """`bp explain`: the derivation of one weight's gradient, number by number (SPEC §5)."""
 
+from __future__ import annotations
+
 import sys
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Optional

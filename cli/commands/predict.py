@@ -1,5 +1,7 @@
 """`bp predict`: outputs of a (trained) config for new inputs."""
 
+from __future__ import annotations
+
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 

@@ -1,5 +1,7 @@
 """`bp show`: the network's layers and every weight's names and value, or a drawing of it."""
 
+from __future__ import annotations
+
 import sys
 from enum import Enum
 from pathlib import Path
