@@ -32,6 +32,24 @@ def warn(message: str) -> None:
     print_error(message, prefix="warning")
 
 
+def usage_error_types() -> tuple[type[Exception], type[Exception]]:
+    """Click's UsageError and ClickException (vendored by recent Typer, else click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # Typer before it vendored Click
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions.UsageError, exceptions.ClickException
+
+
+def usage_error_line(error: Any) -> str:
+    """``bp train: invalid value for '--epochs': ... (see bp train --help)``, on one line."""
+    message = " ".join(error.format_message().split())
+    message = message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message
+    ctx = getattr(error, "ctx", None)
+    where = ctx.command_path if ctx is not None else "bp"
+    return f"{where}: {message.rstrip('.')} (see {where} --help)"
+
+
 def reports_errors(command: F) -> F:
     """Wrap a command: the core's BpError becomes one stderr line and its exit code.
 

@@ -19,10 +19,10 @@ STDLIB = set(sys.stdlib_module_names)
 # subpackage -> the backprop_core parts it may import (besides itself)
 ALLOWED_CORE = {
     "engine": {"errors"},
-    "config": {"errors", "atomic", "engine"},
-    "data": {"errors", "atomic", "engine", "config"},
+    "config": {"errors", "atomic", "streams", "engine"},
+    "data": {"errors", "atomic", "streams", "engine", "config"},
     "explain": {"errors", "engine"},
-    "run": {"errors", "atomic", "engine", "config", "data"},
+    "run": {"errors", "atomic", "streams", "engine", "config", "data"},
 }
 ALLOWED_THIRD_PARTY = {
     "engine": {"numpy"},

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from backprop_core.errors import ConfigError
+from backprop_core.streams import STDIN_LABEL, is_dash, read_stdin
 
 MAX_BYTES = 10 * 1024 * 1024
 # A document whose aliases expand to more values than this is refused before
@@ -123,6 +124,13 @@ def parse_key(text: str) -> Key:
 
 
 def read_file(path: Path) -> Source:
+    """A YAML file read once (``-`` is standard input; its paths are relative to the
+    current folder)."""
+    if is_dash(path):
+        raw = read_stdin(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise ConfigError(f"input is larger than {MAX_BYTES:,} bytes", file=STDIN_LABEL)
+        return read_text(_decode(raw, STDIN_LABEL), STDIN_LABEL, Path.cwd())
     label = str(path)
     try:
         if not path.exists():
@@ -141,8 +149,12 @@ def read_file(path: Path) -> Source:
         raise ConfigError(f"cannot read: {e.strerror or e}", file=label) from None
     if len(raw) > MAX_BYTES:
         raise ConfigError(f"file is larger than {MAX_BYTES:,} bytes", file=label)
+    return read_text(_decode(raw, label), label, path.resolve().parent)
+
+
+def _decode(raw: bytes, label: str) -> str:
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise ConfigError(
@@ -150,7 +162,6 @@ def read_file(path: Path) -> Source:
             file=label,
             line=line,
         ) from None
-    return read_text(text, label, path.resolve().parent)
 
 
 def read_text(text: str, label: str, folder: Path) -> Source:

@@ -15,17 +15,19 @@ HELP = "Validate a config and load its data without training; exit 0 (valid) or 
 def command(config: ConfigArg = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
     import typer
 
-    from backprop_core.config.model import schema_problems
+    from backprop_core.config.model import read_source, schema_problems, validate
     from backprop_core.errors import BpError
-    from backprop_core.run.experiment import load_experiment
+    from backprop_core.run.experiment import build_experiment
 
     overrides = list(set_ or [])
     experiment = None
     try:
         # All schema problems at once; the semantic and data checks stop at the first.
-        problems: list[BpError] = list(schema_problems(config, overrides))
+        # Read once: CONFIG may be `-` or /dev/stdin, which a second read finds empty.
+        source = read_source(config, overrides)
+        problems: list[BpError] = list(schema_problems(source))
         if not problems:
-            experiment = load_experiment(config, overrides)
+            experiment = build_experiment(validate(source))
     except BpError as e:
         problems = [e]
     warnings = _warnings(experiment) if experiment is not None else []
@@ -52,7 +54,9 @@ def command(config: ConfigArg = None, set_: SetOpt = None, json_: JsonOpt = Fals
 
 
 def _label(config: Any) -> str:
-    return str(config) if config is not None else "built-in tiny.yaml"
+    if config is None:
+        return "built-in tiny.yaml"
+    return "<stdin>" if str(config) == "-" else str(config)
 
 
 def _problem(error: Any) -> dict[str, Any]:

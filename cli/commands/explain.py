@@ -29,14 +29,14 @@ class Format(str, Enum):
 def command(
     config: ConfigArg = None,
     weight: Annotated[
-        str,
+        Optional[str],  # noqa: UP045 - missing: an error listing the weights (not Click's)
         typer.Option(
             "--weight",
             "-w",
             metavar="NAME",
             help="Weight to explain, in any form bp show lists: xh1, hh_01, w1_1_1.",
         ),
-    ] = ...,  # type: ignore[assignment]
+    ] = None,
     sample: Annotated[
         Optional[int],  # noqa: UP045 - Typer reads this annotation at runtime
         typer.Option(
@@ -58,6 +58,8 @@ def command(
         raise fail(f"--json and --format {format_.value} ask for different formats; use one")
     chosen = Format.json if json_ else format_
     experiment = load_experiment(config, list(set_ or []))
+    if weight is None:
+        raise fail(f"missing --weight NAME (-w); this network's weights: {_weight_list(experiment)}")
     x = explain_experiment(experiment, weight, sample)
     if chosen is Format.json:
         from cli.console import emit_json
@@ -87,6 +89,21 @@ def command(
             from cli.render.explain_latex import render as latex
 
             sys.stdout.write(latex(x, invocation))
+
+
+MAX_LISTED_WEIGHTS = 12
+
+
+def _weight_list(experiment: object) -> str:
+    """``xh1 (w1_1_1), hh1 (w2_1_1), ...``; past MAX_LISTED_WEIGHTS, how many more."""
+    names = experiment.names  # type: ignore[attr-defined]
+    ids = list(names.all_ids())
+    shown = [
+        w.canonical if names.alias(w) == w.canonical else f"{names.alias(w)} ({w.canonical})"
+        for w in ids[:MAX_LISTED_WEIGHTS]
+    ]
+    more = len(ids) - len(shown)
+    return ", ".join(shown) + (f", ... ({more} more; bp show lists all)" if more > 0 else "")
 
 
 def _invocation(config: object, weight: str, sample: int | None, sets: list[str]) -> str:

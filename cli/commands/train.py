@@ -103,7 +103,7 @@ def command(
                     rows.append(record)
                 progress.update(record.epoch, record.loss, logged)
     except KeyboardInterrupt:
-        _save(save, experiment, trainer, "interrupted")
+        _save(save, experiment, trainer, "interrupted", announce=not (quiet or json_))
         print_error(f"interrupted after {trainer.result.epochs_run} completed epochs")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     seconds = time.perf_counter() - started
@@ -111,9 +111,12 @@ def command(
     if result.history and (not rows or rows[-1] is not result.history[-1]):
         rows.append(result.history[-1])
 
-    _save(save, experiment, trainer, result.status)
+    announce = not (quiet or json_)
+    _save(save, experiment, trainer, result.status, announce=announce)
     if plot is not None and result.history:
         _plot(plot, experiment, trainer)
+        if announce:
+            console.wrote(plot)
     if json_:
         console.emit_json(_json(experiment, result))
     elif not quiet:
@@ -126,7 +129,9 @@ def command(
         raise fail(message, EXIT_FAILED)
 
 
-def _save(path: Path | None, experiment: Any, trainer: Any, status: str) -> None:
+def _save(
+    path: Path | None, experiment: Any, trainer: Any, status: str, *, announce: bool
+) -> None:
     if path is None:
         return
     from backprop_core.run.checkpoint import save_checkpoint
@@ -135,7 +140,7 @@ def _save(path: Path | None, experiment: Any, trainer: Any, status: str) -> None
     if network is None:
         warn(f"nothing saved to {path}: no epoch completed with a finite loss")
         return
-    save_checkpoint(
+    written = save_checkpoint(
         path,
         experiment.loaded,
         network,
@@ -145,6 +150,9 @@ def _save(path: Path | None, experiment: Any, trainer: Any, status: str) -> None
         status=status,
         note=note,
     )
+    if announce:
+        for p in written:
+            console.wrote(p)
 
 
 def _weights_to_save(trainer: Any, status: str) -> tuple[Any, int, float, str | None]:

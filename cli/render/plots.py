@@ -11,6 +11,7 @@ first and written atomically: an error halfway never leaves a broken image.
 from __future__ import annotations
 
 import io
+import sys
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -73,6 +74,10 @@ def _save(fig: Any, path: Path, fmt: str) -> None:
     # No dates or version strings in the file: the same run gives the same bytes.
     metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
     fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata, bbox_inches="tight")
+    if str(path) == "-":
+        sys.stdout.buffer.write(buffer.getvalue())
+        sys.stdout.flush()
+        return
     write_bytes(path, buffer.getvalue())
 
 
@@ -169,10 +174,15 @@ def draw_network(ax: Any, drawing: Drawing, highlight: set[WeightId] | None = No
 
 
 def save_network_image(
-    path: Path, network: Network, names: WeightNames, *, highlight: set[WeightId] | None = None
+    path: Path,
+    network: Network,
+    names: WeightNames,
+    *,
+    highlight: set[WeightId] | None = None,
+    fmt: str | None = None,
 ) -> None:
-    """The network drawing as PNG or SVG (by the file name's extension)."""
-    fmt = picture_format(path)
+    """The network drawing as PNG or SVG (`fmt`, else by the file name's extension)."""
+    fmt = fmt or picture_format(path)
     drawing = layout(network, names)
     rows = max(sum(1 for n in drawing.nodes if n.column == c) for c in range(drawing.columns))
     fig = _figure(1.6 + 2.0 * drawing.columns, 1.0 + 1.1 * rows)
