@@ -74,4 +74,7 @@ for module in (train, explain, grads, show, check, gradcheck, predict, init, sch
 
 
 def main() -> None:
+    from cli.errors import handle_sigterm
+
+    handle_sigterm()  # the process's own entry point only: never in a host (tests, notebooks)
     app()

@@ -15,6 +15,32 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_FAILED = 1  # the run completed but failed what was asked
 EXIT_USAGE = 2  # usage, config or data error
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process killed by it
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (CI cancelling a job, `timeout`): handled exactly like Ctrl-C, exit 143."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def handle_sigterm() -> None:
+    """Turn SIGTERM into `Terminated` so a run saves and exits like on Ctrl-C."""
+    import signal
+
+    try:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread (an embedding program): leave it alone
+        pass
+
+
+def interrupted_exit(error: KeyboardInterrupt) -> tuple[str, int]:
+    """("interrupted", 130) for Ctrl-C, ("terminated", 143) for SIGTERM."""
+    if isinstance(error, Terminated):
+        return "terminated", EXIT_TERMINATED
+    return "interrupted", EXIT_INTERRUPTED
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -73,9 +99,10 @@ def reports_errors(command: F) -> F:
         except MemoryError:
             print_error("out of memory: the network or the data is too large for this machine")
             raise typer.Exit(EXIT_USAGE) from None
-        except KeyboardInterrupt:
-            print_error("interrupted")
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except KeyboardInterrupt as e:
+            word, code = interrupted_exit(e)
+            print_error(word)
+            raise typer.Exit(code) from None
         except BrokenPipeError:
             # `bp ... | head`: the reader went away; nothing more to say.
             sys.stderr.close()

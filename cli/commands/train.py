@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from cli import console
-from cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, fail, print_error, warn
+from cli.errors import EXIT_FAILED, fail, interrupted_exit, print_error, warn
 from cli.options import ConfigArg, JsonOpt, SetOpt
 
 NAME = "train"
@@ -102,10 +102,11 @@ def command(
                 if logged:
                     rows.append(record)
                 progress.update(record.epoch, record.loss, logged)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (cli.errors.Terminated)
+        word, code = interrupted_exit(e)
         _save(save, experiment, trainer, "interrupted", announce=not (quiet or json_))
-        print_error(f"interrupted after {trainer.result.epochs_run} completed epochs")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        print_error(f"{word} after {trainer.result.epochs_run} completed epochs")
+        raise typer.Exit(code) from None
     seconds = time.perf_counter() - started
     result = trainer.result
     if result.history and (not rows or rows[-1] is not result.history[-1]):

@@ -1,0 +1,181 @@
+"""CLI conventions (issue 16): --version, completion, `-` for stdin/stdout, one-line usage
+errors, SIGTERM handled like SIGINT, `wrote PATH` lines."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from installed import installed_bp
+from typer.testing import CliRunner
+
+from backprop_core import __version__
+from cli.app import app
+
+ROOT = Path(__file__).resolve().parent.parent
+XOR = ROOT / "configs" / "xor.yaml"
+TINY = str(ROOT / "configs" / "tiny.yaml")
+
+
+def bp(*args: str, input: str | None = None) -> object:
+    runner = CliRunner()
+    return runner.invoke(app, list(args), input=input, env={"COLUMNS": "160", "NO_COLOR": "1"})
+
+
+def test_version() -> None:
+    result = bp("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"bp {__version__}\n"
+
+
+def test_completion_options_exist() -> None:
+    result = bp("--show-completion", "bash")
+    assert result.exit_code == 0, result.output
+    assert "_bp_completion" in result.stdout or "complete" in result.stdout
+    assert "--install-completion" in bp("--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["train", "--epochs", "0"],
+            "error: bp train: invalid value for '--epochs': Input should be greater than or "
+            "equal to 1 (see bp train --help)\n",
+        ),
+        (
+            ["train", "--eta", "abc"],
+            "error: bp train: invalid value for '--eta': Input should be a valid number, "
+            "unable to parse string as a number (see bp train --help)\n",
+        ),
+        (["train", "--nope"], "error: bp train: no such option: --nope (see bp train --help)\n"),
+        (["trian"], "error: bp: no such command 'trian'. Did you mean 'train'? (see bp --help)\n"),
+        (
+            ["explain"],
+            "error: missing --weight NAME (-w); this network's weights: xh1 (w1_1_1), "
+            "hh1 (w2_1_1), hh2 (w2_1_2), hy1 (w3_1_1), hy2 (w3_2_1)\n",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args: list[str], line: str) -> None:
+    result = bp(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == line
+
+
+def test_explain_without_weight_on_a_large_network_lists_a_dozen() -> None:
+    result = bp("explain", str(ROOT / "configs" / "spiral.yaml"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: missing --weight NAME (-w); this network's weights: ")
+    assert result.stderr.count(" (w") == 12
+    assert result.stderr.endswith(", ... (1239 more; bp show lists all)\n")
+
+
+def test_config_from_stdin_dash() -> None:
+    result = bp("check", "-", input=XOR.read_text())
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "<stdin>: ok (network 2-2-1, 9 weights, loss bce, 4 training rows)\n"
+
+
+def test_check_reads_dev_stdin_once() -> None:
+    bp_exe = installed_bp()
+    if bp_exe is None:
+        pytest.skip("needs the installed bp")
+    with XOR.open("rb") as f:
+        result = subprocess.run(
+            [bp_exe, "check", "/dev/stdin"], stdin=f, capture_output=True, text=True, check=False
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("/dev/stdin: ok (network 2-2-1")
+
+
+def test_predict_data_from_stdin(tmp_path: Path) -> None:
+    saved = tmp_path / "t.yaml"
+    assert bp("train", "-q", "--save", str(saved)).exit_code == 0
+    result = bp("predict", str(saved), "--data", "-", "--json", input="x1\n2\n")
+    assert result.exit_code == 0, result.output
+    assert '"line"' in result.stdout or "2" in result.stdout
+
+
+def test_schema_and_show_write_dash_to_stdout(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = bp("schema", "-o", "-")
+    assert result.exit_code == 0
+    assert result.stdout.startswith('{\n  "$schema"')
+    assert bp("show", "-f", "mermaid", "-o", "-").stdout.startswith("flowchart LR")
+    assert list(tmp_path.iterdir()) == []  # no file named '-'
+
+
+def test_wrote_lines_and_their_silence(tmp_path: Path) -> None:
+    saved, schema = tmp_path / "t.yaml", tmp_path / "s.json"
+    result = bp("train", "--save", str(saved))
+    assert result.stderr == f"wrote {saved}\n"
+    for quiet in (["-q"], ["--json"]):
+        assert bp("train", *quiet, "--save", str(saved)).stderr == ""
+    assert bp("schema", "-o", str(schema)).stderr == f"wrote {schema}\n"
+    drawing = tmp_path / "n.mmd"
+    assert bp("show", "-f", "mermaid", "-o", str(drawing)).stderr == f"wrote {drawing}\n"
+
+
+LONG_RUN = """\
+name: long
+seed: 0
+network:
+  inputs: 2
+  layers: [{units: 32, activation: tanh}, {units: 3, activation: softmax}]
+loss: cross_entropy
+data:
+  generate: {name: spiral, samples: 600, noise: 0.2, classes: 3}
+training:
+  eta: 0.05
+  epochs: 1000000
+"""
+
+
+def test_sigterm_during_train_saves_and_exits_143(tmp_path: Path) -> None:
+    from backprop_core.config.model import load_config
+
+    config = tmp_path / "long.yaml"
+    config.write_text(LONG_RUN)
+    saved = tmp_path / "trained.yaml"
+    command = [installed_bp()] if installed_bp() else [sys.executable, "-m", "cli"]
+    proc = subprocess.Popen(
+        [*command, "train", str(config), "--save", str(saved), "--every", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        cwd=tmp_path,
+    )
+    lines: list[str] = []
+    seen = threading.Event()
+
+    def read_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("epoch "):
+                seen.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    try:
+        assert seen.wait(timeout=60), "".join(lines)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(timeout=10)
+    assert proc.returncode == 143, "".join(lines)
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) == 1 and errors[0].startswith("error: terminated after "), lines
+    trained = load_config(saved).config.trained
+    assert trained is not None and trained.status == "interrupted"
+    assert trained.epochs == int(errors[0].split()[3])
