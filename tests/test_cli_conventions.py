@@ -179,3 +179,30 @@ def test_sigterm_during_train_saves_and_exits_143(tmp_path: Path) -> None:
     trained = load_config(saved).config.trained
     assert trained is not None and trained.status == "interrupted"
     assert trained.epochs == int(errors[0].split()[3])
+
+
+def test_predict_on_an_untrained_config_warns(tmp_path: Path) -> None:
+    result = bp("predict", str(XOR), "-i", "0,1", "--json")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"warning: {XOR} was never trained (it has no trained: record), so these outputs come "
+        f"from random initial weights (seed 0); train it first: bp train {XOR} --save "
+        "trained.yaml\n"
+    )
+    import json
+
+    assert json.loads(result.stdout)["trained"] is False
+    saved = tmp_path / "t.yaml"
+    assert bp("train", str(XOR), "-q", "--save", str(saved)).exit_code == 0
+    trained = bp("predict", str(saved), "-i", "0,1", "--json")
+    assert trained.stderr == ""
+    assert json.loads(trained.stdout)["trained"] is True
+
+
+def test_one_gradient_name_in_tables() -> None:
+    """dL/dw in every table header (grads, train --grads, gradcheck); grad in JSON."""
+    train = bp("train", "--grads", "--epochs", "1").stdout
+    assert "┃ |dL/dw| ┃" in train and "┃ dL/dw ┃" in train
+    assert "gradient " not in bp("gradcheck").stdout.split("\n", 1)[1]
+    assert "dL/dw" in bp("gradcheck").stdout
+    assert "dL/dw" in bp("grads").stdout

@@ -49,6 +49,17 @@ class Model:
     target_names: list[str] | None = None
 
     @property
+    def trained(self) -> bool:
+        """Whether `bp train --save` wrote these weights (its `trained:` record)."""
+        return self.loaded.config.trained is not None
+
+    @property
+    def initial_weights_drawn(self) -> bool:
+        """Whether some layer's weights are the seeded random start, not written values."""
+        net = self.loaded.config.network
+        return net.weights_file is None and any(layer.weights is None for layer in net.layers)
+
+    @property
     def kind(self) -> str:
         """'softmax' (one output per class), 'sigmoid' (two classes, one output) or 'values'."""
         outputs = self.network.units[-1]

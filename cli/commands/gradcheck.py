@@ -130,7 +130,7 @@ def _table(rows: list[dict[str, Any]]) -> Any:
         [
             ("weight", "left"),
             ("alias", "left"),
-            ("gradient", "right"),
+            ("dL/dw", "right"),
             ("numeric", "right"),
             ("rel error", "right"),
             ("", "left"),
@@ -161,7 +161,7 @@ def _lines(rows: list[dict[str, Any]]) -> Any:
     for r in rows:
         style = None if r["ok"] else "red"
         out.append(Text(f"{r['name']} ({r['alias']}) {_mark(r)}", style=style))
-        out.append(Text(f"  gradient  {num(r['grad'], 10)}"))
+        out.append(Text(f"  dL/dw     {num(r['grad'], 10)}"))
         out.append(Text(f"  numeric   {num(r['numeric_grad'], 10)}"))
         out.append(Text(f"  rel error {_err(r['rel_error'])}"))
     return Group(*out)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from cli import console
-from cli.errors import fail
+from cli.errors import fail, warn
 from cli.options import ConfigArg, JsonOpt, SetOpt
 
 NAME = "predict"
@@ -53,6 +53,8 @@ def command(
     from backprop_core.run.predict import load_model, parse_inputs, predict, read_inputs
 
     model = load_model(load_config(config, list(set_ or [])))
+    if not model.trained:
+        warn(_untrained_warning(model, config))
     T = target_labels = lines = None
     if data is not None:
         X, T, target_labels, table = read_inputs(model, data)
@@ -70,6 +72,19 @@ def command(
         out.print(fitted(out, prediction_table(model, result)))
         if result.loss is not None:
             out.print(summary_line(result))
+
+
+def _untrained_warning(model: Any, config: Any) -> str:
+    where = "the built-in tiny.yaml " if config is None else f"{config} "
+    if model.initial_weights_drawn:
+        seed = model.loaded.config.seed
+        what = f"these outputs come from random initial weights (seed {seed})"
+    else:
+        what = "these outputs come from the weights written in it"
+    return (
+        f"{where}was never trained (it has no trained: record), so {what}; "
+        f"train it first: bp train {config or ''} --save trained.yaml".replace("  ", " ")
+    )
 
 
 def _input_names(model: Any) -> list[str]:
@@ -108,6 +123,7 @@ def to_json(model: Any, result: Any) -> dict[str, Any]:
         rows.append(row)
     doc: dict[str, Any] = {
         "name": model.loaded.config.name,
+        "trained": model.trained,
         "inputs": _input_names(model),
         "outputs": _output_names(model),
         "classes": model.classes if result.labels is not None else None,
