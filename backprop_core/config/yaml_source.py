@@ -72,10 +72,14 @@ def format_key(key: Key) -> str:
 
 
 class SafeLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with a nesting limit and YAML 1.2 exponent floats.
+    """PyYAML's safe loader with a nesting limit, reading plain scalars as YAML 1.2 does.
 
-    YAML 1.1 (PyYAML) reads ``1e-3`` as a string, which a strict model would
-    then refuse; YAML 1.2 and every user read it as the number 0.001.
+    PyYAML implements YAML 1.1, where ``yes``/``no``/``on``/``off`` are booleans,
+    ``017`` is octal, ``1:30`` is a number and ``1e-3`` a string; editors' YAML 1.2
+    language servers and the JSON Schema disagree. Here, as in YAML 1.2's core
+    schema, only ``true``/``false`` are booleans (``targets: [no, yes]`` are two
+    labels; ``shuffle: yes`` is text, refused by the config with a hint), integers
+    are decimal (or 0x/0o), and ``1e-3`` is a number.
     """
 
     depth = 0
@@ -92,12 +96,38 @@ class SafeLoader(yaml.SafeLoader):
         finally:
             self.depth -= 1
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:  # type: ignore[override]
+        text = str(self.construct_scalar(node))
+        sign = -1 if text.startswith("-") else 1
+        digits = text.lstrip("+-")
+        if digits[:2] in ("0x", "0o"):
+            return sign * int(digits[2:], 16 if digits[1] == "x" else 8)
+        return sign * int(digits)
 
-SafeLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
+
+# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
+SafeLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+    ("merge", r"^(?:<<)$", ["<"]),
+):
+    SafeLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), _first)
+SafeLoader.add_constructor("tag:yaml.org,2002:int", SafeLoader.construct_yaml_int)
+
+# Plain scalars YAML 1.1 reads as booleans; here they are text, and a key that
+# expects a boolean says what to write instead.
+YAML11_BOOLEANS = {
+    **dict.fromkeys(("yes", "y", "on"), "true"),
+    **dict.fromkeys(("no", "n", "off"), "false"),
+}
 
 
 def load_value(text: str) -> Any:
@@ -245,7 +275,7 @@ class _Builder:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self.constructor = yaml.SafeLoader("")
+        self.constructor = SafeLoader("")
         self.active: set[int] = set()
 
     def build(self, node: yaml.Node, key: Key) -> Any:

@@ -59,7 +59,9 @@ def command(
     chosen = Format.json if json_ else format_
     experiment = load_experiment(config, list(set_ or []))
     if weight is None:
-        raise fail(f"missing --weight NAME (-w); this network's weights: {_weight_list(experiment)}")
+        raise fail(
+            f"missing --weight NAME (-w); this network's weights: {_weight_list(experiment)}"
+        )
     x = explain_experiment(experiment, weight, sample)
     if chosen is Format.json:
         from cli.console import emit_json

@@ -15,7 +15,9 @@ HELP = "Print the JSON Schema of the config file (for editors' YAML language ser
 def command(
     output: Annotated[
         Optional[Path],  # noqa: UP045 - Typer reads this annotation at runtime
-        typer.Option("--output", "-o", help="Write the schema to this file (- : stdout, the default)."),
+        typer.Option(
+            "--output", "-o", help="Write the schema to this file (- : stdout, the default)."
+        ),
     ] = None,
 ) -> None:
     import json

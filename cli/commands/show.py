@@ -42,7 +42,9 @@ FormatOpt = Annotated[
 ]
 OutputOpt = Annotated[
     Optional[Path],  # noqa: UP045 - Typer reads this annotation at runtime
-    typer.Option("--output", "-o", metavar="PATH", help="File for --format png|svg|mermaid|dot (- : stdout)."),
+    typer.Option(
+        "--output", "-o", metavar="PATH", help="File for --format png|svg|mermaid|dot (- : stdout)."
+    ),
 ]
 
 

@@ -130,9 +130,7 @@ def command(
         raise fail(message, EXIT_FAILED)
 
 
-def _save(
-    path: Path | None, experiment: Any, trainer: Any, status: str, *, announce: bool
-) -> None:
+def _save(path: Path | None, experiment: Any, trainer: Any, status: str, *, announce: bool) -> None:
     if path is None:
         return
     from backprop_core.run.checkpoint import save_checkpoint
