@@ -28,12 +28,12 @@ def _raise_terminated(signum: int, frame: Any) -> None:
 
 def handle_sigterm() -> None:
     """Turn SIGTERM into `Terminated` so a run saves and exits like on Ctrl-C."""
+    import contextlib
     import signal
 
-    try:
+    # Not the main thread (an embedding program): leave its signals alone.
+    with contextlib.suppress(ValueError):
         signal.signal(signal.SIGTERM, _raise_terminated)
-    except ValueError:  # not the main thread (an embedding program): leave it alone
-        pass
 
 
 def interrupted_exit(error: KeyboardInterrupt) -> tuple[str, int]:

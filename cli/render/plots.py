@@ -11,8 +11,8 @@ first and written atomically: an error halfway never leaves a broken image.
 from __future__ import annotations
 
 import io
-import sys
 import math
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
