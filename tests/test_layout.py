@@ -29,7 +29,7 @@ ALLOWED_THIRD_PARTY = {
     "config": {"numpy", "yaml", "pydantic"},
     "data": {"numpy", "yaml"},
     "explain": {"numpy"},
-    "run": {"numpy", "yaml"},
+    "run": {"numpy", "yaml", "ruamel"},
 }
 
 

@@ -38,6 +38,7 @@ class Source:
     folder: Path
     lines: dict[Key, int] = field(default_factory=dict)
     overridden: dict[Key, str] = field(default_factory=dict)
+    text: str = ""  # as read: `--save` writes the trained values into it, comments kept
 
     def locate(self, key: Key) -> tuple[str, int | None]:
         """(file label, line) of the value at `key`, or of its closest written ancestor.
@@ -201,7 +202,7 @@ def read_text(text: str, label: str, folder: Path) -> Source:
         raise _syntax_error(e, label) from None
     except yaml.YAMLError as e:
         raise ConfigError(f"YAML syntax error: {e}", file=label) from None
-    source = Source(None, label, folder)
+    source = Source(None, label, folder, text=text)
     if node is None:
         return source
     try:

@@ -139,6 +139,7 @@ def _save(path: Path | None, experiment: Any, trainer: Any, status: str, *, anno
     if network is None:
         warn(f"nothing saved to {path}: no epoch completed with a finite loss")
         return
+    notes: list[str] = []
     written = save_checkpoint(
         path,
         experiment.loaded,
@@ -148,7 +149,10 @@ def _save(path: Path | None, experiment: Any, trainer: Any, status: str, *, anno
         final_loss=loss,
         status=status,
         note=note,
+        notes=notes,
     )
+    for message in notes:
+        warn(message)
     if announce:
         for p in written:
             console.wrote(p)
