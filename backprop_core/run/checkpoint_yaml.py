@@ -15,7 +15,6 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-
 SAVED_BY = "# Saved by bp "
 
 
@@ -61,9 +60,9 @@ def _merge(node: CommentedMap, new: dict[str, Any]) -> None:
             if _equal(old, value):
                 continue  # keep the text as written (0.01 stays 0.01, not 1.0e-02)
             fresh = _fresh(value)
-            if isinstance(old, CommentedSeq) and isinstance(fresh, CommentedSeq):
-                if old.fa.flow_style():  # `weights: [[2.0]]` stays on one line
-                    fresh.fa.set_flow_style()
+            flow = isinstance(old, CommentedSeq) and old.fa.flow_style()
+            if flow and isinstance(fresh, CommentedSeq):  # `weights: [[2.0]]` stays one line
+                fresh.fa.set_flow_style()
             node[key] = fresh
         else:
             node[key] = _fresh(value)
