@@ -206,3 +206,29 @@ def test_one_gradient_name_in_tables() -> None:
     assert "gradient " not in bp("gradcheck").stdout.split("\n", 1)[1]
     assert "dL/dw" in bp("gradcheck").stdout
     assert "dL/dw" in bp("grads").stdout
+
+
+def test_init_csv_classifier_and_the_text_target_hint(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = bp("init", "csv-classifier")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[:2] == ["wrote csv-classifier.yaml", "wrote data/fruit.csv"]
+    # The regression skeleton pointed at the same labelled table says what to use instead.
+    regression = (ROOT / "configs" / "csv.yaml").read_text()
+    (tmp_path / "mine.yaml").write_text(
+        regression.replace("data/regression.csv", "data/fruit.csv").replace("[y]", "[kind]")
+    )
+    check = bp("check", "mine.yaml")
+    assert check.exit_code == 2
+    first_text = next(
+        i + 1
+        for i, line in enumerate((tmp_path / "data" / "fruit.csv").read_text().splitlines())
+        if line and line[0].isdigit()
+    )
+    label = (tmp_path / "data" / "fruit.csv").read_text().splitlines()[first_text - 1]
+    assert check.stderr == (
+        f"error: data/fruit.csv:{first_text}: column 'kind': expected a number, got "
+        f"'{label.rsplit(',', 1)[1]}'; a text label: a classifier needs loss cross_entropy and "
+        "a softmax output layer with one unit per class (bp init csv-classifier writes one "
+        "to start from)\n"
+    )

@@ -216,6 +216,16 @@ def from_csv(loaded: LoadedConfig, table: Table, label: str) -> Raw:
     cells = [[row[column]] for row in table.rows] if column is not None else []
     if len(targets) == 1 and label_mode(loaded, 1, cells):
         raw.labels = table.labels(targets[0])
-    else:
+        return raw
+    try:
         raw.T = table.numbers(targets)
+    except DataError as e:
+        if len(targets) == 1 and e.message.startswith("expected a number, got '"):
+            # Text in the one target column: the user wants classes, not values.
+            e.message += (
+                "; a text label: a classifier needs loss "
+                "cross_entropy and a softmax output layer with one unit per class "
+                "(bp init csv-classifier writes one to start from)"
+            )
+        raise
     return raw
