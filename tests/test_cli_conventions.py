@@ -232,3 +232,19 @@ def test_init_csv_classifier_and_the_text_target_hint(tmp_path: Path, monkeypatc
         "a softmax output layer with one unit per class (bp init csv-classifier writes one "
         "to start from)\n"
     )
+
+
+@pytest.mark.parametrize(
+    "command", ["train", "explain", "grads", "show", "check", "gradcheck", "predict"]
+)
+def test_print_config_after_set_on_every_command_that_reads_one(command: str) -> None:
+    result = bp(command, TINY, "--print-config", "--set", "training.eta=0.5")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    original = Path(TINY).read_text()
+    assert result.stdout == original.replace("  eta: 0.03\n", "  eta: 0.5\n")
+
+
+def test_print_config_includes_train_shortcuts() -> None:
+    result = bp("train", "--print-config", "--epochs", "3", "--seed", "7")
+    assert "\n  epochs: 3\n" in result.stdout and "\nseed: 7\n" in result.stdout

@@ -28,6 +28,14 @@ def _yaml() -> YAML:
 
 def checkpoint_text(original: str, doc: dict[str, Any], header: str) -> str:
     """`doc` written over the tree of `original` (the config's text), under `header`."""
+    text = yaml_text(original, doc)
+    if not original.startswith(SAVED_BY):  # a checkpoint saved again keeps one header
+        text = header + text
+    return text
+
+
+def yaml_text(original: str, doc: dict[str, Any]) -> str:
+    """`doc` as YAML, written over `original`'s text: its comments, order and style kept."""
     yaml = _yaml()
     try:
         tree = yaml.load(original) if original.strip() else None
@@ -38,10 +46,7 @@ def checkpoint_text(original: str, doc: dict[str, Any], header: str) -> str:
     _merge(tree, doc)
     out = io.StringIO()
     yaml.dump(tree, out)
-    text = out.getvalue()
-    if not original.startswith(SAVED_BY):  # a checkpoint saved again keeps one header
-        text = header + text
-    return text
+    return out.getvalue()
 
 
 def _merge(node: CommentedMap, new: dict[str, Any]) -> None:

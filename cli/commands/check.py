@@ -6,13 +6,21 @@ from typing import Any
 
 from cli import console
 from cli.errors import EXIT_USAGE, print_error, warn
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 NAME = "check"
 HELP = "Validate a config and load its data without training; exit 0 (valid) or 2."
 
 
-def command(config: ConfigArg = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
+def command(
+    config: ConfigArg = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+    print_config_: PrintConfigOpt = False,
+) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     import typer
 
     from backprop_core.config.model import read_source, schema_problems, validate

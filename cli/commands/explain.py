@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from cli.errors import fail
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 NAME = "explain"
 HELP = (
@@ -50,7 +50,11 @@ def command(
     ] = Format.text,
     json_: JsonOpt = False,
     set_: SetOpt = None,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     from backprop_core.explain.derivation import explain_experiment
     from backprop_core.run.experiment import load_experiment
 

@@ -8,7 +8,7 @@ import typer
 
 from cli import console
 from cli.errors import EXIT_FAILED, fail
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 NAME = "gradcheck"
 HELP = (
@@ -39,7 +39,11 @@ def command(
     failures: Annotated[
         bool, typer.Option("--failures", help="List only the weights that fail.")
     ] = False,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     from backprop_core.engine.gradcheck import EPS, check_gradients
     from backprop_core.run.experiment import load_experiment
 

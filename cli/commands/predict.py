@@ -9,7 +9,7 @@ import typer
 
 from cli import console
 from cli.errors import fail, warn
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 NAME = "predict"
 HELP = (
@@ -44,7 +44,11 @@ def command(
     ] = None,
     set_: SetOpt = None,
     json_: JsonOpt = False,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     if input_ and data is not None:
         raise fail("give --input or --data, not both")
     if not input_ and data is None:

@@ -12,7 +12,7 @@ import typer
 from cli.commands.grads import WeightsOpt
 from cli.console import wrote
 from cli.errors import fail
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 NAME = "show"
 HELP = "The network: layers, activations, parameter count, every weight's names and value."
@@ -55,7 +55,11 @@ def command(
     set_: SetOpt = None,
     format_: FormatOpt = ShowFormat.table,
     output: OutputOpt = None,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     from backprop_core.run.experiment import load_experiment
 
     _check_format(format_, output, json_)

@@ -11,7 +11,7 @@ import typer
 
 from cli import console
 from cli.errors import EXIT_FAILED, fail, interrupted_exit, print_error, warn
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 NAME = "train"
 HELP = "Train the network of a config; print per-epoch losses and a summary."
@@ -59,6 +59,7 @@ def command(
     quiet: Quiet = False,
     fail_above: FailAbove = None,
     plot: Plot = None,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
     from backprop_core.run.experiment import load_experiment
     from backprop_core.run.training import Trainer
@@ -67,6 +68,9 @@ def command(
     for key, value in (("training.epochs", epochs), ("training.eta", eta), ("seed", seed)):
         if value is not None:
             overrides.append(f"{key}={value}")
+    if print_config_:
+        print_config(config, overrides)
+        return
     if plot is not None:
         from cli.render.plots import check_picture_path
 
