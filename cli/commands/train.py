@@ -113,16 +113,16 @@ def command(
     if result.history and (not rows or rows[-1] is not result.history[-1]):
         rows.append(result.history[-1])
 
-    announce = not (quiet or json_)
-    _save(save, experiment, trainer, result.status, announce=announce)
+    written = _save(save, experiment, trainer, result.status, announce=False)
     if plot is not None and result.history:
         _plot(plot, experiment, trainer)
-        if announce:
-            console.wrote(plot)
+        written.append(plot)
     if json_:
         console.emit_json(_json(experiment, result))
     elif not quiet:
         _render(experiment, trainer, rows, seconds, grads)
+        for path in written:  # after the report, where the eye ends up
+            console.wrote(path)
 
     if result.status == "diverged":
         raise fail(_divergence_message(experiment, result), EXIT_FAILED)
@@ -131,15 +131,18 @@ def command(
         raise fail(message, EXIT_FAILED)
 
 
-def _save(path: Path | None, experiment: Any, trainer: Any, status: str, *, announce: bool) -> None:
+def _save(
+    path: Path | None, experiment: Any, trainer: Any, status: str, *, announce: bool
+) -> list[Path]:
+    """Write the checkpoint; return the files written (announced now when `announce`)."""
     if path is None:
-        return
+        return []
     from backprop_core.run.checkpoint import save_checkpoint
 
     network, epochs, loss, note = _weights_to_save(trainer, status)
     if network is None:
         warn(f"nothing saved to {path}: no epoch completed with a finite loss")
-        return
+        return []
     notes: list[str] = []
     written = save_checkpoint(
         path,
@@ -157,6 +160,7 @@ def _save(path: Path | None, experiment: Any, trainer: Any, status: str, *, anno
     if announce:
         for p in written:
             console.wrote(p)
+    return list(written)
 
 
 def _weights_to_save(trainer: Any, status: str) -> tuple[Any, int, float, str | None]:
