@@ -1,13 +1,9 @@
 """CLI conventions (issue 16): --version, completion, `-` for stdin/stdout, one-line usage
-errors, SIGTERM handled like SIGINT, `wrote PATH` lines."""
+errors, `wrote PATH` lines, --print-config (SIGTERM: tests/test_exit_codes.py)."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -123,64 +119,6 @@ def test_wrote_lines_and_their_silence(tmp_path: Path) -> None:
     assert bp("schema", "-o", str(schema)).stderr == f"wrote {schema}\n"
     drawing = tmp_path / "n.mmd"
     assert bp("show", "-f", "mermaid", "-o", str(drawing)).stderr == f"wrote {drawing}\n"
-
-
-LONG_RUN = """\
-name: long
-seed: 0
-network:
-  inputs: 2
-  layers: [{units: 32, activation: tanh}, {units: 3, activation: softmax}]
-loss: cross_entropy
-data:
-  generate: {name: spiral, samples: 600, noise: 0.2, classes: 3}
-training:
-  eta: 0.05
-  epochs: 1000000
-"""
-
-
-def test_sigterm_during_train_saves_and_exits_143(tmp_path: Path) -> None:
-    from backprop_core.config.model import load_config
-
-    config = tmp_path / "long.yaml"
-    config.write_text(LONG_RUN)
-    saved = tmp_path / "trained.yaml"
-    command = [installed_bp()] if installed_bp() else [sys.executable, "-m", "cli"]
-    proc = subprocess.Popen(
-        [*command, "train", str(config), "--save", str(saved), "--every", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        cwd=tmp_path,
-    )
-    lines: list[str] = []
-    seen = threading.Event()
-
-    def read_stderr() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            lines.append(line)
-            if line.startswith("epoch "):
-                seen.set()
-
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
-    try:
-        assert seen.wait(timeout=60), "".join(lines)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    reader.join(timeout=10)
-    assert proc.returncode == 143, "".join(lines)
-    errors = [line for line in lines if line.startswith("error: ")]
-    assert len(errors) == 1 and errors[0].startswith("error: terminated after "), lines
-    trained = load_config(saved).config.trained
-    assert trained is not None and trained.status == "interrupted"
-    assert trained.epochs == int(errors[0].split()[3])
 
 
 def test_predict_on_an_untrained_config_warns(tmp_path: Path) -> None:

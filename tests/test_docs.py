@@ -161,3 +161,26 @@ def test_shown_commands_run_as_written(
             assert code == command.exit_code, where
             if command.shown:
                 assert matches(command.shown, output.splitlines()), where
+
+
+def test_install_lines_use_the_distribution_name() -> None:
+    """`pip install bp` installs an unrelated package: every install line names ours."""
+    for path in [*DOCS, ROOT / "docs" / "github-actions.yml"]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            for match in re.finditer(r"pip install ([^`|&#\n]+)", line):
+                target = match.group(1).split()[-1].strip("'\"")
+                assert target.startswith(("backprop-explained", ".", "-e")) or target in (
+                    ".",
+                    '".[test]"',
+                ), f"{path.name}: {line}"
+
+
+def test_docs_name_only_files_in_the_repo() -> None:
+    """No SPEC or other file outside the repo; every repo path in backticks exists."""
+    tops = ("configs/", "docs/", "tests/", "benchmarks/", "backprop_core/", "cli/", ".ci/")
+    for path in DOCS:
+        text = path.read_text(encoding="utf-8")
+        assert "SPEC" not in text, path.name
+        for name in re.findall(r"`([\w./-]+\.\w+)`", text):
+            if name.startswith(tops):
+                assert (ROOT / name).exists(), f"{path.name}: {name}"
