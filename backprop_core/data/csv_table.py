@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backprop_core.config.errors import did_you_mean
 from backprop_core.data.targets import Array, Raw, label_mode
-from backprop_core.errors import ConfigError, DataError
+from backprop_core.errors import ConfigError, DataError, did_you_mean
 from backprop_core.streams import STDIN_LABEL, is_dash, read_stdin
 
 # A table piped on standard input is read up to this size (a file has no limit).
