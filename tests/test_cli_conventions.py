@@ -188,3 +188,18 @@ def test_print_config_after_set_on_every_command_that_reads_one(command: str) ->
 def test_print_config_includes_train_shortcuts() -> None:
     result = bp("train", "--print-config", "--epochs", "3", "--seed", "7")
     assert "\n  epochs: 3\n" in result.stdout and "\nseed: 7\n" in result.stdout
+
+
+def test_a_config_data_file_dash_reads_stdin(tmp_path: Path) -> None:
+    template = (ROOT / "configs" / "csv-classifier.yaml").read_text()
+    config = tmp_path / "c.yaml"
+    config.write_text(template.replace("path: data/fruit.csv ", 'path: "-"  '))
+    table = (ROOT / "configs" / "data" / "fruit.csv").read_text()
+    result = bp("check", str(config), input=table)
+    assert result.exit_code == 0, result.output
+    assert "96 training rows, 24 validation" in result.stdout
+    both = bp("check", "-", input=config.read_text())
+    assert both.exit_code == 2
+    assert both.stderr.endswith(
+        "data.file.path: the config itself was read from standard input; name the data file\n"
+    )

@@ -160,7 +160,7 @@ def read_weights_file(loaded: LoadedConfig, name: str) -> dict[str, np.ndarray]:
 def _relocate_paths(doc: dict[str, Any], folder: Path) -> None:
     """Make data paths absolute so a checkpoint saved elsewhere still finds its data."""
     file = doc.get("data", {}).get("file")
-    if isinstance(file, dict) and isinstance(file.get("path"), str):
+    if isinstance(file, dict) and isinstance(file.get("path"), str) and file["path"] != "-":
         file["path"] = str((folder / file["path"]).resolve())
 
 
@@ -171,7 +171,7 @@ def _relocated_for(
     folder (so the two can move together); one written absolute stays absolute."""
     file = doc.get("data", {}).get("file")
     written = (loaded.source.data or {}).get("data", {}).get("file")
-    if not (isinstance(file, dict) and isinstance(file.get("path"), str)):
+    if not (isinstance(file, dict) and isinstance(file.get("path"), str)) or file["path"] == "-":
         return doc
     if isinstance(written, dict) and Path(str(written.get("path", ""))).is_absolute():
         file["path"] = str(written["path"])
