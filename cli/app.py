@@ -28,7 +28,8 @@ class BpGroup(TyperGroup):
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
         except usage_error as e:
-            print_error(usage_error_line(e))
+            if type(e).__name__ != "NoArgsIsHelpError":  # bare `bp`: the help is the answer
+                print_error(usage_error_line(e))
             raise SystemExit(EXIT_USAGE) from None
         except other_click_error as e:  # e.g. a file option Click could not open
             print_error(e.format_message())

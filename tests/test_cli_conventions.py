@@ -203,3 +203,10 @@ def test_a_config_data_file_dash_reads_stdin(tmp_path: Path) -> None:
     assert both.stderr.endswith(
         "data.file.path: the config itself was read from standard input; name the data file\n"
     )
+
+
+def test_bare_bp_shows_the_help_without_an_error_line() -> None:
+    result = bp()
+    assert result.exit_code == 2
+    assert "Usage: bp [OPTIONS] COMMAND [ARGS]..." in result.stdout
+    assert result.stderr == ""
