@@ -20,8 +20,13 @@ pytestmark = pytest.mark.skipif(installed_bp() is None, reason="needs the instal
 
 
 def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The script with `args`, in `folder`."""
+    return run_sh(folder, str(SCRIPT), *args)
+
+
+def run_sh(folder: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["sh", str(SCRIPT), *args],
+        ["sh", *argv],
         cwd=folder,
         capture_output=True,
         text=True,
@@ -101,15 +106,7 @@ def test_github_actions_matrix_entry_passes(tmp_path: Path, entry: dict[str, str
     # A checkout: the script and the configs with their data, at the same paths.
     shutil.copytree(ROOT / "configs", tmp_path / "configs")
     shutil.copytree(ROOT / "docs", tmp_path / "docs", ignore=shutil.ignore_patterns("pictures"))
-    result = subprocess.run(
-        ["sh", "-c", _run_line(entry)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env_with_bp(NO_COLOR="1"),
-    )
+    result = run_sh(tmp_path, "-c", _run_line(entry))
     assert result.returncode == 0, result.stdout + result.stderr
     run_doc = json.loads((tmp_path / "run.json").read_text())
     assert run_doc["final_loss"] <= float(entry["max_loss"])
