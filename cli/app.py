@@ -22,7 +22,14 @@ class BpGroup(TyperGroup):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
-        from cli.errors import EXIT_USAGE, print_error, usage_error_types
+        from cli.errors import (
+            EXIT_INTERRUPTED,
+            EXIT_TERMINATED,
+            EXIT_USAGE,
+            SIGNALLED,
+            print_error,
+            usage_error_types,
+        )
 
         usage_error, other_click_error = usage_error_types()
         try:
@@ -34,6 +41,8 @@ class BpGroup(TyperGroup):
         except other_click_error as e:  # e.g. a file option Click could not open
             print_error(e.format_message())
             raise SystemExit(e.exit_code) from None
+        if code == EXIT_INTERRUPTED and SIGNALLED:  # SIGTERM during option parsing
+            code = EXIT_TERMINATED
         raise SystemExit(code if isinstance(code, int) else 0)
 
 

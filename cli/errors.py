@@ -22,7 +22,11 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (CI cancelling a job, `timeout`): handled exactly like Ctrl-C, exit 143."""
 
 
+SIGNALLED: list[int] = []  # SIGTERM seen: Click turns an interrupt it catches into exit 130
+
+
 def _raise_terminated(signum: int, frame: Any) -> None:
+    SIGNALLED.append(signum)
     raise Terminated
 
 
