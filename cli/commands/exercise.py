@@ -1,0 +1,4 @@
+"""placeholder"""
+NAME = "exercise"
+HELP = "x"
+def command() -> None: ...

@@ -1,0 +1,104 @@
+"""`bp grade`: mark a filled answer sheet quantity by quantity, with carried-forward credit."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli.errors import EXIT_FAILED, fail
+from cli.options import JsonOpt, SetOpt
+
+NAME = "grade"
+HELP = (
+    "Mark a filled answer sheet (from bp sheet): each quantity right, wrong (with the "
+    "expected value and a diagnosis), right given an earlier wrong value, or missing; a score."
+)
+
+
+class GradeFormat(str, Enum):
+    text = "text"
+    json = "json"
+    gradescope = "gradescope"
+
+
+DigitsOpt = Annotated[
+    int,
+    typer.Option(
+        "--digits", min=1, max=15, metavar="N", help="Significant digits a value must agree to."
+    ),
+]
+
+
+def command(
+    config: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads this annotation at runtime
+        typer.Argument(
+            help="YAML config (default: the reference example), then the filled sheet; "
+            "with one argument, it is the sheet.",
+            show_default=False,
+        ),
+    ] = None,
+    answers: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(metavar="ANSWERS", help="The filled answer sheet.", show_default=False),
+    ] = None,
+    digits: DigitsOpt = 3,
+    carry: Annotated[
+        bool,
+        typer.Option(
+            "--carry/--no-carry",
+            help="Credit a step done right from the student's own wrong earlier value.",
+        ),
+    ] = True,
+    format_: Annotated[
+        GradeFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="text; json; gradescope (the autograder's results.json).",
+        ),
+    ] = GradeFormat.text,
+    json_: JsonOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    from backprop_core.grading.marking import grade
+    from backprop_core.grading.quantities import derive_experiment
+    from backprop_core.grading.sheet import check_answers, read_answers
+    from backprop_core.run.experiment import load_experiment
+
+    if answers is None:
+        config, answers = None, config
+    if answers is None:
+        raise fail("no answer sheet given: bp grade [CONFIG] ANSWERS")
+    if json_ and format_ not in (GradeFormat.text, GradeFormat.json):
+        raise fail(f"--json and --format {format_.value} ask for different formats; use one")
+    chosen = GradeFormat.json if json_ else format_
+    filled = read_answers(answers)
+    if not filled.weights:
+        raise fail(f"{answers}: weights: missing; the sheet says whose derivation it is")
+    experiment = load_experiment(config, list(set_ or []))
+    derivation = derive_experiment(experiment, filled.weights)
+    check_answers(filled, derivation)
+    report = grade(derivation, filled.values, filled.points, digits=digits, carry=carry)
+    if chosen is GradeFormat.text:
+        from cli.render.grading import text
+
+        sys.stdout.write(text(report, str(answers)))
+    else:
+        from cli.console import emit_json
+
+        if chosen is GradeFormat.json:
+            from cli.render.grading import document
+
+            emit_json(document(report, str(answers)))
+        else:
+            from backprop_core.grading.gradescope import results
+
+            emit_json(results(report))
+    if not report.all_right:
+        raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,61 @@
+"""`bp quiz`: the derivation of one weight asked quantity by quantity in the terminal.
+
+Reads one answer per line from stdin (typed, or piped: the sheet's order), so
+it runs the same in a terminal and in a test.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cli.commands.grade import DigitsOpt
+from cli.commands.sheet import WeightsOpt
+from cli.errors import EXIT_FAILED, EXIT_INTERRUPTED
+from cli.options import ConfigArg, SetOpt
+
+NAME = "quiz"
+HELP = (
+    "Work through a weight's derivation in the terminal: each quantity asked in order, "
+    "hints on a wrong answer, a score at the end (Ctrl-D) or on Ctrl-C."
+)
+
+
+def command(
+    config: ConfigArg = None,
+    weights: WeightsOpt = ...,  # type: ignore[assignment]
+    digits: DigitsOpt = 3,
+    set_: SetOpt = None,
+) -> None:
+    from backprop_core.grading.quantities import derive_experiment
+    from backprop_core.grading.quiz import Quiz
+    from backprop_core.grading.sheet import given_lines
+    from backprop_core.run.experiment import load_experiment
+
+    experiment = load_experiment(config, list(set_ or []))
+    derivation = derive_experiment(experiment, weights)
+    quiz = Quiz(derivation, digits)
+    out = sys.stdout
+    gradients = ", ".join(f"dL/d{w}" for w in derivation.weights)
+    out.write(f"bp quiz: {gradients}, {quiz.total} quantities, one answer per line\n")
+    out.write("\n".join(line.removeprefix("#   ") for line in given_lines(derivation)) + "\n\n")
+    try:
+        while (q := quiz.current) is not None:
+            out.write(f"{q.name} = ")
+            out.flush()
+            line = sys.stdin.readline()
+            if not line:
+                out.write("\n")
+                break
+            reply = quiz.answer(line)
+            out.write(f"  {reply.text}\n")
+    except KeyboardInterrupt:
+        out.write(f"\n{quiz.score_line()}\n")
+        out.flush()
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    out.write(f"{quiz.score_line()}\n")
+    if not quiz.all_right:
+        raise typer.Exit(EXIT_FAILED)
+
+
