@@ -48,6 +48,8 @@ def command(
             if not line:
                 out.write("\n")
                 break
+            if not sys.stdin.isatty():
+                out.write(line.strip() + "\n")  # piped: show the answer the prompt got
             reply = quiz.answer(line)
             out.write(f"  {reply.text}\n")
     except KeyboardInterrupt:
@@ -57,5 +59,3 @@ def command(
     out.write(f"{quiz.score_line()}\n")
     if not quiz.all_right:
         raise typer.Exit(EXIT_FAILED)
-
-

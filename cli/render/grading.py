@@ -9,7 +9,6 @@ from backprop_core.grading.marking import CARRIED, MISSING, RIGHT, WRONG, Report
 from cli.render.numbers import num
 
 
-
 def score_line(report: Report) -> str:
     share = 100 * report.score / report.max_score if report.max_score else 100.0
     counts = ", ".join(
@@ -63,4 +62,3 @@ def document(report: Report, sheet: str) -> dict[str, Any]:
             for m in report.marks
         ],
     }
-
