@@ -12,7 +12,6 @@ from typing import Any
 from backprop_core.grading.marking import CARRIED, MISSING, RIGHT, WRONG, Mark, Report
 from backprop_core.grading.sheet import number_text
 
-
 WORDS = {RIGHT: "right", CARRIED: "carried forward", WRONG: "wrong", MISSING: "missing"}
 
 
