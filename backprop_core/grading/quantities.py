@@ -392,8 +392,9 @@ class _Structure:
         return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: renamed.get(m[0], m[0]), formula)
 
     def _route(self, nodes: tuple[int, ...], x: Explanation) -> str:
-        k = x.weight.k
-        return " -> ".join(self.nt.out(k + d, node) for d, node in enumerate(nodes))
+        w = x.weight
+        source = "1" if w.is_bias else self.nt.out(w.k - 1, w.i)
+        return " -> ".join([source, *(self.nt.out(w.k + d, node) for d, node in enumerate(nodes))])
 
     # --- names -------------------------------------------------------------------
 

@@ -22,6 +22,11 @@ HELP = (
 )
 
 
+def read_line() -> str:
+    """One answer from stdin ("" at the end of input)."""
+    return sys.stdin.readline()
+
+
 def command(
     config: ConfigArg = None,
     weights: WeightsOpt = ...,  # type: ignore[assignment]
@@ -44,7 +49,7 @@ def command(
         while (q := quiz.current) is not None:
             out.write(f"{q.name} = ")
             out.flush()
-            line = sys.stdin.readline()
+            line = read_line()
             if not line:
                 out.write("\n")
                 break
