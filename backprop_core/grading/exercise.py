@@ -160,8 +160,8 @@ def quick_reject(exercise: Exercise) -> bool:
     after.W[1][w.i - 1, w.j - 1] = new_value
     after_trace = after.forward(exercise.X)
     values = [*trace.H.values(), *trace.A.values(), *grads.delta.values(), *after_trace.A.values()]
-    values += [np.asarray([new_value, net.loss_value(trace.Y, exercise.T)])]
-    values.append(np.asarray(after.loss_value(after_trace.Y, exercise.T)))
+    values += [np.asarray([new_value, net.loss_of(trace, exercise.T)])]
+    values.append(np.asarray(after.loss_of(after_trace, exercise.T)))
     return not all(short(v) for v in values)
 
 

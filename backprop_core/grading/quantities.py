@@ -23,8 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.engine.gradcheck import as_float64, locate
-from backprop_core.engine.losses import LOSSES, OUTPUT_DELTA_SHORTCUT, REQUIRED_OUTPUT
+from backprop_core.engine.gradcheck import as_float64
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Network
 from backprop_core.explain.derivation import Explanation, explain
@@ -191,7 +190,7 @@ class _Structure:
         self.nt: Notation = notation_for(net)
         self.K = net.K
         self.n = X.shape[0]
-        self.shortcut = REQUIRED_OUTPUT.get(net.loss) == net.layer(self.K).activation.name
+        self.shortcut = net.canonical_output
         trace = net.forward(X)
         self.trace, self.grads = trace, net.backward(trace, T)
 
@@ -201,11 +200,7 @@ class _Structure:
         return self.names.all_ids()
 
     def weight_value(self, w: WeightId) -> float:
-        return (
-            float(self.net.b[w.k][w.j - 1])
-            if w.is_bias
-            else float(self.net.W[w.k][w.i - 1, w.j - 1])
-        )
+        return self.net.weight(w)
 
     def givens(self) -> list[tuple[str, Array]]:
         nt = self.nt
@@ -227,20 +222,16 @@ class _Structure:
         for j in range(1, net.units[K] + 1):
             truth[f"{nt.out(K, j)} - {nt.T(j)}"] = tr.A[K][:, j - 1] - self.T[:, j - 1]
             truth[self.head_name(j)] = heads[:, j - 1]
-        truth["L"] = np.asarray(net.loss_value(tr.A[K], self.T))
+        truth["L"] = np.asarray(net.loss_of(tr, self.T))
         for w in self.all_weights():
-            g = (
-                self.grads.dL_db[w.k][w.j - 1]
-                if w.is_bias
-                else self.grads.dL_dW[w.k][w.i - 1, w.j - 1]
-            )
-            truth[f"{self.names.alias(w)}_new"] = np.asarray(self.weight_value(w) - self.eta * g)
+            new_value = self.weight_value(w) - self.eta * self.grads.of(w)
+            truth[f"{self.names.alias(w)}_new"] = np.asarray(new_value)
         return truth
 
     def after_truth(self, x: Explanation, qualify: bool) -> dict[str, Array]:
         """The forward pass with `x`'s weight alone updated, every node of it."""
         net = self.net.copy()
-        array, index = locate(net, x.weight)
+        array, index = net.locate(x.weight)
         array[index] = x.new_value
         tr = net.forward(self.X)
         nt, out = self.nt, {}
@@ -255,9 +246,11 @@ class _Structure:
         return f"dL/d{nt.H(self.K, j)}" if self.shortcut else f"dL/d{nt.d(self.K, j)}"
 
     def _head_matrix(self, Y: Array) -> Array:
+        record = self.net.loss_record
         if self.shortcut:
-            return OUTPUT_DELTA_SHORTCUT[self.net.loss](Y, self.T)
-        return LOSSES[self.net.loss][1](Y, self.T)
+            assert record.output_delta is not None
+            return record.output_delta(Y, self.T)
+        return record.dL_dY(Y, self.T)
 
     # --- the quantities of one explanation ----------------------------------------------
 
@@ -486,8 +479,16 @@ class _Structure:
         return compute
 
     def _loss(self, after: tuple[WeightId, str, bool] | None) -> Compute:
+        record, K = self.net.loss_record, self.K
+
         def compute(env: Env) -> Array:
-            loss = self.net.loss_value(self._Y(env, after), self.T)
+            if self.shortcut and record.from_H is not None:
+                # As the engine does on its canonical pairs: from Y_in (exact when Y rounds to 1).
+                H_name = self._node_H(K, after)
+                H = np.stack([env.get(H_name(j)) for j in range(1, self.net.units[K] + 1)], 1)
+                loss = record.from_H(H, self.T)
+            else:
+                loss = record.loss(self._Y(env, after), self.T)
             return np.asarray(loss * self.n if env.mistake == SUM else loss)
 
         return compute
