@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -397,3 +400,41 @@ def test_exercises_stay_hand_friendly(seed: int, shape: str, activation: str) ->
         for q in d.quantities:
             for v in np.asarray(q.expected).reshape(-1):
                 assert float(f"{v:.4g}") == pytest.approx(v, rel=1e-9, abs=1e-12), q.name
+
+
+# --- docs/grading.md -------------------------------------------------------------------
+
+
+def test_the_docs_commands_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = (ROOT / "docs" / "grading.md").read_text()
+    commands = [
+        line
+        for block in re.findall(r"```sh\n(.*?)```", doc, re.S)
+        for line in block.strip().splitlines()
+    ]
+    assert len(commands) >= 10
+    for name in ("docs/grading-answers.yaml", "configs/tiny.yaml"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    for line in commands:
+        stdin = None
+        if line.startswith("printf "):
+            printed, line = line.split(" | ")
+            stdin = shlex.split(printed)[1].replace("\\n", "\n")
+        words = shlex.split(line)
+        assert words[0] == "bp", line
+        result = runner.invoke(app, words[1:], input=stdin)
+        expected = 1 if words[1] == "quiz" or "grading-answers" in line else 0
+        assert result.exit_code == expected, (line, result.output)
+    assert Path("results.json").exists() and Path("exercises/1234/exercise.md").exists()
+
+
+def test_the_docs_report_is_what_bp_prints() -> None:
+    doc = (ROOT / "docs" / "grading.md").read_text()
+    shown = re.search(r"```text\n(first wrong step.*?)```", doc, re.S)
+    assert shown is not None
+    out = bp("grade", str(ROOT / "docs" / "grading-answers.yaml")).stdout
+    for line in shown[1].splitlines():
+        if line != "...":
+            assert line + "\n" in out, line

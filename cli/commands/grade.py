@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -64,12 +63,18 @@ def command(
         ),
     ] = GradeFormat.text,
     json_: JsonOpt = False,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
+    ] = None,
     set_: SetOpt = None,
 ) -> None:
     from backprop_core.grading.marking import grade
     from backprop_core.grading.quantities import derive_experiment
     from backprop_core.grading.sheet import check_answers, read_answers
     from backprop_core.run.experiment import load_experiment
+    from cli.commands.sheet import write
+    from cli.console import json_text
 
     if answers is None:
         config, answers = None, config
@@ -88,17 +93,15 @@ def command(
     if chosen is GradeFormat.text:
         from cli.render.grading import text
 
-        sys.stdout.write(text(report, str(answers)))
+        written = text(report, str(answers))
+    elif chosen is GradeFormat.json:
+        from cli.render.grading import document
+
+        written = json_text(document(report, str(answers)))
     else:
-        from cli.console import emit_json
+        from backprop_core.grading.gradescope import results
 
-        if chosen is GradeFormat.json:
-            from cli.render.grading import document
-
-            emit_json(document(report, str(answers)))
-        else:
-            from backprop_core.grading.gradescope import results
-
-            emit_json(results(report))
+        written = json_text(results(report))
+    write(written, output)
     if not report.all_right:
         raise typer.Exit(EXIT_FAILED)
