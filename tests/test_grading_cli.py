@@ -199,7 +199,7 @@ def test_a_blank_sheet_is_all_missing(tmp_path: Path) -> None:
         ("weights: [xh1]\nH1: four\n", ":2: H1: expected a number, got 'four'"),
         ("weights: [xh1]\nH1: [4, 4]\n", ":2: H1: expected one value or 1 (one per sample), got 2"),
         ("weights: [xh1]\npoints: {H1: -1}\n", ":2: points.H1: expected a number of points >= 0"),
-        ("weights: [zz9]\nH1: 4\n", "unknown weight name 'zz9'"),
+        ("weights: [zz9]\nH1: 4\n", ":1: weights[0]: unknown weight name 'zz9'"),
         ("H1: 4\n", "weights: missing; the sheet says whose derivation it is"),
         ("- 4\n", "expected a mapping from quantity names to values (name: value)"),
         ("", "the sheet is empty"),

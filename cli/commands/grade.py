@@ -69,6 +69,7 @@ def command(
     ] = None,
     set_: SetOpt = None,
 ) -> None:
+    from backprop_core.errors import WeightNameError
     from backprop_core.grading.marking import grade
     from backprop_core.grading.quantities import derive_experiment
     from backprop_core.grading.sheet import check_answers, read_answers
@@ -87,6 +88,11 @@ def command(
     if not filled.weights:
         raise fail(f"{answers}: weights: missing; the sheet says whose derivation it is")
     experiment = load_experiment(config, list(set_ or []))
+    for index, name in enumerate(filled.weights):
+        try:
+            experiment.names.resolve(name)
+        except WeightNameError as e:
+            raise filled.source.error(("weights", index), str(e)) from None
     derivation = derive_experiment(experiment, filled.weights)
     check_answers(filled, derivation)
     report = grade(derivation, filled.values, filled.points, digits=digits, carry=carry)
