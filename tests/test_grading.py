@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from strategies import networks
 
 from backprop_core.engine.naming import WeightNames
+from backprop_core.grading.derivation import derive, derive_experiment
 from backprop_core.grading.marking import CARRIED, MISSING, RIGHT, WRONG, Report, grade
 from backprop_core.grading.matching import agrees
-from backprop_core.grading.quantities import Derivation, derive, derive_experiment
+from backprop_core.grading.quantities import Derivation
 from backprop_core.run.experiment import load_experiment
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from backprop_core.grading import exercise as exercises
-from backprop_core.grading.quantities import after_name, derive_experiment
+from backprop_core.grading.derivation import derive_experiment
+from backprop_core.grading.quantities import after_name
 from backprop_core.run.experiment import load_experiment
 from cli.app import app
 from cli.commands import quiz as quiz_command

@@ -18,7 +18,8 @@ from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Layer, Network
 from backprop_core.errors import BpError
 from backprop_core.explain.steps import fmt
-from backprop_core.grading.quantities import Array, Derivation, derive
+from backprop_core.grading.derivation import derive
+from backprop_core.grading.quantities import Array, Derivation
 
 SHAPES = {"1-1-2-1": (1, 1, 2, 1), "2-2-1": (2, 2, 1), "2-2-2": (2, 2, 2)}
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu")

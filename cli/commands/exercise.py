@@ -54,8 +54,8 @@ def command(
 ) -> None:
     from backprop_core.atomic import write_text
     from backprop_core.errors import ConfigError
+    from backprop_core.grading.derivation import derive_experiment
     from backprop_core.grading.exercise import generate
-    from backprop_core.grading.quantities import derive_experiment
     from backprop_core.grading.sheet import sheet_text
     from backprop_core.run.experiment import load_experiment
     from cli.commands.sheet import title

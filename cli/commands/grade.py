@@ -70,8 +70,8 @@ def command(
     set_: SetOpt = None,
 ) -> None:
     from backprop_core.errors import WeightNameError
+    from backprop_core.grading.derivation import derive_experiment
     from backprop_core.grading.marking import grade
-    from backprop_core.grading.quantities import derive_experiment
     from backprop_core.grading.sheet import check_answers, read_answers
     from backprop_core.run.experiment import load_experiment
     from cli.commands.sheet import write

@@ -33,7 +33,7 @@ def command(
     digits: DigitsOpt = 3,
     set_: SetOpt = None,
 ) -> None:
-    from backprop_core.grading.quantities import derive_experiment
+    from backprop_core.grading.derivation import derive_experiment
     from backprop_core.grading.quiz import Quiz
     from backprop_core.grading.sheet import given_lines
     from backprop_core.run.experiment import load_experiment

@@ -57,7 +57,7 @@ def command(
     ] = SheetFormat.yaml,
     set_: SetOpt = None,
 ) -> None:
-    from backprop_core.grading.quantities import derive_experiment
+    from backprop_core.grading.derivation import derive_experiment
     from backprop_core.run.experiment import load_experiment
 
     if key and format_ is not SheetFormat.yaml:
