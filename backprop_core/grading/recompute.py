@@ -127,8 +127,8 @@ class Structure:
         out: list[Quantity] = []
         asked_gradient: Quantity | None = None
         for key in ASKED:
-            for index, step in enumerate(x.section(key).steps):
-                name = self.sheet_name(x, key, index, step, qualify)
+            for step in x.section(key).steps:
+                name = self.sheet_name(x, key, step, qualify)
                 if name is None:
                     continue
                 compute, others, slips = table[(key, step.symbol)]
@@ -156,9 +156,7 @@ class Structure:
         out.insert(at, asked_gradient)
         return out
 
-    def sheet_name(
-        self, x: Explanation, key: str, index: int, step: Step, qualify: bool
-    ) -> str | None:
+    def sheet_name(self, x: Explanation, key: str, step: Step, qualify: bool) -> str | None:
         """The step's name on the sheet, or None for a given (inputs, targets)."""
         if step.symbol in self.given_names:
             return None
