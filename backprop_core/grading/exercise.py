@@ -138,7 +138,8 @@ def hand_friendly(exercise: Exercise, derivation: Derivation) -> bool:
     if exercise.activation in EXACT:
         # relu's kink: H exactly 0 has no derivative a student can be sure of.
         if exercise.activation == "relu" and any(
-            q.name.startswith("H") and np.any(q.expected == 0) for q in derivation.quantities
+            q.name.startswith(("H", "Y_in")) and np.any(q.expected == 0)
+            for q in derivation.quantities
         ):
             return False
         return all(short(v) for v in values)

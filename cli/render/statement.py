@@ -32,6 +32,7 @@ def _network(derivation: Any) -> list[str]:
 
 
 def markdown(derivation: Any, experiment: Any, where: str) -> str:
+    """The handout in GitHub Markdown; `where` (the config) is not shown to the student."""
     from cli.render.diagram import DiagramTooLargeError, mermaid
 
     gradients = ", ".join(f"`dL/d{w}`" for w in derivation.weights)
@@ -57,7 +58,7 @@ def markdown(derivation: Any, experiment: Any, where: str) -> str:
     for section, quantities in groupby(derivation.quantities, key=lambda q: q.section):
         names = ", ".join(f"`{q.name}`" for q in quantities)
         lines.append(f"- {TITLES[section]}: {names}")
-    lines += ["", f"Numbers of {where}; write your answers into the answer sheet (`bp sheet`).", ""]
+    lines += ["", "Write each value into the answer sheet under the name above.", ""]
     return "\n".join(lines)
 
 
