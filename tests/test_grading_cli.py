@@ -6,6 +6,7 @@ import json
 import re
 import shlex
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -439,3 +440,18 @@ def test_the_docs_report_is_what_bp_prints() -> None:
     for line in shown[1].splitlines():
         if line != "...":
             assert line + "\n" in out, line
+
+
+def test_the_latex_statement_compiles(tmp_path: Path) -> None:
+    body = bp("sheet", "-w", "xh1", "-w", "hy2", "--format", "latex").stdout
+    document = "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+    (tmp_path / "handout.tex").write_text(document + body + "\\end{document}\n")
+    result = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "handout.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert (tmp_path / "handout.pdf").stat().st_size > 1000
