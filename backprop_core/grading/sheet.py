@@ -88,10 +88,10 @@ def sheet_text(derivation: Derivation, title: str, *, key: bool = False) -> str:
         "# the quantity's formula in names. Matching is to 3 significant digits.",
     ]
     if derivation.n > 1:
-        lines.append(
-            f"# A value per sample is a list of {derivation.n}, e.g. [0.5, 0.25, ...]; "
-            "losses, paths and gradients are means over the samples."
-        )
+        lines += [
+            f"# A value per sample is a list of {derivation.n}, e.g. [0.5, 0.25, ...];",
+            "# losses, paths and gradients are means over the samples.",
+        ]
     lines.append("# Given:")
     lines += given_lines(derivation)
     lines.append(f"{WEIGHTS}: [{', '.join(derivation.weights)}]")
