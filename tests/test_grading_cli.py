@@ -160,8 +160,9 @@ def test_json_report(tmp_path: Path) -> None:
     assert by_name["dL/dxh1"]["given_your"] == ["delta(1)"]
     assert set(by_name["H1"]) == {
         "name", "status", "value", "expected", "formula", "numbers", "diagnosis",
-        "given_your", "points", "max_points",
+        "given_your", "recomputed", "points", "max_points",
     }  # fmt: skip
+    assert by_name["dL/dxh1"]["recomputed"] == 32
 
 
 def test_gradescope_results_follow_the_schema(tmp_path: Path) -> None:
@@ -202,7 +203,7 @@ def test_a_blank_sheet_is_all_missing(tmp_path: Path) -> None:
         ("weights: [xh1]\nH1: [4, 4]\n", ":2: H1: expected one value or 1 (one per sample), got 2"),
         ("weights: [xh1]\npoints: {H1: -1}\n", ":2: points.H1: expected a number of points >= 0"),
         ("weights: [zz9]\nH1: 4\n", ":1: weights[0]: unknown weight name 'zz9'"),
-        ("H1: 4\n", "weights: missing; the sheet says whose derivation it is"),
+        ("H1: 4\n", "weights: missing; the sheet says whose derivation it is (or pass -w)"),
         ("- 4\n", "expected a mapping from quantity names to values (name: value)"),
         ("", "the sheet is empty"),
     ],
@@ -215,6 +216,13 @@ def test_bad_sheets_exit_2_with_one_line(tmp_path: Path, text: str, message: str
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert result.stderr.startswith("error: ")
+
+
+def test_w_grades_the_teachers_derivation_whatever_the_sheet_says(tmp_path: Path) -> None:
+    sheet = tmp_path / "a.yaml"
+    sheet.write_text(write_key(tmp_path).read_text().replace("weights: [xh1]", "weights: [hy1]"))
+    assert bp("grade", str(sheet)).exit_code == 2  # hy1's sheet has no H1_new
+    assert bp("grade", str(sheet), "-w", "xh1").exit_code == 0
 
 
 def test_grade_usage_errors(tmp_path: Path) -> None:

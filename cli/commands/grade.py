@@ -45,6 +45,15 @@ def command(
         Optional[Path],  # noqa: UP045
         typer.Argument(metavar="ANSWERS", help="The filled answer sheet.", show_default=False),
     ] = None,
+    weights: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--weight",
+            "-w",
+            metavar="NAME",
+            help="Grade the derivation of NAME (repeatable), whatever the sheet's weights say.",
+        ),
+    ] = None,
     digits: DigitsOpt = 3,
     carry: Annotated[
         bool,
@@ -85,13 +94,19 @@ def command(
         raise fail(f"--json and --format {format_.value} ask for different formats; use one")
     chosen = GradeFormat.json if json_ else format_
     filled = read_answers(answers)
+    if weights:
+        filled.weights = list(weights)
     if not filled.weights:
-        raise fail(f"{answers}: weights: missing; the sheet says whose derivation it is")
+        raise fail(
+            f"{answers}: weights: missing; the sheet says whose derivation it is (or pass -w)"
+        )
     experiment = load_experiment(config, list(set_ or []))
     for index, name in enumerate(filled.weights):
         try:
             experiment.names.resolve(name)
         except WeightNameError as e:
+            if weights:
+                raise
             raise filled.source.error(("weights", index), str(e)) from None
     derivation = derive_experiment(experiment, filled.weights)
     check_answers(filled, derivation)

@@ -56,6 +56,7 @@ def document(report: Report, sheet: str) -> dict[str, Any]:
                 "numbers": m.quantity.numbers,
                 "diagnosis": m.diagnosis,
                 "given_your": list(m.given_your),
+                "recomputed": _value(m.recomputed),
                 "points": m.points,
                 "max_points": m.max_points,
             }
