@@ -202,6 +202,7 @@ def test_lists_agree_value_by_value() -> None:
     assert agrees(np.array([4.0, 2.0]), np.array([4.0, 2.0]))
     assert not agrees(np.array([4.0, 2.1]), np.array([4.0, 2.0]))
     assert not agrees(np.asarray(4.0), np.array([4.0, 2.0]))
+    assert not agrees(np.array([4.0, 2.0, 1.0]), np.array([4.0, 2.0]))
 
 
 # --- every quantity recomputes to its value, on any network ----------------------------

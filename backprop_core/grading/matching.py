@@ -30,7 +30,10 @@ def tolerance(target: Array, digits: int) -> Array:
 
 def agrees(given: Array, target: Array, digits: int = DIGITS) -> bool:
     """Every value of `given` agrees with `target` (broadcast) to ``digits`` digits."""
-    g, t = np.broadcast_arrays(np.asarray(given, np.float64), np.asarray(target, np.float64))
+    try:
+        g, t = np.broadcast_arrays(np.asarray(given, np.float64), np.asarray(target, np.float64))
+    except ValueError:
+        return False  # a list of the wrong length
     if not (np.all(np.isfinite(g)) and np.all(np.isfinite(t))):
         return bool(np.array_equal(g, t))
     return bool(np.all(np.abs(g - t) <= tolerance(t, digits)))
