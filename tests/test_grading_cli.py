@@ -325,6 +325,7 @@ def test_quiz_right_wrong_hints_and_the_final_score() -> None:
     out = result.stdout
     assert out.startswith("bp quiz: dL/dxh1, 35 quantities, one answer per line\n")
     assert "x1 = 2, T = 2\n" in out
+    assert "x1 -[xh1]-> A1 -[hh2]-> A22 -[hy2]-> Y\n" in out  # the network, as its paths
     assert "H1 = 4\n  right: H1 = 4\n" in out
     assert "A1 = 7\n  not quite: A1 = phi(H1)\n" in out  # the formula in names
     assert "A1 = 7\n  not quite: A1 = phi(H1) = 2 * 4\n" in out  # then with numbers

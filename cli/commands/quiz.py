@@ -37,6 +37,7 @@ def command(
     from backprop_core.grading.quiz import Quiz
     from backprop_core.grading.sheet import given_lines
     from backprop_core.run.experiment import load_experiment
+    from cli.render.diagram import path_sketch
 
     experiment = load_experiment(config, list(set_ or []))
     derivation = derive_experiment(experiment, weights)
@@ -44,7 +45,11 @@ def command(
     out = sys.stdout
     gradients = ", ".join(f"dL/d{w}" for w in derivation.weights)
     out.write(f"bp quiz: {gradients}, {quiz.total} quantities, one answer per line\n")
-    out.write("\n".join(line.removeprefix("#   ") for line in given_lines(derivation)) + "\n\n")
+    out.write("\n".join(line.removeprefix("#   ") for line in given_lines(derivation)) + "\n")
+    for x in derivation.explanations:
+        # The network as the paths from each weight to the output.
+        out.write("\n".join(path_sketch(experiment.names, x.weight)) + "\n")
+    out.write("\n")
     try:
         while (q := quiz.current) is not None:
             out.write(f"{q.name} = ")
