@@ -10,6 +10,7 @@ from itertools import groupby
 from typing import Any
 
 from backprop_core.grading.sheet import TITLES, number_text
+from cli.render.diagram import path_sketch
 from cli.render.explain_latex import latex as math
 from cli.render.explain_latex import text as tex_text
 from cli.render.numbers import num
@@ -71,6 +72,10 @@ def latex(derivation: Any, experiment: Any, where: str) -> str:
         r"\begin{itemize}",
     ]
     lines += [f"  \\item {tex_text(line)}" for line in _network(derivation)]
+    lines += [r"  \item the paths from each weight to the output:", r"\begin{verbatim}"]
+    for x in derivation.explanations:
+        lines += path_sketch(experiment.names, x.weight)
+    lines += [r"\end{verbatim}"]
     lines += [
         "  \\item data: " + ", ".join(f"${math(n)} = {v}$" for n, v in data),
         "  \\item weights: " + ", ".join(f"${math(n)} = {v}$" for n, v in weights),
