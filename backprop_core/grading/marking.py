@@ -18,20 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from backprop_core.grading.matching import DIGITS, agrees
-from backprop_core.grading.quantities import (
-    ETA_TWICE,
-    FACTOR2,
-    MISTAKES,
-    NO_ETA,
-    PHI,
-    SIGN,
-    SUM,
-    UPDATE_SIGN,
-    UPDATED,
-    Array,
-    Derivation,
-    Quantity,
-)
+from backprop_core.grading.quantities import MISTAKES, Array, Derivation, Quantity, mistake_words
 
 RIGHT = "right"
 WRONG = "wrong"
@@ -81,25 +68,6 @@ class Report:
         return sum(m.status == status for m in self.marks)
 
 
-def messages(derivation: Derivation) -> dict[str, str]:
-    """What each mistake of quantities.MISTAKES is called, in words."""
-    factor2 = {
-        "sse": "a factor 2 too many: 1/2 * (Y - T)^2 differentiates to Y - T",
-        "mse": "the factor 2 of the mse derivative 2 * (Y - T) is missing",
-    }.get(derivation.loss, "off by a factor 2")
-    return {
-        PHI: "phi(H) where phi'(H) belongs",
-        SIGN: "T - Y where Y - T belongs (the sign of the loss derivative)",
-        FACTOR2: factor2,
-        SUM: f"the sum over the {derivation.n} samples where their mean belongs",
-        UPDATED: "an updated weight used too early: the backward pass uses the weights "
-        "from before the update",
-        NO_ETA: "eta forgotten: the update is w - eta * dL/dw",
-        ETA_TWICE: "eta applied twice: the update is w - eta * dL/dw",
-        UPDATE_SIGN: "a sign error in the update: w - eta * dL/dw steps against the gradient",
-    }
-
-
 def grade(
     derivation: Derivation,
     answers: Mapping[str, Array | None],
@@ -113,7 +81,7 @@ def grade(
     given = {name: value for name, value in answers.items() if value is not None}
     status: dict[str, str] = {}
     marks: list[Mark] = []
-    words = messages(derivation)
+    words = mistake_words(derivation.loss, derivation.n)
     worlds: dict[str, dict[str, Array]] = {}
     for q in derivation.quantities:
         worth = float(points.get(q.name, 1.0))

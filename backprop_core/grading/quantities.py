@@ -36,6 +36,25 @@ UPDATE_SIGN = "update_sign"  # w + eta * dL/dw
 MISTAKES = (PHI, SIGN, FACTOR2, SUM, UPDATED, NO_ETA, ETA_TWICE, UPDATE_SIGN)
 
 
+def mistake_words(loss: str, n: int) -> dict[str, str]:
+    """What each mistake is called, in words (`loss` and the batch size `n` fill them in)."""
+    factor2 = {
+        "sse": "a factor 2 too many: 1/2 * (Y - T)^2 differentiates to Y - T",
+        "mse": "the factor 2 of the mse derivative 2 * (Y - T) is missing",
+    }.get(loss, "off by a factor 2")
+    return {
+        PHI: "phi(H) where phi'(H) belongs",
+        SIGN: "T - Y where Y - T belongs (the sign of the loss derivative)",
+        FACTOR2: factor2,
+        SUM: f"the sum over the {n} samples where their mean belongs",
+        UPDATED: "an updated weight used too early: the backward pass uses the weights "
+        "from before the update",
+        NO_ETA: "eta forgotten: the update is w - eta * dL/dw",
+        ETA_TWICE: "eta applied twice: the update is w - eta * dL/dw",
+        UPDATE_SIGN: "a sign error in the update: w - eta * dL/dw steps against the gradient",
+    }
+
+
 @dataclass
 class Env:
     """Earlier quantities by name (``values``) and the mistake, if any, to make."""

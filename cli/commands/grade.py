@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from cli.commands.sheet import OutputOpt
 from cli.errors import EXIT_FAILED, fail
 from cli.options import JsonOpt, SetOpt
 
@@ -72,10 +73,7 @@ def command(
         ),
     ] = GradeFormat.text,
     json_: JsonOpt = False,
-    output: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
-    ] = None,
+    output: OutputOpt = None,
     set_: SetOpt = None,
 ) -> None:
     from backprop_core.errors import WeightNameError

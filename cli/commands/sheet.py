@@ -34,15 +34,16 @@ WeightsOpt = Annotated[
         help="Weight whose derivation the sheet asks (xh1, hh_01, w1_1_1). Repeatable.",
     ),
 ]
+OutputOpt = Annotated[
+    Optional[Path],  # noqa: UP045 - Typer reads this annotation at runtime
+    typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
+]
 
 
 def command(
     config: ConfigArg = None,
     weights: WeightsOpt = ...,  # type: ignore[assignment]
-    output: Annotated[
-        Optional[Path],  # noqa: UP045 - Typer reads this annotation at runtime
-        typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
-    ] = None,
+    output: OutputOpt = None,
     key: Annotated[
         bool, typer.Option("--key", help="Fill the sheet with bp's values: the answer key.")
     ] = False,
