@@ -44,7 +44,7 @@ def command(
     ] = None,
     answers: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Argument(metavar="ANSWERS", help="The filled answer sheet.", show_default=False),
+        typer.Argument(help="The filled answer sheet.", show_default=False),
     ] = None,
     weights: Annotated[
         Optional[list[str]],  # noqa: UP045
