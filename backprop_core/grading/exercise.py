@@ -119,7 +119,8 @@ def short(values: Array, digits: int = MAX_DIGITS) -> bool:
     """Every value written exactly with at most `digits` significant digits."""
     flat = np.asarray(values, np.float64).reshape(-1)
     rounded = np.array([float(f"{v:.{digits}g}") for v in flat])
-    return bool(np.all(np.abs(rounded - flat) <= 1e-9 * np.maximum(1.0, np.abs(flat))))
+    # Relative: 0.0049960008 is not 0.004996, however small the difference.
+    return bool(np.all(np.abs(rounded - flat) <= 1e-9 * np.abs(flat) + 1e-15))
 
 
 def hand_friendly(exercise: Exercise, derivation: Derivation) -> bool:
