@@ -18,9 +18,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from backprop_core.config.errors import did_you_mean
 from backprop_core.config.yaml_source import Source, read_file
-from backprop_core.errors import ConfigError
+from backprop_core.errors import ConfigError, did_you_mean
 from backprop_core.explain.steps import fmt
 from backprop_core.grading.quantities import Array, Derivation
 
