@@ -11,7 +11,21 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from cli.commands import check, explain, gradcheck, grads, init, predict, schema, show, train
+from cli.commands import (
+    check,
+    exercise,
+    explain,
+    gradcheck,
+    grade,
+    grads,
+    init,
+    predict,
+    quiz,
+    schema,
+    sheet,
+    show,
+    train,
+)
 from cli.errors import reports_errors, usage_error_line
 
 
@@ -79,7 +93,21 @@ def _root(
     """Train small neural networks from YAML and see backpropagation number by number."""
 
 
-for module in (train, explain, grads, show, check, gradcheck, predict, init, schema):
+for module in (
+    train,
+    explain,
+    grads,
+    show,
+    check,
+    gradcheck,
+    predict,
+    init,
+    schema,
+    sheet,
+    grade,
+    quiz,
+    exercise,
+):
     app.command(module.NAME, help=module.HELP)(reports_errors(module.command))
 
 

@@ -175,10 +175,12 @@ def test_init_csv_classifier_and_the_text_target_hint(tmp_path: Path, monkeypatc
 
 
 @pytest.mark.parametrize(
-    "command", ["train", "explain", "grads", "show", "check", "gradcheck", "predict"]
+    "command",
+    ["train", "explain", "grads", "show", "check", "gradcheck", "predict", "sheet", "quiz"],
 )
 def test_print_config_after_set_on_every_command_that_reads_one(command: str) -> None:
-    result = bp(command, TINY, "--print-config", "--set", "training.eta=0.5")
+    weight = ["-w", "xh1"] if command in ("sheet", "quiz") else []
+    result = bp(command, TINY, *weight, "--print-config", "--set", "training.eta=0.5")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     original = Path(TINY).read_text()
