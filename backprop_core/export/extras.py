@@ -11,15 +11,15 @@ from backprop_core.errors import BpError
 EXTRAS = {"onnx": "onnx", "onnxruntime": "onnx", "torch": "torch"}
 
 
-class MissingExtra(BpError):
+class MissingExtraError(BpError):
     def __init__(self, module: str) -> None:
         extra = EXTRAS[module]
         super().__init__(f"{module} is not installed; install it with: pip install 'bp[{extra}]'")
 
 
 def require(module: str) -> ModuleType:
-    """`import module`, or a MissingExtra naming the extra to install."""
+    """`import module`, or a MissingExtraError naming the extra to install."""
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise MissingExtra(module) from None
+        raise MissingExtraError(module) from None

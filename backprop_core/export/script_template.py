@@ -94,11 +94,11 @@ def read_data() -> tuple[np.ndarray, np.ndarray]:
     return X, T.reshape(len(T), -1)
 '''
 
-INLINE_READER = '''
+INLINE_READER = """
 
 def read_data() -> tuple[np.ndarray, np.ndarray]:
     return np.array(INPUTS, dtype=np.float64), np.array(TARGETS, dtype=np.float64)
-'''
+"""
 
 NETWORK = '''
 

@@ -1,0 +1,58 @@
+"""`bp export`: the network for PyTorch (a training script) or ONNX (inference)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.options import ConfigArg, SetOpt
+
+NAME = "export"
+HELP = (
+    "Write the network for PyTorch (a script that trains it exactly as bp does, "
+    "also under torchrun) or ONNX (the trained network for inference)."
+)
+
+
+class Target(str, Enum):
+    pytorch = "pytorch"
+    onnx = "onnx"
+
+
+def command(
+    config: ConfigArg = None,
+    to: Annotated[
+        Target,
+        typer.Option("--to", help="pytorch: a training script (.py); onnx: a model (.onnx)."),
+    ] = ...,  # type: ignore[assignment]
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="File to write.", dir_okay=False),
+    ] = ...,  # type: ignore[assignment]
+    set_: SetOpt = None,
+) -> None:
+    from cli import console
+
+    overrides = list(set_ or [])
+    if to is Target.onnx:
+        from backprop_core.config.model import load_config
+        from backprop_core.export.extras import require
+        from backprop_core.export.onnx_export import export_onnx
+        from backprop_core.run.predict import load_model
+
+        require("onnx")
+        written = export_onnx(load_model(load_config(config, overrides)), output)
+        hint = f"next: bp import {output} -o model.yaml  (or serve it with onnxruntime)"
+    else:
+        from backprop_core.export.pytorch import export_pytorch
+        from backprop_core.run.experiment import load_experiment
+
+        written = export_pytorch(load_experiment(config, overrides), output)
+        hint = f"next: python {output}  (needs torch: pip install 'bp[torch]')"
+    note = console.stderr()
+    for path in written:
+        note.print(f"wrote {path}", soft_wrap=True, markup=False)
+    note.print(hint, soft_wrap=True, markup=False)
