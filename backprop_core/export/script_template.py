@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> dict:
         "name": NAME,
         "status": result["status"],
         "epochs_run": len(result["losses"]),
-        "losses": result["losses"],
+        "losses": [v if math.isfinite(v) else None for v in result["losses"]],
         "final_loss": result["final"] if math.isfinite(result["final"]) else None,
         "checkpoint": str(args.save),
     }
