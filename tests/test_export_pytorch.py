@@ -26,6 +26,7 @@ from backprop_core.run.training import Trainer
 from cli.app import app
 
 torch = pytest.importorskip("torch", reason="the torch extra is not installed")
+torch.set_num_threads(1)  # tiny matrices: threads only contend on a shared machine
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 runner = CliRunner()
@@ -164,7 +165,7 @@ def test_frozen_weights_stay_and_the_rest_train_as_in_bp(
 def test_checkpoint_loads_in_bp_and_bp_grads_agrees_with_autograd(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    overrides = ["training.epochs=20", "training.batch_size=2"]
+    overrides = ["training.epochs=20", "training.batch_size=40"]
     module = exported(tmp_path, CONFIGS / "iris.yaml", overrides)
     summary = torch_run(module, tmp_path, capsys)
     checkpoint = tmp_path / "trained.yaml"
@@ -201,15 +202,23 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_bp_export_writes_a_script_that_runs_with_plain_python(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
-        ["export", str(CONFIGS / "xor.yaml"), "--to", "pytorch", "-o", str(tmp_path / "t.py")]
-        + ["--set", "training.epochs=5"],
+        [
+            "export",
+            str(CONFIGS / "xor.yaml"),
+            "--to",
+            "pytorch",
+            "-o",
+            str(tmp_path / "t.py"),
+            "--set",
+            "training.epochs=5",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert f"wrote {tmp_path / 't.py'}" in result.stderr
     done = run([sys.executable, "t.py"], tmp_path)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    losses, final = bp_losses(CONFIGS / "xor.yaml", ["training.epochs=5"])
+    losses, _ = bp_losses(CONFIGS / "xor.yaml", ["training.epochs=5"])
     assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
     checkpoint = tmp_path / "t.checkpoint.yaml"
     assert summary["checkpoint"] == str(checkpoint)
@@ -221,8 +230,17 @@ def test_torchrun_two_processes_give_the_one_process_losses(tmp_path: Path) -> N
     overrides = ["training.epochs=20", "training.optimizer=momentum"]
     export_pytorch(load_experiment(CONFIGS / "iris.yaml", overrides), tmp_path / "t.py")
     done = run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
-        + ["t.py", "--save", "two.yaml"],
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "t.py",
+            "--save",
+            "two.yaml",
+        ],
         tmp_path,
     )
     assert done.returncode == 0, done.stderr[-2000:]

@@ -1,10 +1,11 @@
 """`bp export --to onnx`: the trained network as an ONNX graph for inference.
 
 One input ``X`` (raw inputs, in the model's precision), one output ``Y`` equal
-to `bp predict`'s ``outputs``: the input standardization as the first two
-nodes (Sub, Div), then per layer a Gemm (MatMul without a bias) and the
-activation's nodes (`operators.ONNX`). The loss, class names and config name
-ride along as metadata, so `bp import` restores them.
+to `bp predict`'s ``outputs``: the input standardization as the first nodes
+(Sub, Div; in float64 as bp scales, between Casts for a float32 model), then
+per layer a Gemm (MatMul without a bias) and the activation's nodes
+(`operators.ONNX`). The loss, class names and config name ride along as
+metadata, so `bp import` restores them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from numpy.typing import NDArray
 from backprop_core import __version__
 from backprop_core.atomic import write_bytes
 from backprop_core.export.extras import require
-from backprop_core.export.operators import BP_DOMAIN, ONNX, SOFTPLUS_FUNCTION
+from backprop_core.export.operators import BP_DOMAIN, ONNX, ONNX_FUNCTIONS
 from backprop_core.run.predict import Model
 
 OPSET = 17  # ONNX's default opset in onnx 1.12 and later; onnxruntime runs it everywhere
@@ -32,18 +33,18 @@ class OnnxGraph:
         self.dtype = dtype
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
-        self.domains: set[str] = set()
+        self.functions: set[str] = set()  # bp's local functions the graph calls
         self._count = 0
 
     def node(
-        self, op: str, inputs: list[str], *, domain: str = "", output: str = "", **attrs: float
+        self, op: str, inputs: list[str], *, domain: str = "", output: str = "", **attrs: Any
     ) -> str:
         helper = require("onnx").helper
         self._count += 1
         output = output or f"{op.lower()}_{self._count}"
         self.nodes.append(helper.make_node(op, inputs, [output], domain=domain, **attrs))
-        if domain:
-            self.domains.add(domain)
+        if domain == BP_DOMAIN:
+            self.functions.add(op)
         return output
 
     def constant(self, name: str, value: NDArray[Any] | float) -> str:
@@ -66,8 +67,15 @@ def onnx_model(model: Model) -> Any:
     elem = helper.np_dtype_to_tensor_dtype(network.dtype)
     A = "X"
     if model.mean is not None and model.std is not None:
-        A = g.node("Sub", ["X", g.constant("mean", model.mean)], output="centred")
-        A = g.node("Div", [A, g.constant("std", model.std)], output="standardized")
+        # In float64, as bp scales raw inputs, then in the network's precision.
+        scaling = OnnxGraph(np.dtype(np.float64))
+        if network.dtype != np.float64:
+            A = g.node("Cast", [A], output="X_double", to=onnx.TensorProto.DOUBLE)
+        A = g.node("Sub", [A, scaling.constant("mean", model.mean)], output="centred")
+        A = g.node("Div", [A, scaling.constant("std", model.std)], output="standardized")
+        g.initializers += scaling.initializers
+        if network.dtype != np.float64:
+            A = g.node("Cast", [A], output="scaled", to=elem)
     for k, layer in enumerate(network.layers, start=1):
         W = g.constant(f"W{k}", network.W[k])
         if k in network.b:
@@ -84,10 +92,9 @@ def onnx_model(model: Model) -> Any:
         g.initializers,
     )
     opsets = [helper.make_opsetid("", OPSET)]
-    functions = []
-    if BP_DOMAIN in g.domains:
+    functions = [_function(name) for name in sorted(g.functions)]
+    if functions:
         opsets.append(helper.make_opsetid(BP_DOMAIN, 1))
-        functions.append(_softplus_function())
     onnx_model = helper.make_model(
         graph,
         opset_imports=opsets,
@@ -104,18 +111,19 @@ def onnx_model(model: Model) -> Any:
     return onnx_model
 
 
-def _softplus_function() -> Any:
-    """softplus from supported operators, so it runs in double precision too."""
+def _function(name: str) -> Any:
+    """One of bp's local functions (operators.ONNX_FUNCTIONS), for any float type."""
     helper = require("onnx").helper
+    inputs, rows = ONNX_FUNCTIONS[name]
     nodes = [
         helper.make_node("Constant", [], ["zero_f"], value_float=0.0),
         helper.make_node("CastLike", ["zero_f", "H"], ["zero"]),
         helper.make_node("Constant", [], ["one_f"], value_float=1.0),
         helper.make_node("CastLike", ["one_f", "H"], ["one"]),
     ]
-    nodes += [helper.make_node(op, inputs, [out]) for op, inputs, out in SOFTPLUS_FUNCTION]
+    nodes += [helper.make_node(op, ins, [out]) for op, ins, out in rows]
     return helper.make_function(
-        BP_DOMAIN, "Softplus", ["H"], ["Y"], nodes, [helper.make_opsetid("", OPSET)]
+        BP_DOMAIN, name, inputs, ["Y"], nodes, [helper.make_opsetid("", OPSET)]
     )
 
 

@@ -3,7 +3,7 @@
 Accepted: one input, one output, an optional standardization (Sub then Div by
 constants), then per layer a Gemm (or a MatMul, optionally followed by an Add
 of a bias) whose weights are constants, then one of bp's activations (none:
-linear; Mul by a constant: linear with that slope); Identity nodes are skipped. The
+linear; Mul by a constant: linear with that slope); Identity and Cast nodes are skipped. The
 first node outside that pattern is named in a one-line error.
 """
 
@@ -34,6 +34,8 @@ ACTIVATION_OPS = {
     "Softmax": "softmax",
 }
 LAYER_OPS = ("Gemm", "MatMul")
+# Nodes that leave the numbers as they are (for bp: a Cast changes only the precision).
+PASS_THROUGH = ("Identity", "Cast")
 # The loss a network without bp's metadata gets, by its output activation.
 DEFAULT_LOSS = {"softmax": "cross_entropy", "sigmoid": "bce"}
 
@@ -94,7 +96,7 @@ class _Walk:
                 f"value {self.value!r} is read by {len(readers)} nodes; "
                 "bp imports a chain of layers"
             )
-        if readers[0].op_type == "Identity" and not readers[0].domain:
+        if readers[0].op_type in PASS_THROUGH and not readers[0].domain:
             self.advance(readers[0])
             return self.next()
         return readers[0]
@@ -159,7 +161,7 @@ def read_onnx(path: Path) -> Imported:
         precision,
         mean,
         std,
-        metadata.get("bp.name") or path.stem,
+        metadata.get("bp.name", path.stem),
         classes,
         metadata,
     )
@@ -236,7 +238,14 @@ def _activation(walk: _Walk) -> Activation:
         raise walk.unsupported(node)
     if name == "softmax" and _attrs(node).get("axis", -1) not in (-1, 1):
         raise walk.unsupported(node)
-    params = {"alpha": float(_attrs(node).get("alpha", 0.01))} if name == "leaky_relu" else {}
+    params = {}
+    if name == "leaky_relu" and node.domain == BP_DOMAIN:
+        alpha = walk.constants.get(node.input[1]) if len(node.input) == 2 else None
+        if alpha is None or alpha.size != 1:
+            raise walk.unsupported(node)
+        params["alpha"] = float(np.ravel(alpha)[0])
+    elif name == "leaky_relu":
+        params["alpha"] = float(_attrs(node).get("alpha", 0.01))
     walk.advance(node)
     return Activation(name, params)
 
@@ -268,7 +277,7 @@ def config_document(imported: Imported) -> dict[str, Any]:
     with np.errstate(all="ignore"):
         Y = network.forward(scaled).Y
     return {
-        "name": imported.name,
+        **({"name": imported.name} if imported.name else {}),
         "seed": 0,
         "network": net,
         "loss": network.loss,

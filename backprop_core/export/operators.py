@@ -4,7 +4,8 @@
 so autograd's derivative is bp's ``phi'`` (``relu'(0) = 0``,
 ``leaky_relu'(0) = alpha``). `ONNX` adds the nodes that compute ``phi(H)`` to a
 graph; softplus, which onnxruntime lacks in double precision, is a local
-function of supported operators (`SOFTPLUS_FUNCTION`). `LOSS_SUMS` is each
+function of supported operators (`ONNX_FUNCTIONS`), and so is leaky_relu,
+whose alpha ONNX's LeakyRelu would round to 32 bits. `LOSS_SUMS` is each
 loss summed over a batch's rows, evaluated from ``H(K)`` on the canonical
 output pairs as `engine.losses.LOSS_FROM_H` does. Tests check that every
 activation and loss of the engine has an entry here.
@@ -54,10 +55,22 @@ ONNX: dict[str, Callable[[Graph, Params, str], str]] = {
     "sigmoid": lambda g, p, H: g.node("Sigmoid", [H]),
     "tanh": lambda g, p, H: g.node("Tanh", [H]),
     "relu": lambda g, p, H: g.node("Relu", [H]),
-    "leaky_relu": lambda g, p, H: g.node("LeakyRelu", [H], alpha=float(p["alpha"])),
+    # ONNX's own LeakyRelu takes alpha as a 32-bit attribute; bp's is a float64.
+    "leaky_relu": lambda g, p, H: g.node(
+        "LeakyRelu", [H, g.scalar(float(p["alpha"]))], domain=BP_DOMAIN
+    ),
     "softplus": lambda g, p, H: g.node("Softplus", [H], domain=BP_DOMAIN),
     "softmax": lambda g, p, H: g.node("Softmax", [H], axis=-1),
 }
+
+# Local functions of domain BP_DOMAIN: (inputs, (op, inputs, output) rows), each
+# also given the constants `zero` and `one` in H's element type; the output is Y.
+# leaky_relu(H) = H where H > 0, else alpha * H (as numpy's where).
+LEAKY_RELU_FUNCTION: list[tuple[str, list[str], str]] = [
+    ("Greater", ["H", "zero"], "positive"),
+    ("Mul", ["alpha", "H"], "scaled"),
+    ("Where", ["positive", "H", "scaled"], "Y"),
+]
 
 # softplus(H) = max(H, 0) + log1p(exp(-|H|)), as numpy's logaddexp(0, H); ONNX has
 # no Log1p, so log1p(x) = x where 1 + x rounds to 1, else log(1 + x) * x / ((1 + x) - 1)
@@ -76,6 +89,11 @@ SOFTPLUS_FUNCTION: list[tuple[str, list[str], str]] = [
     ("Where", ["rounds_to_1", "x", "corrected"], "log1p"),
     ("Add", ["positive", "log1p"], "Y"),
 ]
+
+ONNX_FUNCTIONS: dict[str, tuple[list[str], list[tuple[str, list[str], str]]]] = {
+    "LeakyRelu": (["H", "alpha"], LEAKY_RELU_FUNCTION),
+    "Softplus": (["H"], SOFTPLUS_FUNCTION),
+}
 
 # The loss of a batch summed over its rows (bp averages over the batch afterwards).
 # (expression, the output activation it is evaluated from H(K) for, or None).
