@@ -68,6 +68,7 @@ def pytorch_script(experiment: Experiment, script_name: str) -> Export:
         batch_size=None if spec.batch_size == "full" else int(spec.batch_size),
         shuffle=spec.shuffle,
         stop_at_loss=spec.stop_at_loss,
+        imports=_imports(experiment),
     )
     data, beside = _data_section(experiment, stem)
     main = Template(parts.CHECKPOINT).substitute(checkpoint_literal=repr(checkpoint))
@@ -86,11 +87,11 @@ def pytorch_script(experiment: Experiment, script_name: str) -> Export:
 
 def _literal(name: str, value: Any, comment: str = "") -> str:
     """``NAME = value`` with the value pretty-printed (exact: floats as repr)."""
-    text = pprint.pformat(value, width=96, compact=True, sort_dicts=False)
-    note = f"  # {comment}" if comment else ""
+    text = pprint.pformat(value, width=95, compact=True, sort_dicts=False)
+    note = f"# {comment}\n" if comment else ""
     if "\n" in text:
-        return f"{name} = (  {note.strip()}\n    " + text.replace("\n", "\n    ") + "\n)\n"
-    return f"{name} = {text}{note}\n"
+        return f"{note}{name} = (\n    " + text.replace("\n", "\n    ") + "\n)\n"
+    return f"{note}{name} = {text}\n"
 
 
 # --- data ------------------------------------------------------------------------
@@ -104,12 +105,14 @@ def _data_section(experiment: Experiment, stem: str) -> tuple[str, dict[str, byt
     beside: dict[str, bytes] = {}
     file = c.data.file
     lines = ["\n"]
-    if file is not None and file.path.lower().endswith((".csv", ".txt")):
+    if _reads_csv(experiment):
         lines.append(f"DATA_FILE = Path({str(data_path(loaded, file.path).resolve())!r})\n")
         lines.append(_literal("INPUT_COLUMNS", raw.input_names))
         lines.append(_literal("TARGET_COLUMNS", raw.target_names))
         lines.append(
-            _literal("CLASSES", classes if raw.labels is not None else None, "labels in this order")
+            _literal(
+                "CLASSES", classes if raw.labels is not None else None, "labels, in output order"
+            )
         )
         lines.append(_literal("OUTPUTS", T.shape[1]))
         reader = parts.CSV_READER
@@ -136,6 +139,18 @@ def _data_section(experiment: Experiment, stem: str) -> tuple[str, dict[str, byt
     lines.append(_literal("MEAN", mean, "input standardization: (X - MEAN) / STD"))
     lines.append(_literal("STD", std))
     return "".join(lines) + reader + parts.DATA_COMMON, beside
+
+
+def _reads_csv(experiment: Experiment) -> bool:
+    file = experiment.loaded.config.data.file
+    return file is not None and file.path.lower().endswith((".csv", ".txt"))
+
+
+def _imports(experiment: Experiment) -> str:
+    """The script's imports: csv and io only where it reads a CSV file."""
+    csv = ["csv", "io"] if _reads_csv(experiment) else []
+    modules = ["argparse", "copy", *csv, "json", "math", "os"]
+    return "\n".join(f"import {m}" for m in modules)
 
 
 def _training_rows(experiment: Experiment, raw: Raw, T: np.ndarray) -> list[int] | None:
@@ -167,7 +182,7 @@ def _weights_section(experiment: Experiment) -> str:
         if m is not None and m.any()
     }
     return (
-        "\n"
+        "\n\n"
         + _literal("WEIGHTS", weights, "W(k): (inputs, units); b(k): the bias weights w_0j")
         + _literal("FROZEN", frozen, "weight arrays that never move")
         + _literal("MASKS", partly, "partly frozen arrays: 0 = frozen weight")

@@ -26,13 +26,7 @@ from the first process and saves the trained weights as a bp checkpoint
 
 from __future__ import annotations
 
-import argparse
-import copy
-import csv
-import io
-import json
-import math
-import os
+$imports
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +148,7 @@ UPDATE_RULES = {
         self.eta, self.mu = $eta, $momentum
         self.v = [torch.zeros_like(w) for w in params]""",
         """\
-        for w, v in zip(self.params, self.v):
+        for w, v in zip(self.params, self.v, strict=True):
             v *= self.mu
             v -= self.eta * w.grad
             w += v""",
@@ -171,7 +165,7 @@ UPDATE_RULES = {
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         step = self.eta * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
-        for w, m, v in zip(self.params, self.m, self.v):
+        for w, m, v in zip(self.params, self.m, self.v, strict=True):
             g = w.grad
             m *= b1
             m += (1.0 - b1) * g
