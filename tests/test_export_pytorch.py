@@ -251,14 +251,16 @@ def test_torchrun_two_processes_give_the_one_process_losses(tmp_path: Path) -> N
     assert load_experiment(tmp_path / "two.yaml").config.trained.epochs == 20
 
 
-def test_every_activation_and_loss_has_a_torch_form() -> None:
+def test_every_activation_and_loss_record_has_a_torch_form() -> None:
     from backprop_core.engine.activations import ACTIVATIONS
-    from backprop_core.engine.losses import LOSSES, REQUIRED_OUTPUT
-    from backprop_core.export.operators import LOSS_SUMS, TORCH
+    from backprop_core.engine.losses import LOSSES
 
-    assert TORCH.keys() == ACTIVATIONS.keys()
-    assert LOSS_SUMS.keys() == LOSSES.keys()
-    assert {k: out for k, (_, out) in LOSS_SUMS.items() if out} == REQUIRED_OUTPUT
+    assert all("{H}" in record.torch for record in ACTIVATIONS.values())
+    assert all(record.torch_sum for record in LOSSES.values())
+    # the batch sums of canonical pairs read H(K), as the engine's from_H does
+    assert {n for n, r in LOSSES.items() if "H" in r.torch_sum} == {
+        n for n, r in LOSSES.items() if r.from_H is not None
+    }
 
 
 def test_generated_scripts_are_lint_clean(tmp_path: Path) -> None:

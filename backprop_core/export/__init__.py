@@ -3,7 +3,7 @@
 `pytorch` writes a self-contained script that trains the network as bp does
 (same data, batch order, loss and update rules) and saves a bp checkpoint;
 `onnx_export` builds the network as an ONNX graph for inference;
-`onnx_import` turns a plain ONNX network back into a bp config. Per-activation
-PyTorch expressions and ONNX nodes live in `operators`. torch is never
+`onnx_import` turns a plain ONNX network back into a bp config. `operators` reads
+how each activation and loss is written from its engine record. torch is never
 imported here (the script is text); onnx only inside the functions that need it.
 """

@@ -4,7 +4,7 @@ One input ``X`` (raw inputs, in the model's precision), one output ``Y`` equal
 to `bp predict`'s ``outputs``: the input standardization as the first nodes
 (Sub, Div; in float64 as bp scales, between Casts for a float32 model), then
 per layer a Gemm (MatMul without a bias) and the activation's nodes
-(`operators.ONNX`). The loss, class names and config name ride along as
+(from its record, `operators.onnx_nodes`). The loss, class names and config name ride along as
 metadata, so `bp import` restores them.
 """
 
@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from backprop_core import __version__
 from backprop_core.atomic import write_bytes
 from backprop_core.export.extras import require
-from backprop_core.export.operators import BP_DOMAIN, ONNX, ONNX_FUNCTIONS
+from backprop_core.export.operators import BP_DOMAIN, onnx_function, onnx_nodes
 from backprop_core.run.predict import Model
 
 OPSET = 17  # ONNX's default opset in onnx 1.12 and later; onnxruntime runs it everywhere
@@ -82,7 +82,7 @@ def onnx_model(model: Model) -> Any:
             H = g.node("Gemm", [A, W, g.constant(f"b{k}", network.b[k])], output=f"H{k}")
         else:
             H = g.node("MatMul", [A, W], output=f"H{k}")
-        A = ONNX[layer.activation.name](g, layer.activation.params, H)
+        A = onnx_nodes(g, layer.activation, H)
     g.node("Identity", [A], output="Y")
     graph = helper.make_graph(
         g.nodes,
@@ -112,16 +112,16 @@ def onnx_model(model: Model) -> Any:
 
 
 def _function(name: str) -> Any:
-    """One of bp's local functions (operators.ONNX_FUNCTIONS), for any float type."""
+    """One of bp's local functions (an activation record's onnx_body), for any float type."""
     helper = require("onnx").helper
-    inputs, rows = ONNX_FUNCTIONS[name]
+    inputs, rows = onnx_function(name)
     nodes = [
         helper.make_node("Constant", [], ["zero_f"], value_float=0.0),
         helper.make_node("CastLike", ["zero_f", "H"], ["zero"]),
         helper.make_node("Constant", [], ["one_f"], value_float=1.0),
         helper.make_node("CastLike", ["one_f", "H"], ["one"]),
     ]
-    nodes += [helper.make_node(op, ins, [out]) for op, ins, out in rows]
+    nodes += [helper.make_node(op, list(ins), [out]) for op, ins, out in rows]
     return helper.make_function(
         BP_DOMAIN, name, inputs, ["Y"], nodes, [helper.make_opsetid("", OPSET)]
     )

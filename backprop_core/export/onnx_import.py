@@ -18,21 +18,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_core.atomic import write_text
-from backprop_core.engine.activations import Activation
+from backprop_core.engine.activations import ACTIVATIONS, Activation
 from backprop_core.engine.network import Layer, Network
 from backprop_core.errors import ConfigError
 from backprop_core.export.extras import require
-from backprop_core.export.operators import BP_DOMAIN
+from backprop_core.export.operators import BP_DOMAIN, activation_of_onnx_op
 
-# ONNX operator -> bp activation (each element-wise op here maps to one activation).
-ACTIVATION_OPS = {
-    "Sigmoid": "sigmoid",
-    "Tanh": "tanh",
-    "Relu": "relu",
-    "LeakyRelu": "leaky_relu",
-    "Softplus": "softplus",
-    "Softmax": "softmax",
-}
 LAYER_OPS = ("Gemm", "MatMul")
 # Nodes that leave the numbers as they are (for bp: a Cast changes only the precision).
 PASS_THROUGH = ("Identity", "Cast")
@@ -106,8 +97,8 @@ class _Walk:
         name = f" ({node.name})" if node.name else ""
         return self.error(
             f"node {self.position[id(node)]} {domain}{node.op_type}{name} is not supported: "
-            "bp imports Gemm or MatMul+Add layers with its activations "
-            f"({', '.join(ACTIVATION_OPS)}, Mul by a constant for linear)"
+            "bp imports Gemm or MatMul+Add layers, each followed by one of "
+            f"{', '.join(r.onnx_op for r in ACTIVATIONS.values())} or nothing"
         )
 
     def constant_of(self, node: Any) -> NDArray[Any] | None:
@@ -223,29 +214,33 @@ def _dense(
 
 
 def _activation(walk: _Walk) -> Activation:
-    """The activation after a layer: its op, a Mul by a constant (linear), or none (linear)."""
+    """The activation after a layer (none: linear), its parameters from constant inputs.
+
+    ONNX's own operators of the same name (LeakyRelu with an alpha attribute,
+    Softplus) are read too, as other tools write them.
+    """
     node = walk.next()
     if node is None or (node.op_type in LAYER_OPS and not node.domain):
         return Activation("linear")
-    if node.op_type == "Mul" and not node.domain:
-        slope = walk.constant_of(node)
-        if slope is None or slope.size != 1:
-            raise walk.unsupported(node)
-        walk.advance(node)
-        return Activation("linear", {"slope": float(np.ravel(slope)[0])})
-    name = ACTIVATION_OPS.get(node.op_type)
-    if name is None or node.domain not in ("", BP_DOMAIN):
+    name = activation_of_onnx_op(node.op_type) if node.domain in ("", BP_DOMAIN) else None
+    if name is None or node.input[0] != walk.value:
         raise walk.unsupported(node)
-    if name == "softmax" and _attrs(node).get("axis", -1) not in (-1, 1):
+    record = ACTIVATIONS[name]
+    operands = list(node.input[1:])
+    if len(operands) > len(record.parameters):
         raise walk.unsupported(node)
-    params = {}
-    if name == "leaky_relu" and node.domain == BP_DOMAIN:
-        alpha = walk.constants.get(node.input[1]) if len(node.input) == 2 else None
-        if alpha is None or alpha.size != 1:
-            raise walk.unsupported(node)
-        params["alpha"] = float(np.ravel(alpha)[0])
-    elif name == "leaky_relu":
-        params["alpha"] = float(_attrs(node).get("alpha", 0.01))
+    attrs = _attrs(node)
+    params: dict[str, float] = {}
+    for i, param in enumerate(record.parameters):
+        if i < len(operands):
+            value = walk.constants.get(operands[i])
+            if value is None or value.size != 1:
+                raise walk.unsupported(node)
+            params[param] = float(np.ravel(value)[0])
+        else:
+            params[param] = float(attrs.get(param, record.parameters[param]))
+    if name == "softmax" and attrs.get("axis", -1) not in (-1, 1):
+        raise walk.unsupported(node)
     walk.advance(node)
     return Activation(name, params)
 

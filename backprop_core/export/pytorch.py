@@ -26,7 +26,7 @@ from backprop_core.data.sources import data_path, read_source
 from backprop_core.data.targets import Raw, encode
 from backprop_core.engine.network import Network
 from backprop_core.export import script_template as parts
-from backprop_core.export.operators import LOSS_SUMS, TORCH
+from backprop_core.export.operators import torch_expression, torch_loss_sum
 from backprop_core.run.checkpoint import checkpoint_document
 from backprop_core.run.experiment import Experiment
 
@@ -197,17 +197,16 @@ def _network_section(network: Network) -> str:
         H = "H" if k == network.K else f"H{k}"
         A = "Y" if k == network.K else f"A{k}"
         lines.append(f"        {H} = {previous} @ self.W{k}{bias}")
-        lines.append(f"        {A} = {TORCH[layer.activation.name](layer.activation.params, H)}")
+        lines.append(f"        {A} = {torch_expression(layer.activation, H)}")
         previous = A
     layout = " -> ".join(
         [str(network.inputs)] + [f"{ly.units} {ly.activation.describe()}" for ly in network.layers]
     )
-    expression, _ = LOSS_SUMS[network.loss]
     return Template(parts.NETWORK).substitute(
         layout=layout,
         forward="\n".join(lines),
         loss_doc=f"bp's {network.loss}",
-        loss_expression=expression,
+        loss_expression=torch_loss_sum(network.loss),
     )
 
 
