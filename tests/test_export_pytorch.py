@@ -86,6 +86,18 @@ def torch_run(module: ModuleType, folder: Path, capsys: pytest.CaptureFixture[st
     return summary
 
 
+def trains_as_bp(
+    folder: Path, config: Path, overrides: list[str], capsys: pytest.CaptureFixture[str]
+) -> list[float]:
+    """Export, train in PyTorch, compare every epoch's loss and the final loss; bp's losses."""
+    losses, final = bp_losses(config, overrides)
+    summary = torch_run(exported(folder, config, overrides), folder, capsys)
+    assert summary["epochs_run"] == len(losses)
+    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
+    assert summary["final_loss"] == pytest.approx(final, rel=1e-9)
+    return losses
+
+
 CASES = {
     "reference example (tiny)": (CONFIGS / "tiny.yaml", ["training.epochs=20"]),
     "every weight of tiny-all, momentum": (
@@ -129,22 +141,14 @@ def test_script_losses_equal_bp_losses(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config, overrides = CASES[case]
-    losses, final = bp_losses(config, overrides)
-    summary = torch_run(exported(tmp_path, config, overrides), tmp_path, capsys)
-    assert summary["epochs_run"] == 20
-    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
-    assert summary["final_loss"] == pytest.approx(final, rel=1e-9)
+    assert len(trains_as_bp(tmp_path, config, overrides, capsys)) == 20
 
 
 def test_mazur_2_2_2_sigmoid_with_biases(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write(tmp_path, "mazur.yaml", MAZUR)
-    losses, final = bp_losses(config, [])
+    losses = trains_as_bp(tmp_path, write(tmp_path, "mazur.yaml", MAZUR), [], capsys)
     assert losses[0] == pytest.approx(0.298371109, abs=1e-9)  # Mazur's total error
-    summary = torch_run(exported(tmp_path, config, []), tmp_path, capsys)
-    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
-    assert summary["final_loss"] == pytest.approx(final, rel=1e-9)
 
 
 def test_frozen_weights_stay_and_the_rest_train_as_in_bp(
@@ -153,9 +157,7 @@ def test_frozen_weights_stay_and_the_rest_train_as_in_bp(
     """Partly frozen arrays (one weight of W1, one of W2) and all biases frozen, adam."""
     config = write(tmp_path, "mazur.yaml", MAZUR)
     overrides = ["training.freeze=[w1_2_1, w2_1_2, biases]", "training.optimizer=adam"]
-    losses, _ = bp_losses(config, overrides)
-    summary = torch_run(exported(tmp_path, config, overrides), tmp_path, capsys)
-    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
+    trains_as_bp(tmp_path, config, overrides, capsys)
     trained = load_experiment(tmp_path / "trained.yaml").network
     assert trained.W[1][1, 0] == 0.20 and trained.W[2][0, 1] == 0.50
     assert trained.b[1].tolist() == [0.35, 0.35] and trained.b[2].tolist() == [0.60, 0.60]
@@ -249,6 +251,13 @@ def test_torchrun_two_processes_give_the_one_process_losses(tmp_path: Path) -> N
     assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
     assert summary["final_loss"] == pytest.approx(final, rel=1e-9)
     assert load_experiment(tmp_path / "two.yaml").config.trained.epochs == 20
+
+
+def test_every_optimizer_has_its_update_rule_written_out() -> None:
+    from backprop_core.engine.optimizers import OPTIMIZERS
+    from backprop_core.export.script_template import UPDATE_RULES
+
+    assert UPDATE_RULES.keys() == OPTIMIZERS.keys()
 
 
 def test_every_activation_and_loss_record_has_a_torch_form() -> None:
