@@ -300,3 +300,11 @@ def test_every_activation_record_has_one_onnx_operator_of_its_own() -> None:
 
     for name, record in ACTIVATIONS.items():
         assert activation_of_onnx_op(record.onnx_op) == name
+
+
+@pytest.mark.parametrize("to", ["pytorch", "onnx"])
+def test_an_output_in_a_missing_folder_is_one_line(tmp_path: Path, to: str) -> None:
+    out = tmp_path / "missing" / "out"
+    result = bp("export", "--to", to, "-o", str(out))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {out}: cannot write: the folder does not exist\n"

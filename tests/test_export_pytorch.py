@@ -65,6 +65,16 @@ def bp_losses(config: Path, overrides: list[str]) -> tuple[list[float], float]:
     return result.losses, result.final_loss
 
 
+def finite(values: list[float | None]) -> list[float]:
+    """Losses up to the first non-finite one (JSON null in the script's summary)."""
+    out = []
+    for v in values:
+        if v is None or not np.isfinite(v):
+            break
+        out.append(v)
+    return out
+
+
 def script_module(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"exported_{path.stem}", path)
     assert spec is not None and spec.loader is not None
@@ -89,13 +99,15 @@ def torch_run(module: ModuleType, folder: Path, capsys: pytest.CaptureFixture[st
 def trains_as_bp(
     folder: Path, config: Path, overrides: list[str], capsys: pytest.CaptureFixture[str]
 ) -> list[float]:
-    """Export, train in PyTorch, compare every epoch's loss and the final loss; bp's losses."""
-    losses, final = bp_losses(config, overrides)
+    """Export, train in PyTorch, compare every epoch's loss, the final loss and the status."""
+    result = Trainer(load_experiment(config, overrides)).run()
     summary = torch_run(exported(folder, config, overrides), folder, capsys)
-    assert summary["epochs_run"] == len(losses)
-    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
-    assert summary["final_loss"] == pytest.approx(final, rel=1e-9)
-    return losses
+    assert summary["status"] == result.status
+    assert summary["epochs_run"] == len(result.losses)
+    assert_allclose(finite(summary["losses"]), finite(result.losses), rtol=1e-9, atol=0)
+    if np.isfinite(result.final_loss):
+        assert summary["final_loss"] == pytest.approx(result.final_loss, rel=1e-9)
+    return result.losses
 
 
 CASES = {
@@ -162,6 +174,48 @@ def test_frozen_weights_stay_and_the_rest_train_as_in_bp(
     assert trained.W[1][1, 0] == 0.20 and trained.W[2][0, 1] == 0.50
     assert trained.b[1].tolist() == [0.35, 0.35] and trained.b[2].tolist() == [0.60, 0.60]
     assert trained.W[1][0, 0] != 0.15
+
+
+def test_stop_at_loss_and_divergence_end_training_as_in_bp(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stopped = trains_as_bp(tmp_path, CONFIGS / "tiny.yaml", ["training.stop_at_loss=0.01"], capsys)
+    assert stopped == [32.0, 2.0, 0.125, 0.0078125]
+    (tmp_path / "diverged").mkdir()
+    diverged = trains_as_bp(tmp_path / "diverged", CONFIGS / "tiny-all.yaml", [], capsys)
+    assert len(diverged) == 5 and not np.isfinite(diverged[-1])
+    assert not (tmp_path / "diverged" / "trained.yaml").exists()  # no non-finite weights
+
+
+def test_npz_data_is_read_from_its_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 2))
+    np.savez(tmp_path / "rows.npz", X=X, T=np.sin(X[:, :1]) + X[:, 1:] ** 2)
+    config = (CONFIGS / "sine.yaml").read_text()
+    config = write(tmp_path, "npz.yaml", config)
+    overrides = [
+        "network.inputs=2",
+        "data={file: {path: rows.npz}, validation: 0.2}",
+        "training.epochs=20",
+        "training.batch_size=8",
+        "training.optimizer=momentum",
+    ]
+    trains_as_bp(tmp_path, config, overrides, capsys)
+    assert "rows.npz" in (tmp_path / "train_bp.py").read_text()
+    assert not (tmp_path / "train_bp.data.npz").exists()
+
+
+def test_a_checkpoint_continues_training_in_pytorch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bp's trained weights, standardization and epoch count carry into the script."""
+    saved = tmp_path / "iris-5.yaml"
+    result = runner.invoke(
+        app, ["train", str(CONFIGS / "iris.yaml"), "--epochs", "5", "--save", str(saved)]
+    )
+    assert result.exit_code == 0, result.output
+    trains_as_bp(tmp_path, saved, ["training.epochs=5"], capsys)
+    assert load_experiment(tmp_path / "trained.yaml").config.trained.epochs == 10
 
 
 def test_checkpoint_loads_in_bp_and_bp_grads_agrees_with_autograd(
