@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -20,8 +21,10 @@ import pytest
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
+from backprop_core.config.model import load_config
 from backprop_core.export.pytorch import export_pytorch
 from backprop_core.run.experiment import load_experiment
+from backprop_core.run.predict import load_model, predict
 from backprop_core.run.training import Trainer
 from cli.app import app
 
@@ -344,3 +347,24 @@ def test_generated_scripts_are_lint_clean(tmp_path: Path) -> None:
     args = ["check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "100"]
     done = run([str(ruff), *args, "--target-version", "py310", *map(str, scripts)], tmp_path)
     assert done.returncode == 0, done.stdout
+
+
+def test_a_model_torch_onnx_exports_imports_into_bp(tmp_path: Path) -> None:
+    """nn.Linear layers (Gemm with transB) as torch.onnx writes them: bp predicts the same."""
+    pytest.importorskip("onnx", reason="the onnx extra is not installed")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2), torch.nn.Softmax(dim=1)
+    ).double()
+    path = tmp_path / "seq.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter
+        torch.onnx.export(model, (torch.zeros(1, 3, dtype=torch.float64),), str(path), dynamo=False)
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "seq.yaml")])
+    assert result.exit_code == 0, result.output
+    imported = load_model(load_config(tmp_path / "seq.yaml"))
+    assert imported.network.loss == "cross_entropy"
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    with torch.no_grad():
+        expected = model(torch.from_numpy(X)).numpy()
+    assert_allclose(predict(imported, X).Y, expected, rtol=1e-12, atol=1e-12)
