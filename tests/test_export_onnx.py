@@ -250,6 +250,14 @@ REFUSED = {
         ],
         "node 2 Erf is not supported",
     ),
+    "an Erf after a layer whose weights are a Constant node (counted)": (
+        [
+            helper.make_node("Constant", [], ["c"], value=constant("c", (3, 2), 1)),
+            helper.make_node("MatMul", ["input", "c"], ["h0"]),
+            helper.make_node("Erf", ["h0"], ["output"], name="erf"),
+        ],
+        "node 3 Erf (erf) is not supported",
+    ),
     "weights that are not constants": (
         [helper.make_node("MatMul", ["input", "input"], ["output"])],
         "node 1 MatMul is not supported",

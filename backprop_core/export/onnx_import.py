@@ -2,15 +2,16 @@
 
 Accepted: one input, one output, an optional standardization (Sub then Div by
 constants), then per layer a Gemm (or a MatMul, optionally followed by an Add
-of a bias) whose weights are constants, then one of bp's activations (none:
-linear; Mul by a constant: linear with that slope); Identity and Cast nodes are skipped. The
-first node outside that pattern is named in a one-line error.
+of a bias) whose weights are constants, then one of bp's activations as its
+record's `onnx_op` (none: linear). Identity and Cast nodes are skipped. The
+first node outside that pattern is named, by its position in the graph, in a
+one-line error.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,6 @@ class Imported:
     std: NDArray[np.float64] | None = None
     name: str = ""
     classes: list[str] | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
 
 
 class _Walk:
@@ -54,8 +54,10 @@ class _Walk:
         self.constants: dict[str, NDArray[Any]] = {
             t.name: numpy_helper.to_array(t) for t in graph.initializer
         }
+        # Positions count every node of the graph, as a viewer such as Netron lists them.
+        self.position: dict[int, int] = {}
         self.nodes = []
-        for node in graph.node:
+        for position, node in enumerate(graph.node, start=1):
             if node.op_type == "Constant" and not node.domain and node.attribute:
                 value = node.attribute[0]
                 if value.name == "value":
@@ -65,7 +67,7 @@ class _Walk:
                     self.constants[node.output[0]] = np.array(value.f or value.i)
                     continue
             self.nodes.append(node)
-        self.position = {id(node): i for i, node in enumerate(self.nodes, start=1)}
+            self.position[id(node)] = position
         inputs = [v for v in graph.input if v.name not in self.constants]
         if len(inputs) != 1 or len(graph.output) != 1:
             raise self.error(
@@ -154,7 +156,6 @@ def read_onnx(path: Path) -> Imported:
         std,
         metadata.get("bp.name", path.stem),
         classes,
-        metadata,
     )
 
 
