@@ -316,3 +316,23 @@ def test_an_output_in_a_missing_folder_is_one_line(tmp_path: Path, to: str) -> N
     result = bp("export", "--to", to, "-o", str(out))
     assert result.exit_code == 2
     assert result.stderr == f"error: {out}: cannot write: the folder does not exist\n"
+
+
+def test_dash_is_stdout_for_export_and_stdin_for_import(tmp_path: Path) -> None:
+    exported = runner.invoke(app, ["export", str(CONFIGS / "xor.yaml"), "--to", "onnx", "-o", "-"])
+    assert exported.exit_code == 0 and exported.stderr == ""
+    model = onnx.load_from_string(exported.stdout_bytes)
+    assert model.graph.output[0].name == "Y"
+    imported = runner.invoke(app, ["import", "-", "-o", "-"], input=exported.stdout_bytes)
+    assert imported.exit_code == 0, imported.output
+    assert imported.stdout.startswith("# Imported by `bp import` from <stdin>.")
+    assert yaml.safe_load(imported.stdout)["name"] == "xor"
+    script = runner.invoke(app, ["export", "--to", "pytorch", "-o", "-"])
+    assert script.exit_code == 0
+    assert script.stdout.startswith('"""Train "tiny" with PyTorch exactly as bp trains it.')
+    beside = bp("export", str(CONFIGS / "spiral.yaml"), "--to", "pytorch", "-o", "-")
+    assert beside.exit_code == 2
+    assert beside.stderr == (
+        "error: -o -: this script reads its data from a file written beside it "
+        "(train_bp.data.npz); give a file name\n"
+    )

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.atomic import write_text
 from backprop_core.engine.activations import ACTIVATIONS, Activation
 from backprop_core.engine.network import Layer, Network
 from backprop_core.errors import ConfigError
@@ -113,13 +112,17 @@ class _Walk:
         self.value = node.output[0]
 
 
-def read_onnx(path: Path) -> Imported:
-    onnx = require("onnx")
-    label = str(path)
+def read_file(path: Path) -> bytes:
     if not path.is_file():
-        raise ConfigError("no such file" if not path.exists() else "not a file", file=label)
+        raise ConfigError("no such file" if not path.exists() else "not a file", file=str(path))
+    return path.read_bytes()
+
+
+def read_onnx(data: bytes, label: str, name: str) -> Imported:
+    """The network of an ONNX model's bytes; `label` names it in errors, `name` if it has none."""
+    onnx = require("onnx")
     try:
-        model = onnx.load(str(path))
+        model = onnx.load_from_string(data)
         onnx.checker.check_model(model)
     except Exception as e:  # onnx raises several types for a damaged file
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -154,7 +157,7 @@ def read_onnx(path: Path) -> Imported:
         precision,
         mean,
         std,
-        metadata.get("bp.name", path.stem),
+        metadata.get("bp.name", name),
         classes,
     )
 
@@ -284,13 +287,14 @@ def config_document(imported: Imported) -> dict[str, Any]:
     }
 
 
-def import_onnx(path: Path, out: Path) -> list[Path]:
+def onnx_to_config(data: bytes, label: str, name: str) -> str:
+    """An ONNX model's bytes as bp config YAML; `label` names the model in errors and in
+    the header, `name` becomes the config's name where the model carries none."""
     import yaml
 
-    doc = config_document(read_onnx(path))
+    doc = config_document(read_onnx(data, label, name))
     header = (
-        f"# Imported by `bp import` from {path.name}. data: one placeholder row (the model's\n"
+        f"# Imported by `bp import` from {label}. data: one placeholder row (the model's\n"
         "# own output as its target); replace it with your training rows.\n"
     )
-    write_text(out, header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None))
-    return [out]
+    return header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None)
