@@ -1,6 +1,6 @@
 """PNG and SVG pictures drawn with matplotlib: the network, loss curves, decision regions.
 
-matplotlib is an optional extra (``pip install 'bp[plot]'``) and is imported
+matplotlib is an optional extra (``pip install 'backprop-explained[plot]'``) and is imported
 only when a picture is asked for, so `bp --help` and the text formats never
 pay for it. The Agg backend is selected before anything is drawn and figures
 are built with the object API (`matplotlib.figure.Figure`), never pyplot, so no
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from backprop_core.engine.regions import Regions
 
 FORMATS = ("png", "svg")
-INSTALL_HINT = "pip install 'bp[plot]'"
+INSTALL_HINT = "pip install 'backprop-explained[plot]'"
 DPI = 110
 REGION_COLORS = ("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94")
 COLUMN_GAP = 3.6  # data units between layer columns (node radius 0.5)
