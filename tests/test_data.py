@@ -10,7 +10,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from typer.testing import CliRunner
 
-from backprop_core.config.model import load_config
+from backprop_core.config.load import load_config
 from backprop_core.data.load import load_data
 from backprop_core.errors import DataError
 from cli.app import app
