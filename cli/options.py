@@ -41,7 +41,7 @@ def print_config(config: Path | None, sets: list[str] | None) -> None:
     """The config after --set, as YAML on stdout: what the command would have run."""
     import sys
 
-    from backprop_core.config.model import read_source
+    from backprop_core.config.load import read_source
     from backprop_core.run.checkpoint_yaml import yaml_text
 
     source = read_source(config, list(sets or []))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from backprop_core.config.model import load_config
+from backprop_core.config.load import load_config
 from cli.app import app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,7 +28,7 @@ def command(
         return
     import typer
 
-    from backprop_core.config.model import read_source, schema_problems, validate
+    from backprop_core.config.load import read_source, schema_problems, validate
     from backprop_core.errors import BpError
     from backprop_core.run.experiment import build_experiment
     from cli.render import json_documents
