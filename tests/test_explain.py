@@ -69,9 +69,9 @@ def test_reference_derivation_numbers_exactly() -> None:
         "L": 32,
     }
     assert {k: forward[k].value for k in expected} == expected
-    assert forward["H21"].formula == "A1 * hh1"
+    assert forward["H21"].formula_text == "A1 * hh1"
     assert _steps(x, "output")["dL/dy"].value == 8
-    chain = [(s.symbol, s.formula, s.numbers, s.value) for s in x.section("chain").steps]
+    chain = [(s.symbol, s.formula_text, s.numbers_text, s.value) for s in x.section("chain").steps]
     assert chain == [
         ("dy/dA21", "phi'(Y_in) * hy1", "2 * 0.25", 0.5),
         ("dy/dA22", "phi'(Y_in) * hy2", "2 * 0.5", 1.0),
@@ -80,10 +80,10 @@ def test_reference_derivation_numbers_exactly() -> None:
         ("dA1/dxh1", "phi'(H1) * x1", "2 * 2", 4.0),
     ]
     total = x.section("paths").steps[-1]
-    assert total.numbers == "8 * [0.5 * 1.5 * 4 + 1 * 0.5 * 4]"
+    assert total.numbers_text == "8 * [0.5 * 1.5 * 4 + 1 * 0.5 * 4]"
     assert total.value == 40
     assert [p.product for p in x.paths] == [24, 16]
-    deltas = [(s.symbol, s.numbers, s.value) for s in x.section("deltas").steps]
+    deltas = [(s.symbol, s.numbers_text, s.value) for s in x.section("deltas").steps]
     assert deltas == [
         ("delta(3)", "2 * 8", 16.0),
         ("delta_1(2)", "2 * 0.25 * 16", 8.0),
@@ -94,7 +94,7 @@ def test_reference_derivation_numbers_exactly() -> None:
     assert x.grad == 40
     np.testing.assert_allclose(x.numeric_grad, 40, rtol=1e-6)
     update = x.section("update").steps[0]
-    assert (update.numbers, update.value) == ("2 - 0.03 * 40", pytest.approx(0.8, abs=1e-15))
+    assert (update.numbers_text, update.value) == ("2 - 0.03 * 40", pytest.approx(0.8, abs=1e-15))
     after = _steps(x, "after")
     assert after["Y"].value == pytest.approx(4, abs=1e-12)
     assert after["Y - T"].value == pytest.approx(2, abs=1e-12)

@@ -2,7 +2,7 @@
 
 Everything here is read out of the engine: the forward `Trace`, the backward
 `Gradients` (deltas), the activation and loss tables. No value is recomputed by
-a second implementation; the "formula with numbers" strings only write down
+a second implementation; the "formula with numbers" trees only write down
 the engine's own operands, in the source derivation's order:
 
 1. forward pass: every node's ``H`` and ``A``, ``Y``, ``T``, ``Y - T``, the loss;

@@ -7,9 +7,32 @@ The same section, with the updated weight, is the pass after the update.
 
 from __future__ import annotations
 
+import numpy as np
+
 from backprop_core.engine.network import Trace
 from backprop_core.explain.context import Context
-from backprop_core.explain.steps import MAX_NODES, MAX_TERMS, Array, Section, Step, fmt, operand
+from backprop_core.explain.expr import (
+    Apply,
+    Bracket,
+    Diff,
+    Expr,
+    Frac,
+    Mean,
+    Neg,
+    New,
+    Num,
+    Over,
+    Power,
+    Prod,
+    Sym,
+    Words,
+    add,
+)
+from backprop_core.explain.notation import LOSS
+from backprop_core.explain.steps import MAX_NODES, MAX_TERMS, Array, Section, Step
+
+HALF = Frac(Num(1.0), Num(2.0))
+TWO = Num(2.0)
 
 
 def forward_section(ctx: Context, key: str, title: str, trace: Trace, layers: range) -> Section:
@@ -18,7 +41,7 @@ def forward_section(ctx: Context, key: str, title: str, trace: Trace, layers: ra
     section = Section(key, title)
     if key == "forward":
         for i in ctx.shown_nodes(0, [w.i] if w.k == 1 and w.i else [])[0]:
-            section.steps.append(ctx.step(nt.out(0, i), "", "", trace.A[0][:, i - 1]))
+            section.steps.append(ctx.step(nt.out(0, i), None, None, trace.A[0][:, i - 1]))
     for k in layers:
         act = net.layer(k).activation
         must = [w.j] if k == w.k else []
@@ -27,16 +50,16 @@ def forward_section(ctx: Context, key: str, title: str, trace: Trace, layers: ra
         shown, hidden = ctx.shown_nodes(k, must)
         for j in shown:
             section.steps.append(pre_activation(ctx, trace, k, j))
-            h = trace.H[k][:, j - 1]
-            numbers = ""
+            h = Num(float(trace.H[k][0, j - 1]))
+            numbers: Expr | None = None
             if act.name == "linear":
                 slope = act.params.get("slope", 1.0)
-                numbers = operand(h[0]) if slope == 1.0 else f"{fmt(slope)} * {operand(h[0])}"
+                numbers = h if slope == 1.0 else Prod((Num(slope), h))
             elif act.elementwise:
-                numbers = f"{act.name}({fmt(h[0])})"
-            formula = f"{nt.phi(k)}({nt.H(k, j)})"
+                numbers = Apply(act.name, (h,))
+            formula: Expr = Apply(nt.phi(k), (nt.H(k, j),))
             if not act.elementwise:
-                formula = f"softmax(Y_in)_{j}"
+                formula = Apply("softmax", (Sym("Y_in", "Y", (), "in", k),), sub=f"{j}")
             A = trace.A[k][:, j - 1]
             section.steps.append(ctx.step(nt.out(k, j), formula, numbers, A))
         if hidden:
@@ -50,18 +73,22 @@ def pre_activation(ctx: Context, trace: Trace, k: int, j: int) -> Step:
     nt = ctx.nt
     sources = range(1, ctx.net.units[k - 1] + 1)
     bias = k in ctx.net.b
+    numbers: Expr | None = None
     if len(sources) > MAX_TERMS:
-        formula = f"sum_i O_i({k - 1}) * w_i{j}({k - 1},{k})" + (" + bias" if bias else "")
-        numbers = ""
+        out_i = Sym(f"O_i({k - 1})", "O", ("i",), "", k - 1)
+        wij = Sym(f"w_i{j}({k - 1},{k})", "w", ("i", f"{j}"), "", k, j)
+        formula: Expr = Over("sum", "i", Prod((out_i, wij)))
+        if bias:
+            formula = add(formula, Words("bias"))
     else:
-        terms = [f"{nt.out(k - 1, i)} * {ctx.alias(k, i, j)}" for i in sources]
-        nums = [
-            f"{operand(trace.A[k - 1][0, i - 1])} * {operand(ctx.weight(k, i, j))}" for i in sources
+        terms: list[Expr] = [Prod((nt.out(k - 1, i), ctx.alias(k, i, j))) for i in sources]
+        values: list[Expr] = [
+            Prod((Num(float(trace.A[k - 1][0, i - 1])), Num(ctx.weight(k, i, j)))) for i in sources
         ]
         if bias:
             terms.append(ctx.alias(k, 0, j))
-            nums.append(operand(ctx.weight(k, 0, j)))
-        formula, numbers = " + ".join(terms), " + ".join(nums)
+            values.append(Num(ctx.weight(k, 0, j)))
+        formula, numbers = add(*terms), add(*values)
     return ctx.step(nt.H(k, j), formula, numbers, trace.H[k][:, j - 1])
 
 
@@ -72,38 +99,118 @@ def targets_and_loss(ctx: Context, trace: Trace, new: bool) -> list[Step]:
     steps: list[Step] = []
     outputs = range(1, min(m, MAX_NODES) + 1)
     if not new:
-        steps += [ctx.step(nt.T(j), "", "", T[:, j - 1]) for j in outputs]
+        steps += [ctx.step(nt.T(j), None, None, T[:, j - 1]) for j in outputs]
     for j in outputs:
         y, t = Y[:, j - 1], T[:, j - 1]
-        steps.append(
-            ctx.step(f"{nt.out(K, j)} - {nt.T(j)}", "", f"{operand(y[0])} - {operand(t[0])}", y - t)
-        )
+        lhs = Diff(nt.out(K, j), nt.T(j))
+        steps.append(ctx.step(lhs, None, Diff(Num(float(y[0])), Num(float(t[0]))), y - t))
     loss = ctx.net.loss_value(Y, T)
     formula, numbers = loss_formula(ctx, Y, T)
     if ctx.n > 1:
-        formula, numbers = f"mean over the {ctx.n} samples of {formula}", ""
-    steps.append(Step("L_new" if new else "L", formula, numbers, loss))
+        formula, numbers = Mean(formula, ctx.n), None
+    symbol: Expr = New(LOSS) if new else LOSS
+    steps.append(Step(symbol, formula, numbers, loss))
     if new:
-        steps.append(
-            Step("L_new - L", "", f"{operand(loss)} - {operand(ctx.loss)}", loss - ctx.loss)
-        )
+        steps.append(Step(Diff(New(LOSS), LOSS), None, difference(loss, ctx.loss), loss - ctx.loss))
     return steps
 
 
-def loss_formula(ctx: Context, Y: Array, T: Array) -> tuple[str, str]:
+def difference(a: float, b: float) -> Diff:
+    """``a - b`` with both written to the digits their difference needs to check by hand.
+
+    Two losses that agree in their first 7 digits printed with 8 leave one digit
+    for the difference: 0.29837098 - 0.29837111 is not -1.2385909e-07. The
+    operands are written with as many decimals as it takes for the printed
+    operands to give the printed difference (at 5 significant digits).
+    """
+    d = a - b
+    if d == 0 or not (np.isfinite(a) and np.isfinite(b)):
+        return Diff(Num(a), Num(b))
+    scale = max(abs(a), abs(b))
+    # Decimals so that the difference keeps 5 significant digits.
+    decimals = int(max(0, np.ceil(-np.log10(abs(d))) + 4))
+    if scale and np.floor(np.log10(scale)) + 1 + decimals <= 8:
+        return Diff(Num(a), Num(b))  # the default 8 significant digits already suffice
+    return Diff(Num(a, f"{a:.{decimals}f}"), Num(b, f"{b:.{decimals}f}"))
+
+
+def _names(ctx: Context, j: int) -> tuple[Expr, Sym]:
+    return ctx.nt.out(ctx.nt.K, j), ctx.nt.T(j)
+
+
+def loss_formula(ctx: Context, Y: Array, T: Array) -> tuple[Expr, Expr | None]:
     """The loss written out with names and with numbers (only names past MAX_TERMS outputs)."""
-    nt, m, loss = ctx.nt, Y.shape[1], ctx.net.loss
-    pairs = [(nt.out(nt.K, j), nt.T(j)) for j in range(1, m + 1)]
+    m, loss = Y.shape[1], ctx.net.loss
+    pairs = [_names(ctx, j) for j in range(1, m + 1)]
+    y = [Num(float(v)) for v in Y[0]]
+    t = [Num(float(v)) for v in T[0]]
+
+    def squares(a: list[Expr], b: list[Expr]) -> list[Expr]:
+        return [Power(Bracket(Diff(p, q)), TWO) for p, q in zip(a, b, strict=True)]
+
+    Yn = [p[0] for p in pairs]
+    Tn: list[Expr] = [p[1] for p in pairs]
     if loss == "sse" and m == 1:
-        return "1/2 * (Y - T)^2", f"1/2 * ({operand(Y[0, 0])} - {operand(T[0, 0])})^2"
+        return Prod((HALF, squares(Yn, Tn)[0])), Prod((HALF, squares(y, t)[0]))
     if loss == "sse" and m <= MAX_TERMS:
-        formula = "1/2 * [" + " + ".join(f"({y} - {t})^2" for y, t in pairs) + "]"
-        squares = (f"({operand(Y[0, j])} - {operand(T[0, j])})^2" for j in range(m))
-        return formula, "1/2 * [" + " + ".join(squares) + "]"
-    general = {
-        "sse": "1/2 * sum_j (Y_j - T_j)^2",
-        "mse": "mean_j (Y_j - T_j)^2",
-        "cross_entropy": "-sum_j T_j * log(Y_j)",
-        "bce": "-mean_j [T_j * log(Y_j) + (1 - T_j) * log(1 - Y_j)]",
+        formula = Prod((HALF, Bracket(add(*squares(Yn, Tn)), square=True)))
+        return formula, Prod((HALF, Bracket(add(*squares(y, t)), square=True)))
+    if loss == "mse" and m == 1:
+        return squares(Yn, Tn)[0], squares(y, t)[0]
+    if loss == "mse" and m <= MAX_TERMS:
+        formula = Frac(Bracket(add(*squares(Yn, Tn)), square=True), Num(float(m)))
+        return formula, Frac(Bracket(add(*squares(y, t)), square=True), Num(float(m)))
+    if loss == "cross_entropy" and m <= MAX_TERMS:
+        formula = Neg(Bracket(add(*(Prod((b, Apply("log", (a,)))) for a, b in pairs)), True))
+        hot = [j for j in range(m) if T[0, j] != 0]
+        if len(hot) == 1 and T[0, hot[0]] == 1:
+            return formula, Neg(Apply("log", (y[hot[0]],)))
+        terms = [Prod((t[j], Apply("log", (y[j],)))) for j in hot]
+        return formula, Neg(Bracket(add(*terms), True)) if terms else None
+    if loss == "bce" and m == 1:
+        a, b = pairs[0]
+        one = Num(1.0)
+        formula = Neg(
+            Bracket(
+                add(
+                    Prod((b, Apply("log", (a,)))),
+                    Prod((Bracket(Diff(one, b)), Apply("log", (Diff(one, a),)))),
+                ),
+                True,
+            )
+        )
+        if T[0, 0] == 1:
+            return formula, Neg(Apply("log", (y[0],)))
+        if T[0, 0] == 0:
+            return formula, Neg(Apply("log", (Diff(one, y[0]),)))
+        numbers = Neg(
+            Bracket(
+                add(
+                    Prod((t[0], Apply("log", (y[0],)))),
+                    Prod((Bracket(Diff(one, t[0])), Apply("log", (Diff(one, y[0]),)))),
+                ),
+                True,
+            )
+        )
+        return formula, numbers
+    Yj, Tj = Sym("Y_j", "Y", ("j",)), Sym("T_j", "T", ("j",))
+    square = Power(Bracket(Diff(Yj, Tj)), TWO)
+    general: dict[str, Expr] = {
+        "sse": Prod((HALF, Over("sum", "j", square))),
+        "mse": Over("mean", "j", square),
+        "cross_entropy": Neg(Over("sum", "j", Prod((Tj, Apply("log", (Yj,)))))),
+        "bce": Neg(
+            Over(
+                "mean",
+                "j",
+                Bracket(
+                    add(
+                        Prod((Tj, Apply("log", (Yj,)))),
+                        Prod((Bracket(Diff(Num(1.0), Tj)), Apply("log", (Diff(Num(1.0), Yj),)))),
+                    ),
+                    True,
+                ),
+            )
+        ),
     }
-    return general.get(loss, loss), ""
+    return general.get(loss, Words(loss)), None

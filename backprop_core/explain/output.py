@@ -11,34 +11,41 @@ import numpy as np
 
 from backprop_core.engine.losses import LOSSES, OUTPUT_DELTA_SHORTCUT
 from backprop_core.explain.context import Context
-from backprop_core.explain.steps import MAX_NODES, Array, Section, operand
+from backprop_core.explain.expr import Bracket, Diff, Expr, Frac, Neg, Num, Prod, Words
+from backprop_core.explain.steps import MAX_NODES, Array, Section
 
 
-def head(ctx: Context, j: int) -> tuple[str, str, str, Array]:
+def head(ctx: Context, j: int) -> tuple[Expr, Expr | None, Expr | None, Array]:
     """dL/dy (or, with the shortcut, dL/dY_in) for output j: symbol, formula, numbers, values."""
     nt, K, m = ctx.nt, ctx.nt.K, ctx.net.units[ctx.nt.K]
     Y, T = ctx.trace.Y[:, j - 1], ctx.T[:, j - 1]
-    yn, tn, y, t = nt.out(K, j), nt.T(j), operand(Y[0]), operand(T[0])
+    yn, tn, y, t = nt.out(K, j), nt.T(j), Num(float(Y[0])), Num(float(T[0]))
     if ctx.shortcut:
         values = ctx.net.output_delta(ctx.trace, ctx.T)[:, j - 1]
         # The shortcut is (Y - T) / scale: read the scale off the table, not a copy of it.
         unit = OUTPUT_DELTA_SHORTCUT[ctx.net.loss](np.ones((1, m)), np.zeros((1, m)))
+        symbol = nt.dL(nt.H(K, j))
         if float(unit[0, 0]) == 1.0:
-            return f"dL/d{nt.H(K, j)}", f"{yn} - {tn}", f"{y} - {t}", values
-        return f"dL/d{nt.H(K, j)}", f"({yn} - {tn}) / {m}", f"({y} - {t}) / {m}", values
+            return symbol, Diff(yn, tn), Diff(y, t), values
+        M = Num(float(m))
+        return symbol, Frac(Bracket(Diff(yn, tn)), M), Frac(Bracket(Diff(y, t)), M), values
     values = LOSSES[ctx.net.loss][1](ctx.trace.Y, ctx.T)[:, j - 1]
-    per = "" if m == 1 else f" / {m}"
-    formulas = {
-        "sse": (f"{yn} - {tn}", f"{y} - {t}"),
-        "mse": (f"2 * ({yn} - {tn}){per}", f"2 * ({y} - {t}){per}"),
-        "cross_entropy": (f"-{tn} / {yn}", f"-{t} / {y}"),
-        "bce": (
-            f"({yn} - {tn}) / ({yn} * (1 - {yn})){per}",
-            f"({y} - {t}) / ({y} * (1 - {y})){per}",
-        ),
+
+    def per(e: Expr) -> Expr:
+        return e if m == 1 else Frac(e, Num(float(m)))
+
+    def bce(a: Expr, b: Expr) -> Expr:
+        return per(Frac(Bracket(Diff(a, b)), Bracket(Prod((a, Bracket(Diff(Num(1.0), a)))))))
+
+    two = Num(2.0)
+    formulas: dict[str, tuple[Expr, Expr]] = {
+        "sse": (Diff(yn, tn), Diff(y, t)),
+        "mse": (per(Prod((two, Bracket(Diff(yn, tn))))), per(Prod((two, Bracket(Diff(y, t)))))),
+        "cross_entropy": (Frac(Neg(tn), yn), Frac(Neg(t), y)),
+        "bce": (bce(yn, tn), bce(y, t)),
     }
-    formula, numbers = formulas.get(ctx.net.loss, ("", ""))
-    return f"dL/d{nt.d(K, j)}", formula, numbers, values
+    formula, numbers = formulas.get(ctx.net.loss, (Words(ctx.net.loss), None))
+    return nt.dL(nt.d(K, j)), formula, numbers, values
 
 
 def output_section(ctx: Context) -> Section:

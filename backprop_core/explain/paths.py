@@ -18,8 +18,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from backprop_core.explain.context import Context
+from backprop_core.explain.expr import Bracket, Expr, Mean, Num, Prod, Words, add, prod
 from backprop_core.explain.output import head
-from backprop_core.explain.steps import Array, Path, Section, Step, fmt, operand
+from backprop_core.explain.steps import Array, Path, Section, Step, fmt
 
 
 def chain_sections(
@@ -75,8 +76,8 @@ def chain_sections(
     for index, p in zip(order, listed, strict=True):
         formula, numbers = product_of(p.factors)
         if n > 1:
-            formula, numbers = f"mean over the samples of {formula}", ""
-        paths_section.steps.append(Step(f"path {index + 1}", formula, numbers, p.product))
+            formula, numbers = Mean(formula), None
+        paths_section.steps.append(Step(Words(f"path {index + 1}"), formula, numbers, p.product))
     paths_section.steps.append(sum_step(ctx, listed, count, total, truncated))
     if truncated:
         paths_section.notes.append(
@@ -87,7 +88,7 @@ def chain_sections(
 
 
 def local_factor(
-    ctx: Context, q: int, b: int, wrt: str, through: str, x: Array, plain: str
+    ctx: Context, q: int, b: int, wrt: Expr, through: Expr, x: Array, plain: Expr
 ) -> tuple[Step, Array]:
     """``d(node b of layer q)/d(wrt) = phi'(H) * through``, `x` the values of `through`.
 
@@ -96,13 +97,13 @@ def local_factor(
     """
     nt = ctx.nt
     if ctx.shortcut and q == nt.K:
-        return ctx.step(f"d{nt.H(q, b)}/d{wrt}", through, plain, x), x
+        return ctx.step(nt.deriv(nt.H(q, b), wrt), through, plain, x), x
     dphi = ctx.dphi(q, b)
     values = dphi * x
     step = ctx.step(
-        f"d{nt.d(q, b)}/d{wrt}",
-        f"{nt.phi(q)}'({nt.H(q, b)}) * {through}",
-        f"{operand(dphi[0])} * {operand(x[0])}",
+        nt.deriv(nt.d(q, b), wrt),
+        Prod((nt.dphi(q, nt.H(q, b)), through)),
+        Prod((Num(float(dphi[0])), Num(float(x[0])))),
         values,
     )
     return step, values
@@ -112,14 +113,14 @@ def factor(ctx: Context, q: int, a: int, b: int) -> Step:
     """One factor of a path: from node a of layer q-1 to node b of layer q."""
     wv = ctx.weight(q, a, b)
     x = np.full(ctx.n, wv)
-    return local_factor(ctx, q, b, ctx.nt.out(q - 1, a), ctx.alias(q, a, b), x, fmt(wv))[0]
+    return local_factor(ctx, q, b, ctx.nt.out(q - 1, a), ctx.alias(q, a, b), x, Num(wv))[0]
 
 
 def tail(ctx: Context) -> tuple[Step, Array]:
     """The weight's own factor, d(node j of layer k)/dw, and its per-sample values."""
     k, i, j = ctx.w.k, ctx.w.i, ctx.w.j
     Ov = ctx.out_values(ctx.trace, k - 1, i)
-    return local_factor(ctx, k, j, ctx.w_alias, ctx.nt.out(k - 1, i), Ov, operand(Ov[0]))
+    return local_factor(ctx, k, j, ctx.w_expr, ctx.nt.out(k - 1, i), Ov, Num(float(Ov[0])))
 
 
 def factor_matrix(ctx: Context, q: int) -> Array:
@@ -143,30 +144,31 @@ def path(ctx: Context, index: int, widths: list[int], product: float, tail_step:
     return Path(nodes, tuple(factors), product)
 
 
-def product_of(factors: Sequence[Step]) -> tuple[str, str]:
+def product_of(factors: Sequence[Step]) -> tuple[Expr, Expr]:
     """``a * b * c`` with the factors' symbols, and with their values."""
-    return " * ".join(f.symbol for f in factors), " * ".join(operand(f.value) for f in factors)
+    return prod(*(f.lhs for f in factors)), prod(*(Num(f.value) for f in factors))
 
 
 def sum_step(ctx: Context, listed: list[Path], count: int, total: float, truncated: bool) -> Step:
     """``dL/dw`` as the sum of the paths, grouped by output: ``dL/dy * [path + path]``."""
-    symbol = f"dL/d{ctx.w_alias}"
+    symbol = ctx.nt.dL(ctx.w_expr)
     if truncated:
-        return Step(symbol, f"sum over all {count} paths", "", total)
+        return Step(symbol, Words(f"sum over all {count} paths"), None, total)
     if ctx.n > 1:
-        numbers = " + ".join(operand(p.product) for p in listed)
-        return Step(symbol, "sum of the path products", numbers, total)
+        numbers = add(*(Num(p.product) for p in listed))
+        return Step(symbol, Words("sum of the path products"), numbers, total)
     groups: dict[int, list[Path]] = {}
     for p in listed:
         groups.setdefault(p.nodes[-1], []).append(p)
-    formula_parts, number_parts = [], []
+    formula_parts: list[Expr] = []
+    number_parts: list[Expr] = []
     for paths in groups.values():
         first = paths[0].factors[0]
         inner, inner_n = zip(*(product_of(p.factors[1:]) for p in paths), strict=True)
         if len(paths) == 1:
-            formula_parts.append(f"{first.symbol} * {inner[0]}")
-            number_parts.append(f"{operand(first.value)} * {inner_n[0]}")
+            formula_parts.append(prod(first.lhs, inner[0]))
+            number_parts.append(prod(Num(first.value), inner_n[0]))
         else:
-            formula_parts.append(f"{first.symbol} * [{' + '.join(inner)}]")
-            number_parts.append(f"{operand(first.value)} * [{' + '.join(inner_n)}]")
-    return Step(symbol, " + ".join(formula_parts), " + ".join(number_parts), total)
+            formula_parts.append(prod(first.lhs, Bracket(add(*inner), square=True)))
+            number_parts.append(prod(Num(first.value), Bracket(add(*inner_n), square=True)))
+    return Step(symbol, add(*formula_parts), add(*number_parts), total)

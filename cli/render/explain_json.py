@@ -8,8 +8,8 @@ from typing import Any
 def step(s: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "symbol": s.symbol,
-        "formula": s.formula,
-        "numbers": s.numbers,
+        "formula": s.formula_text,
+        "numbers": s.numbers_text,
         "value": s.value,
     }
     if s.samples is not None:

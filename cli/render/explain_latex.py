@@ -129,7 +129,7 @@ def render(x: Any, command: str) -> str:
             continue
         body.append(rf"\intertext{{\textbf{{{text(section.title)}}}}}")
         for step in section.steps:
-            rhs = [latex(p) for p in (step.formula, step.numbers) if p] + [value(step)]
+            rhs = [latex(p) for p in (step.formula_text, step.numbers_text) if p] + [value(step)]
             body.append(f"{latex(step.symbol)} &= " + " = ".join(rhs) + r" \\")
         body += [rf"\intertext{{{text(note)}}}" for note in section.notes]
     # No line break after the last row: it would add an empty row at the end.

@@ -43,8 +43,8 @@ def render(x: Any, command: str, picture: str | None = None) -> str:
             for step in section.steps:
                 cells = [
                     code(step.symbol),
-                    code(step.formula),
-                    code(step.numbers),
+                    code(step.formula_text),
+                    code(step.numbers_text),
                     value_cell(step),
                 ]
                 lines.append("| " + " | ".join(cells) + " |")

@@ -21,7 +21,7 @@ def sample_values(samples: tuple[float, ...]) -> str:
 
 def step_parts(step: Any) -> list[str]:
     """The right-hand sides of a step, left to right; the last is its value."""
-    parts = [p for p in (step.formula, step.numbers) if p]
+    parts = [p for p in (step.formula_text, step.numbers_text) if p]
     if step.samples is not None:
         parts.append(f"{sample_values(step.samples)}, mean {num(step.value)}")
     else:

@@ -1,0 +1,48 @@
+"""The expression model (backprop_core/explain/expr.py): trees and their plain text."""
+
+from __future__ import annotations
+
+from backprop_core.explain.expr import (
+    Apply,
+    Bracket,
+    Deriv,
+    Diff,
+    Frac,
+    Mean,
+    Num,
+    Power,
+    Prod,
+    Sum,
+    Sym,
+    layout_text,
+    prod,
+    render_text,
+    text_pieces,
+)
+
+H21 = Sym("H21", "H", ("2", "1"), "", 2, 1)
+Y = Sym("Y", "Y")
+T = Sym("T", "T")
+PHI = Sym("phi", "phi")
+
+
+def test_text_is_the_derivations_ascii() -> None:
+    assert render_text(Prod((Apply(PHI, (H21,), prime=True), Num(0.75)))) == "phi'(H21) * 0.75"
+    assert render_text(Prod((Num(2.0), Num(-0.5)))) == "2 * (-0.5)"
+    assert render_text(Num(-0.5)) == "-0.5"
+    assert render_text(Apply("sigmoid", (Num(-0.5),))) == "sigmoid(-0.5)"
+    half = Frac(Num(1.0), Num(2.0))
+    assert render_text(Prod((half, Power(Bracket(Diff(Y, T)), Num(2.0))))) == "1/2 * (Y - T)^2"
+    assert render_text(Deriv(Sym("L", "L"), Sym("y", "y"))) == "dL/dy"
+    assert render_text(Deriv(Sym("L", "L"), Y, partial=True)) == "∂L/∂Y"
+    assert render_text(Mean(Prod((Y, T)), 3)) == "mean over the 3 samples of Y * T"
+    assert render_text(Num(0.29837098, "0.298371")) == "0.298371"
+
+
+def test_products_flatten_and_long_sums_break_only_before_plus() -> None:
+    assert prod(Y, prod(T, Num(2.0))) == Prod((Y, T, Num(2.0)))
+    terms = Sum(tuple(Prod((Num(float(i)), Num(0.5))) for i in range(1, 5)))
+    e = Prod((Num(8.0), Bracket(terms, square=True)))
+    assert render_text(e) == "8 * [1 * 0.5 + 2 * 0.5 + 3 * 0.5 + 4 * 0.5]"
+    assert text_pieces(e) == ["8 * [1 * 0.5", "+ 2 * 0.5", "+ 3 * 0.5", "+ 4 * 0.5]"]
+    assert layout_text(e, 24, 4) == ["8 * [1 * 0.5 + 2 * 0.5", "    + 3 * 0.5 + 4 * 0.5]"]
