@@ -51,7 +51,7 @@ def delta_section(ctx: Context) -> tuple[Section, dict[int, list[Step]]]:
         if n <= MAX_TERMS:
             pairs = zip(d, Ov, strict=True)
             total = add(*(prod(Num(float(a)), Num(float(b))) for a, b in pairs))
-            numbers = Frac(Bracket(total), Num(float(n)))
+            numbers = prod(Frac(Num(1.0), Num(float(n))), Bracket(total))
         formula = Mean(formula, n)
     section.steps.append(Step(symbol, formula, numbers, ctx.grad))
     return section, deltas

@@ -108,8 +108,14 @@ def explain(
     frozen: bool = False,
     optimizer: str = "sgd",
     sample: int | None = None,
+    standard: bool = False,
+    jacobian: bool = False,
 ) -> Explanation:
-    """The derivation of ``dL/dw`` on the rows ``X, T`` (all of them, or row `sample`)."""
+    """The derivation of ``dL/dw`` on the rows ``X, T`` (all of them, or row `sample`).
+
+    ``standard``: the textbook notation (see notation.py); ``jacobian``: with
+    softmax + cross-entropy, also the Jacobian of the softmax and the collapse to Y - T.
+    """
     net = as_float64(network)
     X = np.asarray(X, np.float64)
     T = np.asarray(T, np.float64)
@@ -121,10 +127,18 @@ def explain(
                 f"{plural(rows, 'row')} (0..{rows - 1})"
             )
         X, T = X[sample : sample + 1], T[sample : sample + 1]
-    return _build(Context.read(net, names, X, T, w, eta, frozen, optimizer, sample))
+    ctx = Context.read(net, names, X, T, w, eta, frozen, optimizer, sample, standard)
+    return _build(ctx, jacobian)
 
 
-def explain_experiment(experiment: Any, name: str, sample: int | None = None) -> Explanation:
+def explain_experiment(
+    experiment: Any,
+    name: str,
+    sample: int | None = None,
+    *,
+    standard: bool = False,
+    jacobian: bool = False,
+) -> Explanation:
     """`explain` for a weight named in any SPEC §4 form, on an experiment's training data."""
     w = experiment.names.resolve(name)
     training = experiment.config.training
@@ -138,10 +152,12 @@ def explain_experiment(experiment: Any, name: str, sample: int | None = None) ->
         frozen=experiment.is_frozen(w),
         optimizer=training.optimizer.name,
         sample=sample,
+        standard=standard,
+        jacobian=jacobian,
     )
 
 
-def _build(ctx: Context) -> Explanation:
+def _build(ctx: Context, jacobian: bool = False) -> Explanation:
     """The sections in the derivation's order, and the numbers they come to."""
     w, K, grad = ctx.w, ctx.nt.K, ctx.grad
     forward = forward_section(ctx, "forward", "Forward pass", ctx.trace, range(1, K + 1))

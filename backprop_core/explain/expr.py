@@ -232,21 +232,28 @@ def number_text(n: Num) -> str:
 # --- plain text -------------------------------------------------------------------------
 
 BREAK = "\x00"  # where a long line may break (before "+ " in a sum)
+BREAK2 = "\x01"  # where a still longer piece may break as well (before "* " in a product)
 
 
 def render_text(e: Expr) -> str:
     """The tree in the source derivation's ASCII: ``phi'(H21) * hh1``, ``8 * [0.5 + 1]``."""
-    return _text(e, top=True).replace(BREAK, "")
+    return _text(e, top=True).replace(BREAK, "").replace(BREAK2, "")
 
 
 def text_pieces(e: Expr) -> list[str]:
     """`render_text` split where a long line may break: each piece after the first starts
     with ``+ ``. The pieces joined with a space are the text."""
-    return [part.rstrip(" ") for part in _text(e, top=True).split(BREAK)]
+    text = _text(e, top=True).replace(BREAK2, "")
+    return [part.rstrip(" ") for part in text.split(BREAK)]
 
 
-def _text(e: Expr, top: bool = False) -> str:
-    t = _text
+def _text(e: Expr, top: bool = False, breaks: bool = True) -> str:
+    """`e` as text; ``breaks``: mark the sums where a line may break (not inside a
+    fraction, a power or a function's arguments, which LaTeX sets as one group)."""
+
+    def t(x: Expr, top: bool = False, breaks: bool = breaks) -> str:
+        return _text(x, top, breaks)
+
     if isinstance(e, Num):
         text = number_text(e)
         # A negative number inside an expression is parenthesized: 2 * (-0.5).
@@ -258,28 +265,31 @@ def _text(e: Expr, top: bool = False) -> str:
     if isinstance(e, Words):
         return e.text
     if isinstance(e, Prod):
-        return " * ".join(t(f) for f in e.factors)
+        times = f" {BREAK2}* " if breaks else " * "
+        return times.join(t(f) for f in e.factors)
     if isinstance(e, Sum):
-        return f" {BREAK}+ ".join(t(x) for x in e.terms)
+        plus = f" {BREAK}+ " if breaks else " + "
+        return plus.join(t(x) for x in e.terms)
     if isinstance(e, Diff):
         return f"{t(e.left)} - {t(e.right)}"
     if isinstance(e, Neg):
         return f"-{t(e.operand)}"
     if isinstance(e, Frac):
+        a, b = t(e.num, breaks=False), t(e.den, breaks=False)
         if isinstance(e.num, Num) and isinstance(e.den, Num):
-            return f"{t(e.num)}/{t(e.den)}"
-        return f"{t(e.num)} / {t(e.den)}"
+            return f"{a}/{b}"
+        return f"{a} / {b}"
     if isinstance(e, Power):
-        return f"{t(e.base)}^{t(e.exponent)}"
+        return f"{t(e.base, breaks=False)}^{t(e.exponent, breaks=False)}"
     if isinstance(e, Bracket):
         inner = t(e.inner)
         return f"[{inner}]" if e.square else f"({inner})"
     if isinstance(e, Deriv):
         d = "∂" if e.partial else "d"
-        return f"{d}{t(e.top)}/{d}{t(e.bottom)}"
+        return f"{d}{t(e.top, breaks=False)}/{d}{t(e.bottom, breaks=False)}"
     if isinstance(e, Apply):
-        name = e.fn if isinstance(e.fn, str) else t(e.fn)
-        args = ", ".join(t(a, top=True) for a in e.args)
+        name = e.fn if isinstance(e.fn, str) else t(e.fn, breaks=False)
+        args = ", ".join(t(a, top=True, breaks=False) for a in e.args)
         return f"{name}{chr(39) if e.prime else ''}({args}){'_' + e.sub if e.sub else ''}"
     if isinstance(e, Mean):
         count = f" {e.count}" if e.count is not None else ""
@@ -287,22 +297,33 @@ def _text(e: Expr, top: bool = False) -> str:
     if isinstance(e, Over):
         return f"{e.op}_{e.index} {t(e.body)}"
     if isinstance(e, New):
-        return f"{t(e.of)}_new"
+        return f"{t(e.of, breaks=False)}_new"
     if isinstance(e, Tagged):
         return f"{t(e.expr)} ({e.tag})"
     raise TypeError(f"not an expression node: {e!r}")
 
 
 def layout_text(e: Expr, width: int, indent: int) -> list[str]:
-    """The text of `e` in lines of at most `width` (where it can), breaking only before
-    ``+`` in a sum; continuation lines start `indent` spaces in."""
-    pieces = text_pieces(e)
-    lines = [pieces[0]]
-    for piece in pieces[1:]:
-        if len(lines[-1]) + 1 + len(piece) <= width:
-            lines[-1] += " " + piece
-        else:
-            lines.append(" " * indent + piece)
+    """The text of `e` in lines of at most `width` (where it can), breaking before a
+    ``+`` of a sum, and only inside a term too long for a line before a ``*`` of a
+    product; continuation lines start `indent` spaces in."""
+    lines: list[str] = []
+    for term in _text(e, top=True).split(BREAK):
+        whole = term.replace(BREAK2, "").rstrip(" ")
+        if lines and len(lines[-1]) + 1 + len(whole) <= width:
+            lines[-1] += " " + whole
+            continue
+        pad = " " * indent if lines else ""
+        if len(pad) + len(whole) <= width:
+            lines.append(pad + whole)
+            continue
+        factors = [f.rstrip(" ") for f in term.split(BREAK2)]
+        lines.append(pad + factors[0])
+        for factor in factors[1:]:
+            if len(lines[-1]) + 1 + len(factor) <= width:
+                lines[-1] += " " + factor
+            else:
+                lines.append(" " * indent + factor)
     return lines
 
 
