@@ -13,26 +13,20 @@ from backprop_core.engine.network import Trace
 from backprop_core.explain.context import Context
 from backprop_core.explain.expr import (
     Apply,
-    Bracket,
     Diff,
     Expr,
-    Frac,
     Mean,
-    Neg,
     New,
     Num,
     Over,
-    Power,
     Prod,
     Sym,
     Words,
     add,
 )
+from backprop_core.explain.formulas import activation_numbers, loss_general, loss_terms
 from backprop_core.explain.notation import LOSS
 from backprop_core.explain.steps import MAX_NODES, MAX_TERMS, Array, Section, Step
-
-HALF = Frac(Num(1.0), Num(2.0))
-TWO = Num(2.0)
 
 
 def forward_section(ctx: Context, key: str, title: str, trace: Trace, layers: range) -> Section:
@@ -50,13 +44,8 @@ def forward_section(ctx: Context, key: str, title: str, trace: Trace, layers: ra
         shown, hidden = ctx.shown_nodes(k, must)
         for j in shown:
             section.steps.append(pre_activation(ctx, trace, k, j))
-            h = Num(float(trace.H[k][0, j - 1]))
-            numbers: Expr | None = None
-            if act.name == "linear":
-                slope = act.params.get("slope", 1.0)
-                numbers = h if slope == 1.0 else Prod((Num(slope), h))
-            elif act.elementwise:
-                numbers = Apply(act.name, (h,))
+            h = float(trace.H[k][0, j - 1])
+            numbers = activation_numbers(act, h) if act.elementwise else None
             formula: Expr = Apply(nt.phi(k), (nt.H(k, j),))
             if not act.elementwise:
                 formula = Apply("softmax", (Sym("Y_in", "Y", (), "in", k),), sub=f"{j}")
@@ -104,7 +93,7 @@ def targets_and_loss(ctx: Context, trace: Trace, new: bool) -> list[Step]:
         y, t = Y[:, j - 1], T[:, j - 1]
         lhs = Diff(nt.out(K, j), nt.T(j))
         steps.append(ctx.step(lhs, None, Diff(Num(float(y[0])), Num(float(t[0]))), y - t))
-    loss = ctx.net.loss_value(Y, T)
+    loss = ctx.net.loss_of(trace, T)
     formula, numbers = loss_formula(ctx, Y, T)
     if ctx.n > 1:
         formula, numbers = Mean(formula, ctx.n), None
@@ -134,83 +123,12 @@ def difference(a: float, b: float) -> Diff:
     return Diff(Num(a, f"{a:.{decimals}f}"), Num(b, f"{b:.{decimals}f}"))
 
 
-def _names(ctx: Context, j: int) -> tuple[Expr, Sym]:
-    return ctx.nt.out(ctx.nt.K, j), ctx.nt.T(j)
-
-
 def loss_formula(ctx: Context, Y: Array, T: Array) -> tuple[Expr, Expr | None]:
     """The loss written out with names and with numbers (only names past MAX_TERMS outputs)."""
-    m, loss = Y.shape[1], ctx.net.loss
-    pairs = [_names(ctx, j) for j in range(1, m + 1)]
-    y = [Num(float(v)) for v in Y[0]]
-    t = [Num(float(v)) for v in T[0]]
-
-    def squares(a: list[Expr], b: list[Expr]) -> list[Expr]:
-        return [Power(Bracket(Diff(p, q)), TWO) for p, q in zip(a, b, strict=True)]
-
-    Yn = [p[0] for p in pairs]
-    Tn: list[Expr] = [p[1] for p in pairs]
-    if loss == "sse" and m == 1:
-        return Prod((HALF, squares(Yn, Tn)[0])), Prod((HALF, squares(y, t)[0]))
-    if loss == "sse" and m <= MAX_TERMS:
-        formula = Prod((HALF, Bracket(add(*squares(Yn, Tn)), square=True)))
-        return formula, Prod((HALF, Bracket(add(*squares(y, t)), square=True)))
-    if loss == "mse" and m == 1:
-        return squares(Yn, Tn)[0], squares(y, t)[0]
-    if loss == "mse" and m <= MAX_TERMS:
-        formula = Frac(Bracket(add(*squares(Yn, Tn)), square=True), Num(float(m)))
-        return formula, Frac(Bracket(add(*squares(y, t)), square=True), Num(float(m)))
-    if loss == "cross_entropy" and m <= MAX_TERMS:
-        formula = Neg(Bracket(add(*(Prod((b, Apply("log", (a,)))) for a, b in pairs)), True))
-        hot = [j for j in range(m) if T[0, j] != 0]
-        if len(hot) == 1 and T[0, hot[0]] == 1:
-            return formula, Neg(Apply("log", (y[hot[0]],)))
-        terms = [Prod((t[j], Apply("log", (y[j],)))) for j in hot]
-        return formula, Neg(Bracket(add(*terms), True)) if terms else None
-    if loss == "bce" and m == 1:
-        a, b = pairs[0]
-        one = Num(1.0)
-        formula = Neg(
-            Bracket(
-                add(
-                    Prod((b, Apply("log", (a,)))),
-                    Prod((Bracket(Diff(one, b)), Apply("log", (Diff(one, a),)))),
-                ),
-                True,
-            )
-        )
-        if T[0, 0] == 1:
-            return formula, Neg(Apply("log", (y[0],)))
-        if T[0, 0] == 0:
-            return formula, Neg(Apply("log", (Diff(one, y[0]),)))
-        numbers = Neg(
-            Bracket(
-                add(
-                    Prod((t[0], Apply("log", (y[0],)))),
-                    Prod((Bracket(Diff(one, t[0])), Apply("log", (Diff(one, y[0]),)))),
-                ),
-                True,
-            )
-        )
-        return formula, numbers
-    Yj, Tj = Sym("Y_j", "Y", ("j",)), Sym("T_j", "T", ("j",))
-    square = Power(Bracket(Diff(Yj, Tj)), TWO)
-    general: dict[str, Expr] = {
-        "sse": Prod((HALF, Over("sum", "j", square))),
-        "mse": Over("mean", "j", square),
-        "cross_entropy": Neg(Over("sum", "j", Prod((Tj, Apply("log", (Yj,)))))),
-        "bce": Neg(
-            Over(
-                "mean",
-                "j",
-                Bracket(
-                    add(
-                        Prod((Tj, Apply("log", (Yj,)))),
-                        Prod((Bracket(Diff(Num(1.0), Tj)), Apply("log", (Diff(Num(1.0), Yj),)))),
-                    ),
-                    True,
-                ),
-            )
-        ),
-    }
-    return general.get(loss, Words(loss)), None
+    nt, m, loss = ctx.nt, Y.shape[1], ctx.net.loss
+    if m <= MAX_TERMS:
+        names = [(nt.out(nt.K, j), nt.T(j)) for j in range(1, m + 1)]
+        written = loss_terms(loss, names, Y[0], T[0])
+        if written is not None:
+            return written
+    return loss_general(loss), None

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_core.engine.losses import LOSSES, OUTPUT_DELTA_SHORTCUT
 from backprop_core.explain.context import Context
-from backprop_core.explain.expr import Bracket, Diff, Expr, Frac, Neg, Num, Prod, Words
+from backprop_core.explain.expr import Bracket, Diff, Expr, Frac, Num
+from backprop_core.explain.formulas import loss_derivative
 from backprop_core.explain.steps import MAX_NODES, Array, Section
 
 
@@ -22,30 +22,22 @@ def head(ctx: Context, j: int) -> tuple[Expr, Expr | None, Expr | None, Array]:
     yn, tn, y, t = nt.out(K, j), nt.T(j), Num(float(Y[0])), Num(float(T[0]))
     if ctx.shortcut:
         values = ctx.net.output_delta(ctx.trace, ctx.T)[:, j - 1]
-        # The shortcut is (Y - T) / scale: read the scale off the table, not a copy of it.
-        unit = OUTPUT_DELTA_SHORTCUT[ctx.net.loss](np.ones((1, m)), np.zeros((1, m)))
         symbol = nt.dL(nt.H(K, j))
-        if float(unit[0, 0]) == 1.0:
+        if not shortcut_scaled(ctx, m):
             return symbol, Diff(yn, tn), Diff(y, t), values
         M = Num(float(m))
         return symbol, Frac(Bracket(Diff(yn, tn)), M), Frac(Bracket(Diff(y, t)), M), values
-    values = LOSSES[ctx.net.loss][1](ctx.trace.Y, ctx.T)[:, j - 1]
-
-    def per(e: Expr) -> Expr:
-        return e if m == 1 else Frac(e, Num(float(m)))
-
-    def bce(a: Expr, b: Expr) -> Expr:
-        return per(Frac(Bracket(Diff(a, b)), Bracket(Prod((a, Bracket(Diff(Num(1.0), a)))))))
-
-    two = Num(2.0)
-    formulas: dict[str, tuple[Expr, Expr]] = {
-        "sse": (Diff(yn, tn), Diff(y, t)),
-        "mse": (per(Prod((two, Bracket(Diff(yn, tn))))), per(Prod((two, Bracket(Diff(y, t)))))),
-        "cross_entropy": (Frac(Neg(tn), yn), Frac(Neg(t), y)),
-        "bce": (bce(yn, tn), bce(y, t)),
-    }
-    formula, numbers = formulas.get(ctx.net.loss, (Words(ctx.net.loss), None))
+    loss = ctx.net.loss
+    values = ctx.net.loss_record.dL_dY(ctx.trace.Y, ctx.T)[:, j - 1]
+    formula, numbers = loss_derivative(loss, yn, tn, m), loss_derivative(loss, y, t, m)
     return nt.dL(nt.d(K, j)), formula, numbers, values
+
+
+def shortcut_scaled(ctx: Context, m: int) -> bool:
+    """Does the shortcut divide Y - T by a scale at m outputs? Read off the record."""
+    delta = ctx.net.loss_record.output_delta
+    assert delta is not None
+    return float(delta(np.ones((1, m)), np.zeros((1, m)))[0, 0]) != 1.0
 
 
 def output_section(ctx: Context) -> Section:
