@@ -53,7 +53,7 @@ from backprop_core.explain.context import Context
 from backprop_core.explain.deltas import delta_section
 from backprop_core.explain.forward import forward_section
 from backprop_core.explain.notation import Notation, notation_for
-from backprop_core.explain.output import output_section
+from backprop_core.explain.output import jacobian_section, output_section
 from backprop_core.explain.paths import chain_sections
 from backprop_core.explain.steps import (
     MAX_NODES,
@@ -96,6 +96,10 @@ class SampleError(BpError):
     """``--sample N`` outside the training data."""
 
 
+class JacobianError(BpError):
+    """``--jacobian`` on a network without a softmax output under cross-entropy."""
+
+
 def explain(
     network: Network,
     names: WeightNames,
@@ -126,6 +130,11 @@ def explain(
                 f"{plural(rows, 'row')} (0..{rows - 1})"
             )
         X, T = X[sample : sample + 1], T[sample : sample + 1]
+    if jacobian and not (net.loss == "cross_entropy" and net.canonical_output):
+        raise JacobianError(
+            "--jacobian explains a softmax output with the cross_entropy loss; "
+            f"this network's output is {net.layer(net.K).activation.name} with {net.loss}"
+        )
     ctx = Context.read(net, names, X, T, w, eta, frozen, optimizer, sample, standard)
     return _build(ctx, jacobian)
 
@@ -141,7 +150,7 @@ def explain_experiment(
     """`explain` for a weight named in any SPEC §4 form, on an experiment's training data."""
     w = experiment.names.resolve(name)
     training = experiment.config.training
-    return explain(
+    x = explain(
         experiment.network,
         experiment.names,
         experiment.data.X,
@@ -154,6 +163,35 @@ def explain_experiment(
         standard=standard,
         jacobian=jacobian,
     )
+    x.description += data_lines(experiment.data)
+    return x
+
+
+def data_lines(data: Any) -> list[str]:
+    """What the inputs x1, x2, ... are: their CSV columns, and their standardization.
+
+    The derivation's x values are the network's inputs: after standardization
+    those are (raw - mean) / std per column, not the numbers in the file.
+    """
+    count = data.X.shape[1]
+    names = data.input_names or [None] * count
+    lines = []
+    if data.input_names:
+        shown = [f"x{i} = {n}" for i, n in enumerate(names[:MAX_NODES], start=1)]
+        more = f", ... ({count} columns)" if count > MAX_NODES else ""
+        lines.append("inputs (CSV columns): " + ", ".join(shown) + more)
+    if data.mean is not None and data.std is not None:
+        shown = [
+            f"x{i} = ({n or 'input ' + str(i)} - {fmt(m)}) / {fmt(s)}"
+            for i, (n, m, s) in enumerate(zip(names, data.mean, data.std, strict=True), start=1)
+        ][:MAX_NODES]
+        more = ", ..." if count > MAX_NODES else ""
+        lines.append(
+            "inputs are standardized with the training split's mean and standard deviation: "
+            + ", ".join(shown)
+            + more
+        )
+    return lines
 
 
 def _build(ctx: Context, jacobian: bool = False) -> Explanation:
@@ -161,6 +199,7 @@ def _build(ctx: Context, jacobian: bool = False) -> Explanation:
     w, K, grad = ctx.w, ctx.nt.K, ctx.grad
     forward = forward_section(ctx, "forward", "Forward pass", ctx.trace, range(1, K + 1))
     output = output_section(ctx)
+    collapse = jacobian_section(ctx) if jacobian else Section("jacobian", "Softmax Jacobian")
     chain, paths_section, paths, count, total, omitted = chain_sections(
         ctx, max_listed=MAX_LISTED_PATHS, top=TOP_PATHS, max_cells=MAX_PATH_CELLS
     )
@@ -191,7 +230,17 @@ def _build(ctx: Context, jacobian: bool = False) -> Explanation:
         samples=ctx.n,
         sample=ctx.sample,
         description=describe(ctx),
-        sections=[forward, output, chain, paths_section, deltas_section, check, update, after],
+        sections=[
+            forward,
+            output,
+            collapse,
+            chain,
+            paths_section,
+            deltas_section,
+            check,
+            update,
+            after,
+        ],
         paths=paths,
         path_count=count,
         path_sum=total,

@@ -57,7 +57,9 @@ def activation_numbers(act: Activation, h: float) -> Expr:
     return Apply(act.name, (H,))
 
 
-def phi_prime(act: Activation, H: Expr, A: Expr, h: float, a: float) -> tuple[Expr, Expr] | None:
+def phi_prime(
+    act: Activation, H: Expr, A: Expr, h: float, a: float
+) -> tuple[Expr, Expr | None] | None:
     """``phi'(H)`` as a formula and with numbers; None where it is a constant (linear)
     or not written here (a registered activation: the description states it)."""
     if act.name == "sigmoid":
@@ -67,8 +69,8 @@ def phi_prime(act: Activation, H: Expr, A: Expr, h: float, a: float) -> tuple[Ex
     if act.name == "softplus":
         return Apply("sigmoid", (H,)), Apply("sigmoid", (Num(h),))
     if act.name in ("relu", "leaky_relu"):
-        low, name = fmt(act.params.get("alpha", 0.0)), render_text(H)
-        return Words(f"1 if {name} > 0, else {low}"), Words(f"{name} = {fmt(h)}")
+        low = fmt(act.params.get("alpha", 0.0))
+        return Words(f"1 if {render_text(H)} > 0, else {low}"), None
     return None
 
 

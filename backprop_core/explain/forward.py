@@ -109,18 +109,17 @@ def difference(a: float, b: float) -> Diff:
 
     Two losses that agree in their first 7 digits printed with 8 leave one digit
     for the difference: 0.29837098 - 0.29837111 is not -1.2385909e-07. The
-    operands are written with as many decimals as it takes for the printed
-    operands to give the printed difference (at 5 significant digits).
+    operands get as many significant digits as it takes for the printed operands
+    to give the difference to 5 significant digits (at most 17, all a float has).
     """
     d = a - b
     if d == 0 or not (np.isfinite(a) and np.isfinite(b)):
         return Diff(Num(a), Num(b))
-    scale = max(abs(a), abs(b))
-    # Decimals so that the difference keeps 5 significant digits.
-    decimals = int(max(0, np.ceil(-np.log10(abs(d))) + 4))
-    if scale and np.floor(np.log10(scale)) + 1 + decimals <= 8:
-        return Diff(Num(a), Num(b))  # the default 8 significant digits already suffice
-    return Diff(Num(a, f"{a:.{decimals}f}"), Num(b, f"{b:.{decimals}f}"))
+    digits = int(np.ceil(np.log10(max(abs(a), abs(b)) / abs(d)))) + 5
+    if digits <= 8:
+        return Diff(Num(a), Num(b))  # the usual 8 significant digits suffice
+    digits = min(digits, 17)
+    return Diff(Num(a, format(a, f".{digits}g")), Num(b, format(b, f".{digits}g")))
 
 
 def loss_formula(ctx: Context, Y: Array, T: Array) -> tuple[Expr, Expr | None]:

@@ -19,6 +19,7 @@ import numpy as np
 
 from backprop_core.explain.context import Context
 from backprop_core.explain.expr import Bracket, Expr, Mean, Num, Prod, Words, add, prod
+from backprop_core.explain.formulas import phi_prime
 from backprop_core.explain.output import head
 from backprop_core.explain.steps import Array, Path, Section, Step, fmt
 
@@ -66,6 +67,8 @@ def chain_sections(
     # The distinct factors, output layer first, then by node, the weight's own
     # factor last: the order in which the derivation lists them.
     keys = {(w.k + d, p.nodes[d - 1], p.nodes[d]) for p in listed for d in range(1, len(p.nodes))}
+    used = {(w.k, w.j)} | {(q, b) for q, _, b in keys}
+    chain.steps += phi_prime_steps(ctx, sorted(used, key=lambda node: (-node[0], node[1])))
     for q, a, b in sorted(keys, key=lambda key: (-key[0], key[1], key[2])):
         chain.steps.append(factor(ctx, q, a, b))
     chain.steps.append(tail_step)
@@ -100,13 +103,33 @@ def local_factor(
         return ctx.step(nt.deriv(nt.H(q, b), wrt), through, plain, x), x
     dphi = ctx.dphi(q, b)
     values = dphi * x
+    H = nt.H(q, b)
+    # The factor is two: through the activation, then through the weighted sum.
+    chain = Prod((nt.deriv(nt.d(q, b), H), nt.deriv(H, wrt)))
     step = ctx.step(
         nt.deriv(nt.d(q, b), wrt),
-        Prod((nt.dphi(q, nt.H(q, b)), through)),
+        Prod((nt.dphi(q, H), through)),
         Prod((Num(float(dphi[0])), Num(float(x[0])))),
         values,
+        explains=chain,
     )
     return step, values
+
+
+def phi_prime_steps(ctx: Context, nodes: Sequence[tuple[int, int]]) -> list[Step]:
+    """``phi'(H)`` of each node computed on the page (``Y (1 - Y) = 0.75 * 0.25``), where
+    the activation has a formula for it (not linear: its slope is in the description)."""
+    nt, steps = ctx.nt, []
+    for q, b in nodes:
+        if ctx.shortcut and q == nt.K:
+            continue
+        act = ctx.net.layer(q).activation
+        H, A = nt.H(q, b), nt.out(q, b)
+        h, a = float(ctx.trace.H[q][0, b - 1]), float(ctx.trace.A[q][0, b - 1])
+        written = phi_prime(act, H, A, h, a) if act.elementwise else None
+        if written is not None:
+            steps.append(ctx.step(nt.dphi(q, H), written[0], written[1], ctx.dphi(q, b)))
+    return steps
 
 
 def factor(ctx: Context, q: int, a: int, b: int) -> Step:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from backprop_core.explain.expr import render_text
+
 
 def step(s: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
@@ -12,6 +14,8 @@ def step(s: Any) -> dict[str, Any]:
         "numbers": s.numbers_text,
         "value": s.value,
     }
+    if s.explains is not None:
+        doc["chain"] = render_text(s.explains)
     if s.samples is not None:
         doc["samples"] = list(s.samples)
     return doc
@@ -39,6 +43,7 @@ def document(x: Any) -> dict[str, Any]:
         "description": x.description,
         "forward": steps(x.section("forward")),
         "dL_dy": steps(x.section("output")),
+        **({"jacobian": steps(x.section("jacobian"))} if x.section("jacobian").steps else {}),
         "factors": steps(x.section("chain")),
         "path_count": x.path_count,
         "paths": [

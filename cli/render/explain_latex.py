@@ -82,7 +82,8 @@ def wrap(chunks: Sequence[Chunk], first: float, room: float) -> tuple[list[str],
 
 def step_rows(step: Any, room: float) -> list[str]:
     """One step as align rows (``lhs &= ...``, then ``&= ...`` / ``&\\quad ...``)."""
-    parts = [expr_chunks(e) for e in (step.formula, step.numbers) if e is not None]
+    exprs = (step.explains, step.formula, step.numbers)
+    parts = [expr_chunks(e) for e in exprs if e is not None]
     parts.append(value_chunks(step))
     eq = 2 * PT_PER_CHAR
     rows: list[str] = []

@@ -43,7 +43,10 @@ def section_lines(x: Any, level: str) -> list[str]:
         if section.steps:
             lines += ["| step | formula | with numbers | value |", "| --- | --- | --- | ---: |"]
             for step in section.steps:
-                cells = [math(step.lhs), math(step.formula), math(step.numbers), value_cell(step)]
+                formula = math(step.formula)
+                if step.explains is not None:  # the factor read as a chain: d/dH * dH/d...
+                    formula = f"{math(step.explains)} = {formula}"
+                cells = [math(step.lhs), formula, math(step.numbers), value_cell(step)]
                 lines.append("| " + " | ".join(cells) + " |")
         for note in section.notes:
             lines += ["", f"> {note}"]

@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.text import Text
 
-from backprop_core.explain.expr import layout_text
+from backprop_core.explain.expr import layout_text, render_text
 from cli.render.fit import titled_table
 from cli.render.numbers import num
 
@@ -29,7 +29,8 @@ def sample_values(samples: tuple[float, ...]) -> str:
 
 def step_parts(step: Any) -> list[str]:
     """The right-hand sides of a step, left to right; the last is its value."""
-    parts = [p for p in (step.formula_text, step.numbers_text) if p]
+    exprs = (step.explains, step.formula, step.numbers)
+    parts = [render_text(e) for e in exprs if e is not None]
     if step.samples is not None:
         parts.append(f"{sample_values(step.samples)}, mean {num(step.value)}")
     else:
@@ -43,7 +44,7 @@ class StepLine:
 
     def __init__(self, step: Any, indent: int = 2) -> None:
         self.symbol = step.symbol
-        self.exprs = [e for e in (step.formula, step.numbers) if e is not None]
+        self.exprs = [e for e in (step.explains, step.formula, step.numbers) if e is not None]
         self.parts = step_parts(step)
         self.indent = indent
 
