@@ -142,3 +142,32 @@ def test_epoch_explains_the_weights_after_n_epochs_of_training() -> None:
     assert (
         result.stderr == "error: training diverged at epoch 3 of the 3 asked: nothing to explain\n"
     )
+
+
+def test_a_batch_shows_each_paths_products_per_sample_and_their_mean() -> None:
+    doc = json.loads(run("explain", str(HANDOUTS / "tanh3.yaml"), "-w", "w3_1_1", "--json").stdout)
+    path = next(s for s in doc_paths_section(doc) if s["symbol"] == "path 1")
+    table = path["table"]
+    assert table["columns"] == ["dL/dy", "dy/dA31", "dA31/dh2h311", "product"]
+    assert [r["sample"] for r in table["rows"]] == [0, 1, 2] and table["samples_not_listed"] == 0
+    for row in table["rows"]:
+        factors, product = row["values"][:-1], row["values"][-1]
+        assert np.prod(factors) == pytest.approx(product, rel=1e-12)
+    assert table["mean"][-1] == pytest.approx(path["value"], rel=1e-12)
+    # The mean of the products is the path's value; the product of the means is not.
+    assert np.prod(table["mean"][:-1]) != pytest.approx(path["value"], rel=1e-3)
+    notes = " ".join(doc["notes"])
+    assert "the mean of its per-sample products" in notes
+    assert "not the product of the factors' means" in notes
+    # Past 8 samples: the first 5 and the mean.
+    iris = json.loads(run("explain", "configs/iris.yaml", "-w", "w2_1_1", "--json").stdout)
+    table = next(s for s in doc_paths_section(iris) if s["symbol"] == "path 1")["table"]
+    assert [r["sample"] for r in table["rows"]] == [0, 1, 2, 3, 4]
+    assert table["samples_not_listed"] == iris["samples"] - 5
+
+
+def doc_paths_section(doc: dict) -> list[dict]:
+    return [
+        {"symbol": f"path {i + 1}", "value": p["product"], "table": p.get("table")}
+        for i, p in enumerate(doc["paths"])
+    ]

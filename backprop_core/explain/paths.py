@@ -21,7 +21,16 @@ from backprop_core.explain.context import Context
 from backprop_core.explain.expr import Bracket, Expr, Mean, Num, Prod, Words, add, prod
 from backprop_core.explain.formulas import phi_prime
 from backprop_core.explain.output import head
-from backprop_core.explain.steps import Array, Path, Section, Step, fmt
+from backprop_core.explain.steps import (
+    MAX_TABLE_SAMPLES,
+    TABLE_HEAD,
+    Array,
+    Path,
+    SampleTable,
+    Section,
+    Step,
+    fmt,
+)
 
 
 def chain_sections(
@@ -78,10 +87,19 @@ def chain_sections(
         )
     for index, p in zip(order, listed, strict=True):
         formula, numbers = product_of(p.factors)
+        table = None
         if n > 1:
-            formula, numbers = Mean(formula), None
-        paths_section.steps.append(Step(Words(f"path {index + 1}"), formula, numbers, p.product))
+            formula, numbers, table = Mean(formula), None, sample_table(ctx, p)
+        label = Words(f"path {index + 1}")
+        paths_section.steps.append(Step(label, formula, numbers, p.product, table=table))
     paths_section.steps.append(sum_step(ctx, listed, count, total, truncated))
+    if n > 1 and listed:
+        paths_section.notes.append(
+            "Over a batch each path's value is the mean of its per-sample products "
+            "(the last column of its table), not the product of the factors' means: "
+            "dL/dw is the mean of the per-sample gradients, and each of those is a sum of "
+            "products."
+        )
     if truncated:
         paths_section.notes.append(
             f"{count} paths in all; the {len(listed)} largest are listed, the other "
@@ -165,6 +183,20 @@ def path(ctx: Context, index: int, widths: list[int], product: float, tail_step:
         factors.append(factor(ctx, w.k + depth, nodes[depth - 1], nodes[depth]))
     factors.append(tail_step)
     return Path(nodes, tuple(factors), product)
+
+
+def sample_table(ctx: Context, p: Path) -> SampleTable:
+    """A path's factors and their product, sample by sample, and the column means."""
+    n = ctx.n
+    columns = [np.asarray(f.samples or (f.value,) * n) for f in p.factors]
+    products = np.prod(columns, axis=0)
+    values = np.stack([*columns, products], axis=1)  # (n, factors + 1)
+    first = ctx.sample if ctx.sample is not None else 0
+    shown = n if n <= MAX_TABLE_SAMPLES else TABLE_HEAD
+    rows = tuple((first + s, tuple(float(v) for v in values[s])) for s in range(shown))
+    header = (*(f.lhs for f in p.factors), Words("product"))
+    mean = tuple(float(v) for v in values.mean(axis=0))
+    return SampleTable(header, rows, n - shown, mean)
 
 
 def product_of(factors: Sequence[Step]) -> tuple[Expr, Expr]:

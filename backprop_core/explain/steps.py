@@ -22,6 +22,23 @@ Array = NDArray[np.floating[Any]]
 
 MAX_NODES = 16  # nodes listed per layer in the forward pass and the deltas
 MAX_TERMS = 8  # sums longer than this are written with sum_i, not term by term
+MAX_TABLE_SAMPLES = 8  # a per-sample table lists up to this many samples ...
+TABLE_HEAD = 5  # ... past it, the first few and the mean
+
+
+@dataclass(frozen=True)
+class SampleTable:
+    """Per-sample values of a batch, one row per sample, one column per quantity.
+
+    ``columns`` name the quantities (a path's factors, then their product);
+    ``rows`` are (sample index, values); ``skipped`` samples are not listed
+    (past MAX_TABLE_SAMPLES); ``mean`` is each column's batch mean.
+    """
+
+    columns: tuple[Expr, ...]
+    rows: tuple[tuple[int, tuple[float, ...]], ...]
+    skipped: int
+    mean: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -34,7 +51,8 @@ class Step:
     ``samples`` holds the per-sample values when a batch of several samples is
     explained (``value`` is then their mean, or the batch quantity itself for
     losses and gradients). ``explains`` is an optional reading of the formula
-    (``dy/dY_in * dY_in/dA21``).
+    (``dy/dY_in * dY_in/dA21``); ``table`` per-sample values behind the step (a
+    path's factors and products over a batch).
     """
 
     lhs: Expr
@@ -43,6 +61,7 @@ class Step:
     value: float
     samples: tuple[float, ...] | None = None
     explains: Expr | None = None
+    table: SampleTable | None = None
 
     def __post_init__(self) -> None:
         # "hy11 = 0.6 = 0.6" says nothing twice: numbers that are just the value go.

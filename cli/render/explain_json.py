@@ -18,6 +18,13 @@ def step(s: Any) -> dict[str, Any]:
         doc["chain"] = render_text(s.explains)
     if s.samples is not None:
         doc["samples"] = list(s.samples)
+    if s.table is not None:
+        doc["table"] = {
+            "columns": [render_text(c) for c in s.table.columns],
+            "rows": [{"sample": i, "values": list(v)} for i, v in s.table.rows],
+            "samples_not_listed": s.table.skipped,
+            "mean": list(s.table.mean),
+        }
     return doc
 
 
@@ -47,8 +54,13 @@ def document(x: Any) -> dict[str, Any]:
         "factors": steps(x.section("chain")),
         "path_count": x.path_count,
         "paths": [
-            {"nodes": list(p.nodes), "factors": [step(f) for f in p.factors], "product": p.product}
-            for p in x.paths
+            {
+                "nodes": list(p.nodes),
+                "factors": [step(f) for f in p.factors],
+                "product": p.product,
+                **({"table": step(s)["table"]} if s.table is not None else {}),
+            }
+            for p, s in zip(x.paths, x.section("paths").steps, strict=False)
         ],
         "path_sum": x.path_sum,
         "paths_omitted": x.path_count - len(x.paths) if x.path_sum is not None else x.path_count,

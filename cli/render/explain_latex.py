@@ -133,8 +133,28 @@ def body(x: Any, heading: str = r"\subsection*") -> list[str]:
         room = _room(section.steps, TEXT_WIDTH)
         rows = [row for step in section.steps for row in step_rows(step, room)]
         lines += align(rows)
+        for step in section.steps:
+            if step.table is not None:
+                lines += sample_table(step)
         lines += [escape(note) + "\n" for note in section.notes]
     lines.append(r"{\raggedright\textbf{" + escape(summary(x)) + r"}\par}")
+    return lines
+
+
+def sample_table(step: Any) -> list[str]:
+    """A path's factors and product per sample, then their means, as a small tabular."""
+    table = step.table
+    lines = [
+        rf"${plain(step.lhs)}$ per sample:\\[2pt]",
+        r"{\small\begin{tabular}{l" + "r" * len(table.columns) + "}",
+        "sample & " + " & ".join(f"${plain(c)}$" for c in table.columns) + r" \\ \hline",
+    ]
+    for index, values in table.rows:
+        lines.append(f"{index} & " + " & ".join(f"${number(num(v))}$" for v in values) + r" \\")
+    if table.skipped:
+        lines.append(rf"\ldots\ {table.skipped} more" + " &" * len(table.columns) + r" \\")
+    means = " & ".join(f"${number(num(v))}$" for v in table.mean)
+    lines += [r"\hline mean & " + means, r"\end{tabular}}", ""]
     return lines
 
 

@@ -34,6 +34,18 @@ def value_cell(step: Any) -> str:
     return f"**{num(step.value)}**"
 
 
+def sample_table(table: Any) -> list[str]:
+    """A path's factors and product per sample, then their means, as a Markdown table."""
+    lines = ["| sample | " + " | ".join(math(c) for c in table.columns) + " |"]
+    lines.append("| --- |" + " ---: |" * len(table.columns))
+    for index, values in table.rows:
+        lines.append(f"| {index} | " + " | ".join(num(v) for v in values) + " |")
+    if table.skipped:
+        lines.append(f"| ... {table.skipped} more |" + " |" * len(table.columns))
+    lines.append("| **mean** | " + " | ".join(f"**{num(v)}**" for v in table.mean) + " |")
+    return lines
+
+
 def section_lines(x: Any, level: str) -> list[str]:
     lines = [f"- {line}" for line in x.description]
     for section in x.sections:
@@ -48,6 +60,9 @@ def section_lines(x: Any, level: str) -> list[str]:
                     formula = f"{math(step.explains)} = {formula}"
                 cells = [math(step.lhs), formula, math(step.numbers), value_cell(step)]
                 lines.append("| " + " | ".join(cells) + " |")
+        for step in section.steps:
+            if step.table is not None:
+                lines += ["", f"{math(step.lhs)} per sample:", "", *sample_table(step.table)]
         for note in section.notes:
             lines += ["", f"> {note}"]
     lines += ["", f"**{summary(x)}**"]

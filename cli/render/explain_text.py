@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.padding import Padding
 from rich.text import Text
 
 from backprop_core.explain.expr import layout_text, render_text
@@ -91,6 +92,18 @@ def summary(x: Any) -> str:
     )
 
 
+def sample_table(table: Any) -> RenderableType:
+    """A path's factors and product per sample, then their means."""
+    columns = [(render_text(c), "right") for c in table.columns]
+    grid = titled_table("", [("sample", "left"), *columns])  # type: ignore[list-item]
+    for index, values in table.rows:
+        grid.add_row(str(index), *(num(v) for v in values))
+    if table.skipped:
+        grid.add_row(f"... {table.skipped} more", *("" for _ in table.columns))
+    grid.add_row("mean", *(num(v) for v in table.mean), style="bold")
+    return grid
+
+
 def summary_table(xs: Sequence[Any]) -> RenderableType:
     """Several weights explained: each one's value, gradient and update."""
     table = titled_table(
@@ -123,7 +136,10 @@ def render(x: Any, paths: list[str] | None = None) -> RenderableType:
         out.append(Text(section.title, style="bold underline"))
         if paths and section.title.startswith("Chain rule"):
             out += [Text(f"  {line}", style="cyan") for line in paths]
-        out += [StepLine(step) for step in section.steps]
+        for step in section.steps:
+            out.append(StepLine(step))
+            if step.table is not None:
+                out.append(Padding(sample_table(step.table), (0, 0, 0, 4)))
         out += [Text(f"  {note}", style="italic") for note in section.notes]
     out.append(Text(""))
     out.append(Text(summary(x), style="bold"))
