@@ -7,6 +7,8 @@ The same section, with the updated weight, is the pass after the update.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from backprop_core.engine.network import Trace
@@ -92,7 +94,9 @@ def targets_and_loss(ctx: Context, trace: Trace, new: bool) -> list[Step]:
     for j in outputs:
         y, t = Y[:, j - 1], T[:, j - 1]
         lhs = Diff(nt.out(K, j), nt.T(j))
-        steps.append(ctx.step(lhs, None, Diff(Num(float(y[0])), Num(float(t[0]))), y - t))
+        numbers, shown = difference(float(y[0]), float(t[0]))
+        step = ctx.step(lhs, None, numbers, y - t)
+        steps.append(replace(step, shown=shown) if ctx.n == 1 else step)
     loss = ctx.net.loss_of(trace, T)
     formula, numbers = loss_formula(ctx, Y, T)
     if ctx.n > 1:
@@ -100,26 +104,30 @@ def targets_and_loss(ctx: Context, trace: Trace, new: bool) -> list[Step]:
     symbol: Expr = New(LOSS) if new else LOSS
     steps.append(Step(symbol, formula, numbers, loss))
     if new:
-        steps.append(Step(Diff(New(LOSS), LOSS), None, difference(loss, ctx.loss), loss - ctx.loss))
+        numbers, shown = difference(loss, ctx.loss)
+        steps.append(Step(Diff(New(LOSS), LOSS), None, numbers, loss - ctx.loss, shown=shown))
     return steps
 
 
-def difference(a: float, b: float) -> Diff:
-    """``a - b`` with both written to the digits their difference needs to check by hand.
+def difference(a: float, b: float) -> tuple[Diff, str | None]:
+    """``a - b`` written to the digits their difference needs to check by hand, and
+    the difference as printed (None: as usual).
 
     Two losses that agree in their first 7 digits printed with 8 leave one digit
-    for the difference: 0.29837098 - 0.29837111 is not -1.2385909e-07. The
-    operands get as many significant digits as it takes for the printed operands
-    to give the difference to 5 significant digits (at most 17, all a float has).
+    for the difference: 0.29837098 - 0.29837111 is not -1.2385909e-07. Then
+    both operands and the difference are written with the same decimals, as many
+    as give the difference 5 significant digits (within the 17 a float holds).
     """
     d = a - b
-    if d == 0 or not (np.isfinite(a) and np.isfinite(b)):
-        return Diff(Num(a), Num(b))
-    digits = int(np.ceil(np.log10(max(abs(a), abs(b)) / abs(d)))) + 5
-    if digits <= 8:
-        return Diff(Num(a), Num(b))  # the usual 8 significant digits suffice
-    digits = min(digits, 17)
-    return Diff(Num(a, format(a, f".{digits}g")), Num(b, format(b, f".{digits}g")))
+    top = max(abs(a), abs(b))
+    if not (np.isfinite(a) and np.isfinite(b)) or abs(d) >= top / 10:
+        return Diff(Num(a), Num(b)), None  # no cancellation: 8 significant digits each
+    digits = max(8, int(np.ceil(np.log10(top / abs(d)))) + 5) if d else 8
+    decimals = min(digits, 17) - 1 - int(np.floor(np.log10(top)))
+    if decimals < 0:
+        return Diff(Num(a), Num(b)), None
+    shown = [format(v, f".{decimals}f") for v in (a, b, d)]
+    return Diff(Num(a, shown[0]), Num(b, shown[1])), shown[2]
 
 
 def loss_formula(ctx: Context, Y: Array, T: Array) -> tuple[Expr, Expr | None]:

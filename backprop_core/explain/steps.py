@@ -62,10 +62,16 @@ class Step:
     samples: tuple[float, ...] | None = None
     explains: Expr | None = None
     table: SampleTable | None = None
+    shown: str | None = None  # the value as printed, where its digits are limited
+
+    @property
+    def value_text(self) -> str:
+        """The value as every format prints it: 8 significant digits, or ``shown``."""
+        return self.shown if self.shown is not None else fmt(self.value)
 
     def __post_init__(self) -> None:
         # "hy11 = 0.6 = 0.6" says nothing twice: numbers that are just the value go.
-        if self.numbers is not None and render_text(self.numbers) == fmt(self.value):
+        if self.numbers is not None and render_text(self.numbers) == self.value_text:
             object.__setattr__(self, "numbers", None)
 
     @property

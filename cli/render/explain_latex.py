@@ -50,9 +50,9 @@ def expr_chunks(e: Expr) -> list[Chunk]:
 
 def value_chunks(step: Any) -> list[Chunk]:
     """The value, or the per-sample values and their mean (wrapping after a comma)."""
-    mean = number(num(step.value))
+    mean = number(step.value_text)
     if step.samples is None:
-        return [(mean, len(num(step.value)) * PT_PER_CHAR)]
+        return [(mean, len(step.value_text) * PT_PER_CHAR)]
     shown = [num(v) for v in step.samples[:MAX_SAMPLE_VALUES]]
     chunks = [(number(v) + ",", (len(v) + 2) * PT_PER_CHAR) for v in shown]
     if len(step.samples) > MAX_SAMPLE_VALUES:
@@ -61,7 +61,7 @@ def value_chunks(step: Any) -> list[Chunk]:
     chunks[0] = ("(" + first, size + PT_PER_CHAR)
     last, size = chunks[-1]
     chunks[-1] = (last[:-1] + ")", size)
-    chunks.append((rf"\text{{mean }} {mean}", (len(num(step.value)) + 6) * PT_PER_CHAR))
+    chunks.append((rf"\text{{mean }} {mean}", (len(step.value_text) + 6) * PT_PER_CHAR))
     return chunks
 
 

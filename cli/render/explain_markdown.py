@@ -30,8 +30,8 @@ def math(e: Any) -> str:
 
 def value_cell(step: Any) -> str:
     if step.samples is not None:
-        return f"{code(sample_values(step.samples))}, mean {num(step.value)}"
-    return f"**{num(step.value)}**"
+        return f"{code(sample_values(step.samples))}, mean {step.value_text}"
+    return f"**{step.value_text}**"
 
 
 def sample_table(table: Any) -> list[str]:

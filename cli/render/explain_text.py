@@ -33,9 +33,9 @@ def step_parts(step: Any) -> list[str]:
     exprs = (step.explains, step.formula, step.numbers)
     parts = [render_text(e) for e in exprs if e is not None]
     if step.samples is not None:
-        parts.append(f"{sample_values(step.samples)}, mean {num(step.value)}")
+        parts.append(f"{sample_values(step.samples)}, mean {step.value_text}")
     else:
-        parts.append(num(step.value))
+        parts.append(step.value_text)
     return parts
 
 
