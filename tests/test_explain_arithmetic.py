@@ -94,14 +94,15 @@ def test_the_checker_finds_a_wrong_product_and_passes_a_rounded_one() -> None:
     assert checks("sigmoid(0.5)", "0.62245933") is None
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks(max_outputs=3, batch_sizes=(1, 3)), st.booleans())
 def test_every_printed_operation_checks_to_the_printed_precision(case, one_sample) -> None:
     net, X, T = case
     names = WeightNames(net.units, tuple(layer.bias for layer in net.layers))
     sample = 0 if one_sample else None
     checked = 0
-    for w in names.all_ids():
+    ids = list(names.all_ids())
+    for w in ids[:: max(1, len(ids) // 6)]:  # six weights or so, spread over the layers
         text = rendered(explain(net, names, X, T, w, 0.1, sample=sample))
         for line in text.splitlines():
             parts = [p.strip() for p in line.split(" = ")]
