@@ -41,7 +41,7 @@ explain_notation.py, the engine's numbers they all read in explain_context.py.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 
@@ -139,8 +139,33 @@ def explain(
     return _build(ctx, jacobian)
 
 
+class TrainingData(Protocol):
+    X: Array
+    T: Array
+    # Where the inputs came from a CSV file, and their standardization (or None).
+    input_names: list[str] | None
+    mean: Array | None
+    std: Array | None
+
+
+class Experiment(Protocol):
+    """What `explain_experiment` reads of a run.experiment.Experiment (explain/ may
+    not import run/): its network, weight names, training data and settings."""
+
+    network: Network
+    names: WeightNames
+
+    @property
+    def data(self) -> TrainingData: ...
+    @property
+    def eta(self) -> float: ...
+    @property
+    def optimizer(self) -> str: ...
+    def is_frozen(self, w: WeightId) -> bool: ...
+
+
 def explain_experiment(
-    experiment: Any,
+    experiment: Experiment,
     name: str,
     sample: int | None = None,
     *,
@@ -149,16 +174,15 @@ def explain_experiment(
 ) -> Explanation:
     """`explain` for a weight named in any SPEC §4 form, on an experiment's training data."""
     w = experiment.names.resolve(name)
-    training = experiment.config.training
     x = explain(
         experiment.network,
         experiment.names,
         experiment.data.X,
         experiment.data.T,
         w,
-        training.eta,
+        experiment.eta,
         frozen=experiment.is_frozen(w),
-        optimizer=training.optimizer.name,
+        optimizer=experiment.optimizer,
         sample=sample,
         standard=standard,
         jacobian=jacobian,
@@ -167,14 +191,14 @@ def explain_experiment(
     return x
 
 
-def data_lines(data: Any) -> list[str]:
+def data_lines(data: TrainingData) -> list[str]:
     """What the inputs x1, x2, ... are: their CSV columns, and their standardization.
 
     The derivation's x values are the network's inputs: after standardization
     those are (raw - mean) / std per column, not the numbers in the file.
     """
     count = data.X.shape[1]
-    names = data.input_names or [None] * count
+    names: list[str | None] = list(data.input_names or [None] * count)
     lines = []
     if data.input_names:
         shown = [f"x{i} = {n}" for i, n in enumerate(names[:MAX_NODES], start=1)]

@@ -5,12 +5,18 @@ from __future__ import annotations
 import shlex
 import sys
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from cli.errors import fail
 from cli.options import ConfigArg, JsonOpt, SetOpt
+
+if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
+    from pathlib import Path
+
+    from backprop_core.engine.naming import WeightId
+    from backprop_core.run.experiment import Experiment
 
 NAME = "explain"
 HELP = (
@@ -127,10 +133,9 @@ def command(
     ]
     if chosen is Format.json:
         from cli.console import emit_json
-        from cli.render.explain_json import document
+        from cli.render import json_documents
 
-        docs = [document(x) for x in xs]
-        emit_json(docs[0] if len(docs) == 1 and not all_ else docs)
+        emit_json(json_documents.explanations(xs, as_list=len(xs) > 1 or all_))
     elif chosen is Format.text:
         from backprop_core.explain.derivation import MAX_LISTED_PATHS
         from cli.console import stdout
@@ -167,7 +172,7 @@ def command(
             sys.stdout.write(latex(xs, invocation))
 
 
-def _train(experiment: Any, epochs: int) -> None:
+def _train(experiment: Experiment, epochs: int) -> None:
     """Train in place for --epoch N; a diverged run is a failure (exit 1)."""
     from backprop_core.run.training import train_for
 
@@ -181,7 +186,7 @@ def _train(experiment: Any, epochs: int) -> None:
 
 
 def _invocation(
-    config: object,
+    config: Path | None,
     weights: list[str],
     all_: bool,
     sample: int | None,
@@ -208,17 +213,13 @@ def _invocation(
     return shlex.join(words)
 
 
-def _picture(experiment: object, w: object) -> str | None:
+def _picture(experiment: Experiment, w: WeightId) -> str | None:
     """The network in mermaid with the paths from `w` to the output highlighted;
     None for a network too large to draw (the derivation still follows)."""
     from cli.render.diagram import DiagramTooLargeError, mermaid, paths_to_output
 
-    names = experiment.names  # type: ignore[attr-defined]
+    names = experiment.names
     try:
-        return mermaid(
-            experiment.network,  # type: ignore[attr-defined]
-            names,
-            highlight=paths_to_output(names, w),  # type: ignore[arg-type]
-        )
+        return mermaid(experiment.network, names, highlight=paths_to_output(names, w))
     except DiagramTooLargeError:
         return None
