@@ -62,12 +62,12 @@ def delta_step(ctx: Context, q: int, b: int) -> Step:
     nt, net, D = ctx.nt, ctx.net, ctx.grads.delta
     symbol = nt.delta(q, b)
     if q == nt.K:
-        _, formula, numbers, dL_dy = head(ctx, b)
+        _, loss_formula, loss_numbers, dL_dy = head(ctx, b)
         if ctx.shortcut:
-            return ctx.step(symbol, formula, numbers, D[q][:, b - 1])
+            return ctx.step(symbol, loss_formula, loss_numbers, D[q][:, b - 1])
         dphi = ctx.dphi(q, b)
-        assert formula is not None
-        wrap = formula if isinstance(formula, Sym | Words) else Bracket(formula)
+        assert loss_formula is not None
+        wrap = loss_formula if isinstance(loss_formula, Sym | Words) else Bracket(loss_formula)
         return ctx.step(
             symbol,
             prod(nt.dphi(q, nt.H(q, b)), wrap),

@@ -198,7 +198,7 @@ def data_lines(data: TrainingData) -> list[str]:
     those are (raw - mean) / std per column, not the numbers in the file.
     """
     count = data.X.shape[1]
-    names: list[str | None] = list(data.input_names or [None] * count)
+    names: list[str | None] = [*data.input_names] if data.input_names else [None] * count
     lines = []
     if data.input_names:
         shown = [f"x{i} = {n}" for i, n in enumerate(names[:MAX_NODES], start=1)]

@@ -94,18 +94,20 @@ def targets_and_loss(ctx: Context, trace: Trace, new: bool) -> list[Step]:
     for j in outputs:
         y, t = Y[:, j - 1], T[:, j - 1]
         lhs = Diff(nt.out(K, j), nt.T(j))
-        numbers, shown = difference(float(y[0]), float(t[0]))
-        step = ctx.step(lhs, None, numbers, y - t)
+        gap, shown = difference(float(y[0]), float(t[0]))
+        step = ctx.step(lhs, None, gap, y - t)
         steps.append(replace(step, shown=shown) if ctx.n == 1 else step)
     loss = ctx.net.loss_of(trace, T)
+    formula: Expr
+    numbers: Expr | None
     formula, numbers = loss_formula(ctx, Y, T)
     if ctx.n > 1:
         formula, numbers = Mean(formula, ctx.n), None
     symbol: Expr = New(LOSS) if new else LOSS
     steps.append(Step(symbol, formula, numbers, loss))
     if new:
-        numbers, shown = difference(loss, ctx.loss)
-        steps.append(Step(Diff(New(LOSS), LOSS), None, numbers, loss - ctx.loss, shown=shown))
+        change, shown = difference(loss, ctx.loss)
+        steps.append(Step(Diff(New(LOSS), LOSS), None, change, loss - ctx.loss, shown=shown))
     return steps
 
 

@@ -86,6 +86,8 @@ def chain_sections(
             f"{count} paths; the factors of the {len(listed)} largest contributions are listed."
         )
     for index, p in zip(order, listed, strict=True):
+        formula: Expr
+        numbers: Expr | None
         formula, numbers = product_of(p.factors)
         table = None
         if n > 1:
