@@ -224,22 +224,22 @@ def test_text_shows_every_number_of_the_derivation_in_order() -> None:
 
 
 MARKDOWN_ROWS = [
-    r"| $`H_{1}`$ | $`x_{1} \cdot xh_{1}`$ | $`2 \cdot 2`$ | **4** |",
+    r"| $`H_{1}`$ | $`x_{1} \cdot \mathit{xh}_{1}`$ | $`2 \cdot 2`$ | **4** |",
     r"| $`Y`$ | $`\varphi(Y_{\text{in}})`$ | $`2 \cdot 5`$ | **10** |",
     r"| $`Y - T`$ |  | $`10 - 2`$ | **8** |",
     r"| $`\frac{dL}{dy}`$ | $`Y - T`$ | $`10 - 2`$ | **8** |",
-    r"= $`\varphi'(Y_{\text{in}}) \cdot hy_{1}`$ | $`2 \cdot 0.25`$ | **0.5** |",
-    r"= $`\varphi'(Y_{\text{in}}) \cdot hy_{2}`$ | $`2 \cdot 0.5`$ | **1** |",
-    r"= $`\varphi'(H_{21}) \cdot hh_{1}`$ | $`2 \cdot 0.75`$ | **1.5** |",
-    r"= $`\varphi'(H_{22}) \cdot hh_{2}`$ | $`2 \cdot 0.25`$ | **0.5** |",
+    r"= $`\varphi'(Y_{\text{in}}) \cdot \mathit{hy}_{1}`$ | $`2 \cdot 0.25`$ | **0.5** |",
+    r"= $`\varphi'(Y_{\text{in}}) \cdot \mathit{hy}_{2}`$ | $`2 \cdot 0.5`$ | **1** |",
+    r"= $`\varphi'(H_{21}) \cdot \mathit{hh}_{1}`$ | $`2 \cdot 0.75`$ | **1.5** |",
+    r"= $`\varphi'(H_{22}) \cdot \mathit{hh}_{2}`$ | $`2 \cdot 0.25`$ | **0.5** |",
     r"= $`\varphi'(H_{1}) \cdot x_{1}`$ | $`2 \cdot 2`$ | **4** |",
     r"| $`8 \cdot [0.5 \cdot 1.5 \cdot 4 + 1 \cdot 0.5 \cdot 4]`$ | **40** |",
     r"| $`\delta^{(3)}`$ | $`\varphi'(Y_{\text{in}}) \cdot (Y - T)`$ | $`2 \cdot 8`$ | **16** |",
-    r"| $`\delta^{(2)}_{1}`$ | $`\varphi'(H_{21}) \cdot hy_{1} \cdot \delta^{(3)}`$ | $`2 \cdot 0.25 \cdot 16`$ | **8** |",  # noqa: E501
-    r"| $`\delta^{(2)}_{2}`$ | $`\varphi'(H_{22}) \cdot hy_{2} \cdot \delta^{(3)}`$ | $`2 \cdot 0.5 \cdot 16`$ | **16** |",  # noqa: E501
+    r"| $`\delta^{(2)}_{1}`$ | $`\varphi'(H_{21}) \cdot \mathit{hy}_{1} \cdot \delta^{(3)}`$ | $`2 \cdot 0.25 \cdot 16`$ | **8** |",  # noqa: E501
+    r"| $`\delta^{(2)}_{2}`$ | $`\varphi'(H_{22}) \cdot \mathit{hy}_{2} \cdot \delta^{(3)}`$ | $`2 \cdot 0.5 \cdot 16`$ | **16** |",  # noqa: E501
     r"| $`2 \cdot [0.75 \cdot 8 + 0.25 \cdot 16]`$ | **20** |",
-    r"| $`\frac{dL}{d\,xh_{1}}`$ | $`\delta^{(1)} \cdot x_{1}`$ | $`20 \cdot 2`$ | **40** |",
-    r"| $`xh_{1}^{\text{new}}`$ | $`xh_{1} - \eta \cdot \frac{dL}{d\,xh_{1}}`$ | $`2 - 0.03 \cdot 40`$ | **0.8** |",  # noqa: E501
+    r"| $`\frac{dL}{d\,\mathit{xh}_{1}}`$ | $`\delta^{(1)} \cdot x_{1}`$ | $`20 \cdot 2`$ | **40** |",
+    r"| $`\mathit{xh}_{1}^{\text{new}}`$ | $`\mathit{xh}_{1} - \eta \cdot \frac{dL}{d\,\mathit{xh}_{1}}`$ | $`2 - 0.03 \cdot 40`$ | **0.8** |",  # noqa: E501
     r"| $`Y`$ | $`\varphi(Y_{\text{in}})`$ | $`2 \cdot 2`$ | **4** |",
     r"| $`Y - T`$ |  | $`4 - 2`$ | **2** |",
 ]
@@ -275,22 +275,22 @@ def test_markdown_has_every_number_and_is_valid_github_markdown() -> None:
 
 
 LATEX_LINES = [
-    r"H_{1} &= x_{1} \cdot xh_{1} = 2 \cdot 2 = 4 \\",
+    r"H_{1} &= x_{1} \cdot \mathit{xh}_{1} = 2 \cdot 2 = 4 \\",
     r"Y &= \varphi(Y_{\text{in}}) = 2 \cdot 5 = 10 \\",
     r"Y - T &= 10 - 2 = 8 \\",
     r"\frac{dL}{dy} &= Y - T = 10 - 2 = 8",
-    r"\varphi'(Y_{\text{in}}) \cdot hy_{1} = 2 \cdot 0.25 = 0.5 \\",
-    r"\varphi'(Y_{\text{in}}) \cdot hy_{2} = 2 \cdot 0.5 = 1 \\",
-    r"\varphi'(H_{21}) \cdot hh_{1} = 2 \cdot 0.75 = 1.5 \\",
-    r"\varphi'(H_{22}) \cdot hh_{2} = 2 \cdot 0.25 = 0.5 \\",
+    r"\varphi'(Y_{\text{in}}) \cdot \mathit{hy}_{1} = 2 \cdot 0.25 = 0.5 \\",
+    r"\varphi'(Y_{\text{in}}) \cdot \mathit{hy}_{2} = 2 \cdot 0.5 = 1 \\",
+    r"\varphi'(H_{21}) \cdot \mathit{hh}_{1} = 2 \cdot 0.75 = 1.5 \\",
+    r"\varphi'(H_{22}) \cdot \mathit{hh}_{2} = 2 \cdot 0.25 = 0.5 \\",
     r"\varphi'(H_{1}) \cdot x_{1} = 2 \cdot 2 = 4",
     r"&= 8 \cdot [0.5 \cdot 1.5 \cdot 4 + 1 \cdot 0.5 \cdot 4] = 40",
     r"\delta^{(3)} &= \varphi'(Y_{\text{in}}) \cdot (Y - T) = 2 \cdot 8 = 16 \\",
-    r"\delta^{(2)}_{1} &= \varphi'(H_{21}) \cdot hy_{1} \cdot \delta^{(3)} = 2 \cdot 0.25 \cdot 16 = 8 \\",  # noqa: E501
-    r"\delta^{(2)}_{2} &= \varphi'(H_{22}) \cdot hy_{2} \cdot \delta^{(3)} = 2 \cdot 0.5 \cdot 16 = 16 \\",  # noqa: E501
+    r"\delta^{(2)}_{1} &= \varphi'(H_{21}) \cdot \mathit{hy}_{1} \cdot \delta^{(3)} = 2 \cdot 0.25 \cdot 16 = 8 \\",  # noqa: E501
+    r"\delta^{(2)}_{2} &= \varphi'(H_{22}) \cdot \mathit{hy}_{2} \cdot \delta^{(3)} = 2 \cdot 0.5 \cdot 16 = 16 \\",  # noqa: E501
     r"= 2 \cdot [0.75 \cdot 8 + 0.25 \cdot 16]",
-    r"\frac{dL}{d\,xh_{1}} &= \delta^{(1)} \cdot x_{1} = 20 \cdot 2 = 40",
-    r"xh_{1}^{\text{new}} &= xh_{1} - \eta \cdot \frac{dL}{d\,xh_{1}} = 2 - 0.03 \cdot 40 = 0.8",
+    r"\frac{dL}{d\,\mathit{xh}_{1}} &= \delta^{(1)} \cdot x_{1} = 20 \cdot 2 = 40",
+    r"\mathit{xh}_{1}^{\text{new}} &= \mathit{xh}_{1} - \eta \cdot \frac{dL}{d\,\mathit{xh}_{1}} = 2 - 0.03 \cdot 40 = 0.8",
     r"Y &= \varphi(Y_{\text{in}}) = 2 \cdot 2 = 4 \\",
     r"Y - T &= 4 - 2 = 2 \\",
 ]
@@ -347,7 +347,7 @@ def test_latex_fragment_is_one_bare_align_block() -> None:
     # At the article's default width a long step continues on the next row.
     factor = lines.index(
         r"\frac{dA_{21}}{dA_{1}} &= \frac{dA_{21}}{dH_{21}} \cdot \frac{dH_{21}}{dA_{1}} "
-        r"= \varphi'(H_{21}) \cdot hh_{1} \\"
+        r"= \varphi'(H_{21}) \cdot \mathit{hh}_{1} \\"
     )
     assert lines[factor + 1] == r"&= 2 \cdot 0.75 = 1.5 \\"
     result = run("explain", "--weight", "xh1", "--fragment")

@@ -46,3 +46,25 @@ def test_products_flatten_and_long_sums_break_only_before_plus() -> None:
     assert render_text(e) == "8 * [1 * 0.5 + 2 * 0.5 + 3 * 0.5 + 4 * 0.5]"
     assert text_pieces(e) == ["8 * [1 * 0.5", "+ 2 * 0.5", "+ 3 * 0.5", "+ 4 * 0.5]"]
     assert layout_text(e, 24, 4) == ["8 * [1 * 0.5 + 2 * 0.5", "    + 3 * 0.5 + 4 * 0.5]"]
+
+
+def test_latex_typesets_names_from_their_parts_not_from_text() -> None:
+    from backprop_core.engine.naming import WeightId, WeightNames
+    from backprop_core.explain.notation import Notation
+    from cli.render.math_latex import plain
+
+    units = (2, 12, 3, 3, 2)
+    nt = Notation(units, ("phi",) * 4)
+    names = WeightNames(units, (True,) * 4)
+    assert plain(nt.weight(names, WeightId(3, 1, 1))) == r"\mathit{h2h3}_{11}"  # not h2h3_{1}1
+    assert nt.weight(names, WeightId(3, 1, 1)).alias == "h2h311"
+    assert plain(nt.weight(names, WeightId(2, 10, 3))) == r"\mathit{h1h2}_{10,3}"
+    assert plain(nt.H(1, 10)) == "H_{1,10}" and nt.H(1, 10).text == "H1_10"
+    assert plain(nt.H(4, 1)) == r"Y_{\text{in},1}"
+    assert plain(nt.delta(2, 1)) == r"\delta^{(2)}_{1}"
+    assert plain(Num(1e-8)) == r"1\times10^{-8}"
+    assert plain(Prod((Num(2.5e-5), Num(-3.0)))) == r"2.5\times10^{-5} \cdot (-3)"
+    standard = Notation(units, ("phi",) * 4, standard=True)
+    assert plain(standard.weight(names, WeightId(3, 1, 1))) == "w^{(3)}_{11}"
+    assert plain(standard.dL(standard.d(4, 1))) == r"\frac{\partial L}{\partial Y_{1}}"
+    assert plain(nt.dL(nt.d(4, 1))) == r"\frac{dL}{dy_{1}}"

@@ -94,8 +94,8 @@ def weight(w: Weight) -> str:
         i, j = str(w.i), str(w.j)
         ij = i + j if len(i) == 1 and len(j) == 1 else f"{i},{j}"
         return f"w^{{({w.k})}}_{{{ij}}}"
-    prefix = w.prefix if len(w.prefix) <= 2 else rf"\mathit{{{w.prefix}}}"
-    return prefix + f"_{{{_index(w.index)}}}"
+    # One name of several letters (xh, h1h2), not a product of x and h.
+    return rf"\mathit{{{w.prefix}}}_{{{_index(w.index)}}}"
 
 
 def latex(e: Expr, top: bool = True, breaks: bool = True) -> str:
