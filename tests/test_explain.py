@@ -238,7 +238,7 @@ MARKDOWN_ROWS = [
     r"| $`\delta^{(2)}_{1}`$ | $`\varphi'(H_{21}) \cdot \mathit{hy}_{1} \cdot \delta^{(3)}`$ | $`2 \cdot 0.25 \cdot 16`$ | **8** |",  # noqa: E501
     r"| $`\delta^{(2)}_{2}`$ | $`\varphi'(H_{22}) \cdot \mathit{hy}_{2} \cdot \delta^{(3)}`$ | $`2 \cdot 0.5 \cdot 16`$ | **16** |",  # noqa: E501
     r"| $`2 \cdot [0.75 \cdot 8 + 0.25 \cdot 16]`$ | **20** |",
-    r"| $`\frac{dL}{d\,\mathit{xh}_{1}}`$ | $`\delta^{(1)} \cdot x_{1}`$ | $`20 \cdot 2`$ | **40** |",
+    r"| $`\frac{dL}{d\,\mathit{xh}_{1}}`$ | $`\delta^{(1)} \cdot x_{1}`$ | $`20 \cdot 2`$ | **40** |",  # noqa: E501
     r"| $`\mathit{xh}_{1}^{\text{new}}`$ | $`\mathit{xh}_{1} - \eta \cdot \frac{dL}{d\,\mathit{xh}_{1}}`$ | $`2 - 0.03 \cdot 40`$ | **0.8** |",  # noqa: E501
     r"| $`Y`$ | $`\varphi(Y_{\text{in}})`$ | $`2 \cdot 2`$ | **4** |",
     r"| $`Y - T`$ |  | $`4 - 2`$ | **2** |",
@@ -290,7 +290,7 @@ LATEX_LINES = [
     r"\delta^{(2)}_{2} &= \varphi'(H_{22}) \cdot \mathit{hy}_{2} \cdot \delta^{(3)} = 2 \cdot 0.5 \cdot 16 = 16 \\",  # noqa: E501
     r"= 2 \cdot [0.75 \cdot 8 + 0.25 \cdot 16]",
     r"\frac{dL}{d\,\mathit{xh}_{1}} &= \delta^{(1)} \cdot x_{1} = 20 \cdot 2 = 40",
-    r"\mathit{xh}_{1}^{\text{new}} &= \mathit{xh}_{1} - \eta \cdot \frac{dL}{d\,\mathit{xh}_{1}} = 2 - 0.03 \cdot 40 = 0.8",
+    r"\mathit{xh}_{1}^{\text{new}} &= \mathit{xh}_{1} - \eta \cdot \frac{dL}{d\,\mathit{xh}_{1}} = 2 - 0.03 \cdot 40 = 0.8",  # noqa: E501
     r"Y &= \varphi(Y_{\text{in}}) = 2 \cdot 2 = 4 \\",
     r"Y - T &= 4 - 2 = 2 \\",
 ]
