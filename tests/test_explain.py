@@ -224,24 +224,24 @@ def test_text_shows_every_number_of_the_derivation_in_order() -> None:
 
 
 MARKDOWN_ROWS = [
-    r"| $`H_{1}`$ | $`x_{1} \cdot \mathit{xh}_{1}`$ | $`2 \cdot 2`$ | **4** |",
-    r"| $`Y`$ | $`\varphi(Y_{\text{in}})`$ | $`2 \cdot 5`$ | **10** |",
-    r"| $`Y - T`$ |  | $`10 - 2`$ | **8** |",
-    r"| $`\frac{dL}{dy}`$ | $`Y - T`$ | $`10 - 2`$ | **8** |",
-    r"= $`\varphi'(Y_{\text{in}}) \cdot \mathit{hy}_{1}`$ | $`2 \cdot 0.25`$ | **0.5** |",
-    r"= $`\varphi'(Y_{\text{in}}) \cdot \mathit{hy}_{2}`$ | $`2 \cdot 0.5`$ | **1** |",
-    r"= $`\varphi'(H_{21}) \cdot \mathit{hh}_{1}`$ | $`2 \cdot 0.75`$ | **1.5** |",
-    r"= $`\varphi'(H_{22}) \cdot \mathit{hh}_{2}`$ | $`2 \cdot 0.25`$ | **0.5** |",
-    r"= $`\varphi'(H_{1}) \cdot x_{1}`$ | $`2 \cdot 2`$ | **4** |",
-    r"| $`8 \cdot [0.5 \cdot 1.5 \cdot 4 + 1 \cdot 0.5 \cdot 4]`$ | **40** |",
-    r"| $`\delta^{(3)}`$ | $`\varphi'(Y_{\text{in}}) \cdot (Y - T)`$ | $`2 \cdot 8`$ | **16** |",
-    r"| $`\delta^{(2)}_{1}`$ | $`\varphi'(H_{21}) \cdot \mathit{hy}_{1} \cdot \delta^{(3)}`$ | $`2 \cdot 0.25 \cdot 16`$ | **8** |",  # noqa: E501
-    r"| $`\delta^{(2)}_{2}`$ | $`\varphi'(H_{22}) \cdot \mathit{hy}_{2} \cdot \delta^{(3)}`$ | $`2 \cdot 0.5 \cdot 16`$ | **16** |",  # noqa: E501
-    r"| $`2 \cdot [0.75 \cdot 8 + 0.25 \cdot 16]`$ | **20** |",
-    r"| $`\frac{dL}{d\,\mathit{xh}_{1}}`$ | $`\delta^{(1)} \cdot x_{1}`$ | $`20 \cdot 2`$ | **40** |",  # noqa: E501
-    r"| $`\mathit{xh}_{1}^{\text{new}}`$ | $`\mathit{xh}_{1} - \eta \cdot \frac{dL}{d\,\mathit{xh}_{1}}`$ | $`2 - 0.03 \cdot 40`$ | **0.8** |",  # noqa: E501
-    r"| $`Y`$ | $`\varphi(Y_{\text{in}})`$ | $`2 \cdot 2`$ | **4** |",
-    r"| $`Y - T`$ |  | $`4 - 2`$ | **2** |",
+    r"| $`H_{1}`$ | $`x_{1} \cdot \mathit{xh}_{1}`$ | `2 * 2` | **4** |",
+    r"| $`Y`$ | $`\varphi(Y_{\text{in}})`$ | `2 * 5` | **10** |",
+    r"| $`Y - T`$ |  | `10 - 2` | **8** |",
+    r"| $`\frac{dL}{dy}`$ | $`Y - T`$ | `10 - 2` | **8** |",
+    r" = \varphi'(Y_{\text{in}}) \cdot \mathit{hy}_{1}`$ | `2 * 0.25` | **0.5** |",
+    r" = \varphi'(Y_{\text{in}}) \cdot \mathit{hy}_{2}`$ | `2 * 0.5` | **1** |",
+    r" = \varphi'(H_{21}) \cdot \mathit{hh}_{1}`$ | `2 * 0.75` | **1.5** |",
+    r" = \varphi'(H_{22}) \cdot \mathit{hh}_{2}`$ | `2 * 0.25` | **0.5** |",
+    r" = \varphi'(H_{1}) \cdot x_{1}`$ | `2 * 2` | **4** |",
+    r"| `8 * [0.5 * 1.5 * 4 + 1 * 0.5 * 4]` | **40** |",
+    r"| $`\delta^{(3)}`$ | $`\varphi'(Y_{\text{in}}) \cdot (Y - T)`$ | `2 * 8` | **16** |",
+    r"| $`\delta^{(2)}_{1}`$ | $`\varphi'(H_{21}) \cdot \mathit{hy}_{1} \cdot \delta^{(3)}`$ | `2 * 0.25 * 16` | **8** |",  # noqa: E501
+    r"| $`\delta^{(2)}_{2}`$ | $`\varphi'(H_{22}) \cdot \mathit{hy}_{2} \cdot \delta^{(3)}`$ | `2 * 0.5 * 16` | **16** |",  # noqa: E501
+    r"| `2 * [0.75 * 8 + 0.25 * 16]` | **20** |",
+    r"| $`\frac{dL}{d\,\mathit{xh}_{1}}`$ | $`\delta^{(1)} \cdot x_{1}`$ | `20 * 2` | **40** |",
+    r"| $`\mathit{xh}_{1}^{\text{new}}`$ | $`\mathit{xh}_{1} - \eta \cdot \frac{dL}{d\,\mathit{xh}_{1}}`$ | `2 - 0.03 * 40` | **0.8** |",  # noqa: E501
+    r"| $`Y`$ | $`\varphi(Y_{\text{in}})`$ | `2 * 2` | **4** |",
+    r"| $`Y - T`$ |  | `4 - 2` | **2** |",
 ]
 
 

@@ -3,7 +3,8 @@
 Formulas are GitHub math written ``$`...`$``: the backtick form of ``$...$``
 that GitHub documents for expressions holding Markdown's own characters
 (``_``, ``*``, ``\\``), so that a subscript never turns into emphasis and a table
-cell never breaks. As plain text the cells still read as LaTeX.
+cell never breaks. The numbers stay plain text in code spans (``2 * 0.25``), to
+be checked digit by digit on GitHub and in the raw file alike.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ def section_lines(x: Any, level: str) -> list[str]:
             for step in section.steps:
                 formula = math(step.formula)
                 if step.explains is not None:  # the factor read as a chain: d/dH * dH/d...
-                    formula = f"{math(step.explains)} = {formula}"
-                cells = [math(step.lhs), formula, math(step.numbers), value_cell(step)]
+                    formula = f"$`{plain(step.explains)} = {plain(step.formula)}`$"
+                cells = [math(step.lhs), formula, code(step.numbers_text), value_cell(step)]
                 lines.append("| " + " | ".join(cells) + " |")
         for step in section.steps:
             if step.table is not None:
