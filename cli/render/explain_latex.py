@@ -179,23 +179,27 @@ def render(xs: Sequence[Any], command: str, table: Sequence[Any] = ()) -> str:
     return "\n".join(lines)
 
 
+SUMMARY_ROWS = 40  # rows per tabular: a tabular does not break across pages
+
+
 def summary_table(xs: Sequence[Any]) -> list[str]:
-    """Every explained weight: value, gradient, update."""
-    lines = [
-        r"\section*{Summary}",
-        r"\begin{tabular}{llrrr}",
-        r"weight & name & value & $dL/dw$ & new value \\ \hline",
-    ]
-    for x in xs:
-        cells = [
-            f"${plain(x.section('update').steps[0].lhs.of)}$",
-            rf"\texttt{{{escape(x.canonical)}}}",
-            f"${number(num(x.value))}$",
-            f"${number(num(x.grad))}$",
-            f"${number(num(x.new_value))}$",
+    """Every explained weight: value, gradient, update (a tabular per SUMMARY_ROWS)."""
+    lines = [r"\section*{Summary}"]
+    for start in range(0, len(xs), SUMMARY_ROWS):
+        lines += [
+            r"\begin{tabular}{llrrr}",
+            r"weight & name & value & $dL/dw$ & new value \\ \hline",
         ]
-        lines.append(" & ".join(cells) + r" \\")
-    lines.append(r"\end{tabular}")
+        for x in xs[start : start + SUMMARY_ROWS]:
+            cells = [
+                f"${plain(x.section('update').steps[0].lhs.of)}$",
+                rf"\texttt{{{escape(x.canonical)}}}",
+                f"${number(num(x.value))}$",
+                f"${number(num(x.grad))}$",
+                f"${number(num(x.new_value))}$",
+            ]
+            lines.append(" & ".join(cells) + r" \\")
+        lines += [r"\end{tabular}", ""]
     return lines
 
 
