@@ -224,6 +224,7 @@ DOCUMENTED_RUNS = [
         "explain",
         ["explain", "tests/data/handouts/softmax.yaml", "-w", "hy11", "--jacobian", "--json"],
     ),
+    ("grade", ["grade", "docs/grading-answers.yaml", "--json"]),
 ]
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Network
-from backprop_core.explain.expr import Apply, Deriv, Expr, Num, Sym, Weight
+from backprop_core.explain.expr import Apply, Deriv, Expr, Num, Sym, Weight, render_text
 
 NOTATIONS = ("source", "standard")
 
@@ -92,6 +92,21 @@ class Notation:
         """``phi'(arg)`` of layer k."""
         return Apply(self.phi(k), (arg,), prime=True)
 
+    def leaves(self, names: WeightNames) -> dict[str, Expr]:
+        """Every name of the network as its text, mapped to its leaf: nodes, targets,
+        deltas, activations, weights (for code that holds names as text, bp sheet)."""
+        out: dict[str, Expr] = {"L": LOSS, "eta": ETA, "eps": EPS}
+        for k in range(self.K + 1):
+            for j in range(1, self.units[k] + 1):
+                nodes: list[Expr] = [self.out(k, j)]
+                if k:
+                    nodes += [self.H(k, j), self.d(k, j), self.delta(k, j), self.phi(k)]
+                out.update({render_text(e): e for e in nodes})
+        out.update({render_text(self.T(j)): self.T(j) for j in range(1, self.units[-1] + 1)})
+        for w in names.all_ids():
+            out[names.alias(w)] = self.weight(names, w)
+        return out
+
     def weight(self, names: WeightNames, w: WeightId) -> Weight:
         alias, prefix = names.alias(w), names.prefix(w.k)
         rest = alias[len(prefix) :]
@@ -109,3 +124,33 @@ def notation_for(network: Network, standard: bool = False) -> Notation:
     same = len(set(described)) == 1
     phis = tuple("phi" if same else f"phi_{k}" for k in range(1, network.K + 1))
     return Notation(network.units, phis, standard)
+
+
+@dataclass(frozen=True)
+class TextNotation:
+    """The same names as plain text (``H21``, ``A1``, ``delta_1(2)``, ``1`` for a bias
+    node), for code that keys quantities by their name (bp grade)."""
+
+    nt: Notation
+
+    @property
+    def K(self) -> int:
+        return self.nt.K
+
+    def H(self, k: int, j: int) -> str:
+        return render_text(self.nt.H(k, j))
+
+    def out(self, k: int, i: int) -> str:
+        return render_text(self.nt.out(k, i))
+
+    def T(self, j: int) -> str:
+        return render_text(self.nt.T(j))
+
+    def d(self, k: int, j: int) -> str:
+        return render_text(self.nt.d(k, j))
+
+    def delta(self, k: int, j: int) -> str:
+        return render_text(self.nt.delta(k, j))
+
+    def phi(self, k: int) -> str:
+        return render_text(self.nt.phi(k))

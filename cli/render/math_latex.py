@@ -10,6 +10,8 @@ typeset math.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from backprop_core.explain.expr import (
     BREAK,
     Apply,
@@ -198,3 +200,39 @@ def math_lines(e: Expr, room: float, first: float | None = None) -> list[str]:
             lines.append(piece.rstrip())
             used, limit = size, room
     return lines
+
+
+def name_latex(name: str, leaves: Mapping[str, Expr]) -> str:
+    """A quantity's name held as text (``dA21/dA1``, ``H1_new [xh1]``, ``phi'(H21)``) as
+    LaTeX, its parts looked up among the network's names (Notation.leaves); a name
+    it does not know is set as text."""
+    if name.endswith("]") and " [" in name:  # a name qualified by its weight
+        base, _, alias = name[:-1].rpartition(" [")
+        return name_latex(base, leaves) + rf"\ [{name_latex(alias, leaves)}]"
+    expr = _name_expr(name, leaves)
+    return plain(expr) if expr is not None else rf"\text{{{escape(name)}}}"
+
+
+def _name_expr(name: str, leaves: Mapping[str, Expr]) -> Expr | None:
+    if name in leaves:
+        return leaves[name]
+    if " - " in name:
+        left, _, right = name.partition(" - ")
+        a, b = _name_expr(left, leaves), _name_expr(right, leaves)
+        return Diff(a, b) if a is not None and b is not None else None
+    if name.endswith("_new"):
+        of = _name_expr(name.removesuffix("_new"), leaves)
+        return New(of) if of is not None else None
+    if name.startswith("path "):
+        return Words(name)
+    if name.endswith(")") and "'(" in name:
+        fn, _, arg = name[:-1].partition("'(")
+        f, a = leaves.get(fn), _name_expr(arg, leaves)
+        return Apply(f, (a,), prime=True) if f is not None and a is not None else None
+    for d in ("d", "∂"):
+        if name.startswith(d) and f"/{d}" in name:
+            top, _, bottom = name[1:].partition(f"/{d}")
+            a, b = _name_expr(top, leaves), _name_expr(bottom, leaves)
+            if a is not None and b is not None:
+                return Deriv(a, b, partial=d == "∂")
+    return None
