@@ -68,3 +68,17 @@ def test_latex_typesets_names_from_their_parts_not_from_text() -> None:
     assert plain(standard.weight(names, WeightId(3, 1, 1))) == "w^{(3)}_{11}"
     assert plain(standard.dL(standard.d(4, 1))) == r"\frac{\partial L}{\partial Y_{1}}"
     assert plain(nt.dL(nt.d(4, 1))) == r"\frac{dL}{dy_{1}}"
+
+
+def test_names_held_as_text_are_typeset_from_the_networks_leaves() -> None:
+    from backprop_core.engine.naming import WeightNames
+    from backprop_core.explain.notation import Notation
+    from cli.render.math_latex import name_latex
+
+    units = (1, 1, 2, 1)
+    leaves = Notation(units, ("phi",) * 3).leaves(WeightNames(units, (False,) * 3))
+    assert name_latex("H1_new [xh1]", leaves) == r"H_{1}^{\text{new}}\ [\mathit{xh}_{1}]"
+    assert name_latex("phi'(H21)", leaves) == r"\varphi'(H_{21})"
+    assert name_latex("dy/dA21", leaves) == r"\frac{dy}{dA_{21}}"
+    assert name_latex("Y_new - T", leaves) == r"Y^{\text{new}} - T"
+    assert name_latex("mystery_1", leaves) == r"\text{mystery\_1}"
