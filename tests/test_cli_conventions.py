@@ -55,8 +55,8 @@ def test_completion_options_exist(monkeypatch: pytest.MonkeyPatch) -> None:
         (["trian"], "error: bp: no such command 'trian'. Did you mean 'train'? (see bp --help)\n"),
         (
             ["explain"],
-            "error: missing --weight NAME (-w); this network's weights: xh1 (w1_1_1), "
-            "hh1 (w2_1_1), hh2 (w2_1_2), hy1 (w3_1_1), hy2 (w3_2_1)\n",
+            "error: name a weight with --weight NAME (repeatable), or use --all; this network's "
+            "weights: xh1 (w1_1_1), hh1 (w2_1_1), hh2 (w2_1_2), hy1 (w3_1_1), hy2 (w3_2_1)\n",
         ),
     ],
 )
@@ -70,7 +70,7 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], line: str) -> Non
 def test_explain_without_weight_on_a_large_network_lists_a_dozen() -> None:
     result = bp("explain", str(ROOT / "configs" / "spiral.yaml"))
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: missing --weight NAME (-w); this network's weights: ")
+    assert result.stderr.startswith("error: name a weight with --weight NAME (repeatable), or use")
     assert result.stderr.count(" (w") == 12
     assert result.stderr.endswith(", ... (1239 more; bp show lists all)\n")
 
