@@ -10,23 +10,41 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from cli.errors import reports_errors
+from cli.errors import reports_errors, usage_error_line
 
-# In the order `bp --help` lists them.
-COMMANDS = ("train", "explain", "grads", "show", "check", "gradcheck", "predict", "init", "schema")
+# Command name -> its module under cli/commands/, in the order `bp --help` lists them.
+COMMANDS = {
+    "train": "train",
+    "explain": "explain",
+    "grads": "grads",
+    "show": "show",
+    "check": "check",
+    "gradcheck": "gradcheck",
+    "predict": "predict",
+    "init": "init",
+    "schema": "schema",
+    "sheet": "sheet",
+    "grade": "grade",
+    "quiz": "quiz",
+    "exercise": "exercise",
+    "export": "export",
+    "import": "import_onnx",
+}
 
 
 def _module(name: str) -> ModuleType:
-    return importlib.import_module(f"cli.commands.{name}")
+    return importlib.import_module(f"cli.commands.{COMMANDS[name]}")
 
 
-class LazyGroup(TyperGroup):
-    """A group whose subcommands are built from their modules when first asked for."""
+class BpGroup(TyperGroup):
+    """The command group: subcommands built from their modules when first asked for;
+    usage errors (a bad option value, an unknown option or command) as one
+    ``error:`` line on stderr and exit 2, instead of Click's boxed usage text."""
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
@@ -36,7 +54,7 @@ class LazyGroup(TyperGroup):
             return None
         if cmd_name not in self.commands:
             module = _module(cmd_name)
-            single = typer.Typer(rich_markup_mode=None)
+            single = typer.Typer(rich_markup_mode=None, add_completion=False)
             single.command(module.NAME, help=module.HELP)(reports_errors(module.command))
             self.commands[cmd_name] = typer.main.get_command(single)
         return self.commands[cmd_name]
@@ -47,26 +65,71 @@ class LazyGroup(TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        from cli.errors import (
+            EXIT_INTERRUPTED,
+            EXIT_TERMINATED,
+            EXIT_USAGE,
+            SIGNALLED,
+            print_error,
+            usage_error_types,
+        )
+
+        usage_error, other_click_error = usage_error_types()
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except usage_error as e:
+            if type(e).__name__ != "NoArgsIsHelpError":  # bare `bp`: the help is the answer
+                print_error(usage_error_line(e))
+            raise SystemExit(EXIT_USAGE) from None
+        except other_click_error as e:  # e.g. a file option Click could not open
+            print_error(e.format_message())
+            raise SystemExit(e.exit_code) from None
+        if code == EXIT_INTERRUPTED and SIGNALLED:  # SIGTERM during option parsing
+            code = EXIT_TERMINATED
+        raise SystemExit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     name="bp",
-    cls=LazyGroup,
+    cls=BpGroup,
     help="Train small neural networks from YAML and see backpropagation number by number.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
-    # Plain help and usage errors: rich's help renderer (and markdown-it) costs
-    # more to import than typer itself, on every `bp --help` and bad option.
+    # Plain help: rich's help renderer (and markdown-it) costs more to import
+    # than typer itself, on every `bp --help`.
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from backprop_core import __version__
+
+        typer.echo(f"bp {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _group() -> None:
-    # A callback makes the app a group even though no command is registered up front.
-    pass
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print bp's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Train small neural networks from YAML and see backpropagation number by number."""
 
 
 def main() -> None:
+    from cli.errors import handle_sigterm
+
+    handle_sigterm()  # the process's own entry point only: never in a host (tests, notebooks)
     app()

@@ -38,11 +38,22 @@ def line(text: str) -> None:
     sys.stdout.flush()
 
 
-def emit_json(document: Any) -> None:
-    """One JSON document on stdout. NaN and infinities become null (strict JSON)."""
+def wrote(path: object) -> None:
+    """``wrote PATH`` on stderr: status, not a result (callers skip it under --quiet/--json)."""
+    sys.stderr.write(f"wrote {path}\n")
+    sys.stderr.flush()
+
+
+def json_text(document: Any) -> str:
+    """A JSON document as text. NaN and infinities become null (strict JSON)."""
     import json
 
-    sys.stdout.write(json.dumps(_finite(document), indent=2, allow_nan=False) + "\n")
+    return json.dumps(_finite(document), indent=2, allow_nan=False) + "\n"
+
+
+def emit_json(document: Any) -> None:
+    """One JSON document on stdout."""
+    sys.stdout.write(json_text(document))
     sys.stdout.flush()
 
 
