@@ -59,6 +59,14 @@ class BpGroup(TyperGroup):
             self.commands[cmd_name] = typer.main.get_command(single)
         return self.commands[cmd_name]
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in COMMANDS:
+            # A typo: typer suggests from the commands built, so build them all
+            # (only on the way to this error).
+            for name in COMMANDS:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         # Each command's whole help line, wrapped (not cut to the terminal's width).
         rows = [(name, _module(name).HELP) for name in COMMANDS]
@@ -81,7 +89,9 @@ class BpGroup(TyperGroup):
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
         except usage_error as e:
-            if type(e).__name__ != "NoArgsIsHelpError":  # bare `bp`: the help is the answer
+            if type(e).__name__ == "NoArgsIsHelpError":  # bare `bp`: the help is the answer
+                typer.echo(e.format_message())
+            else:
                 print_error(usage_error_line(e))
             raise SystemExit(EXIT_USAGE) from None
         except other_click_error as e:  # e.g. a file option Click could not open

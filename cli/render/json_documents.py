@@ -31,7 +31,6 @@ def train(experiment: Experiment, result: TrainResult, threads: int) -> Document
         "name": experiment.config.name,
         "status": result.status,
         "epochs_run": result.epochs_run,
-        "threads": threads,
         "losses": result.losses,
         "final_loss": result.final_loss,
     }
@@ -48,6 +47,7 @@ def train(experiment: Experiment, result: TrainResult, threads: int) -> Document
         doc["largest_gradients"] = {w.canonical: g for w, g in result.largest_gradients}
     network = experiment.network
     doc["weights"] = {w.canonical: network.weight(w) for w in experiment.names.all_ids()}
+    doc["threads"] = threads
     return doc
 
 
