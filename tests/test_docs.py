@@ -5,8 +5,8 @@ A ```console block holds ``$ command`` lines, each followed by the output it sho
 except that a line ``...`` stands for any number of lines and the time a run took
 (and the BLAS threads it used) is not compared. With nothing shown, only the exit
 code is checked: 0, or the N of a trailing ``# exits N`` comment. The blocks of one
-file run in order in one folder that holds a copy of the checkout's configs/ and docs/, so a walk-through can create
-the files its later commands use.
+file run in order in one folder that holds a copy of the checkout's configs/ and
+docs/, so a walk-through can create the files its later commands use.
 
 A block that needs an optional component says so in its info string, e.g.
 ```` ```console requires=matplotlib ````; it runs where the component is present.
