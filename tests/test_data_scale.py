@@ -103,7 +103,7 @@ def test_a_csv_over_the_limit_is_refused_before_reading(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("more", ["", "  standardize: true\n  validation: 0.25\n"])
 def test_float32_npz_stays_float32_and_loads_the_same_numbers(tmp_path: Path, more: str) -> None:
-    from backprop_core.config.model import load_config
+    from backprop_core.config.load import load_config
     from backprop_core.data.load import load_data
     from backprop_core.run.experiment import load_experiment
 

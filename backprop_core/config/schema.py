@@ -130,6 +130,11 @@ KEYS: dict[str, dict[str, tuple[str, list[Any]]]] = {
             "float64 (exact teaching numbers) | float32 (faster on big networks).",
             ["float64"],
         ),
+        "threads": (
+            "BLAS threads for the matrix products; default: the CPUs bp may use "
+            "(1 is often fastest on a busy machine).",
+            [1],
+        ),
     },
     "OptimizerSpec": {
         "name": ("sgd | momentum | adam.", ["adam"]),
