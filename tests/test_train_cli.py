@@ -309,7 +309,7 @@ def test_a_long_run_keeps_one_float_per_epoch_not_a_record() -> None:
 
     def records() -> int:
         gc.collect()
-        return sum(isinstance(o, EpochRecord) for o in gc.get_objects())
+        return sum(type(o) is EpochRecord for o in gc.get_objects())
 
     before = records()
     trainer = Trainer(load_experiment(None, ["training.epochs=3000"]))

@@ -245,7 +245,9 @@ def _numeric_table(path: Path, label: str) -> NumericTable | None:
         return None
     # One sum finds a NaN or an infinity without a mask the size of the data;
     # only a sum that overflows (or a real NaN) looks at each value.
-    if not math.isfinite(float(values.sum())) and not np.isfinite(values).all():
+    with np.errstate(over="ignore"):  # an overflowing sum only sends us to the exact check
+        total = float(values.sum())
+    if not math.isfinite(total) and not np.isfinite(values).all():
         return None
     table.values = values
     return table
