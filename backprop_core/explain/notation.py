@@ -21,9 +21,10 @@ class Notation:
         return len(self.units) - 1
 
     def _pair(self, k: int, j: int) -> str:
-        if k <= 9 and j <= 9:
-            return f"{k}" if self.units[k] == 1 else f"{k}{j}"
-        return f"{k}_{j}"
+        # A one-node layer is named by its layer alone, whatever its number (H10).
+        if self.units[k] == 1:
+            return f"{k}"
+        return f"{k}{j}" if k <= 9 and j <= 9 else f"{k}_{j}"
 
     def H(self, k: int, j: int) -> str:
         if k == self.K:
@@ -39,6 +40,10 @@ class Notation:
         if k == self.K:
             return "Y" if self.units[k] == 1 else f"Y{i}"
         return f"A{self._pair(k, i)}"
+
+    def bias(self, k: int) -> str:
+        """The bias node feeding layer k, as the drawing labels it (its output is ``1``)."""
+        return f"B{k}"
 
     def T(self, j: int) -> str:
         return "T" if self.units[self.K] == 1 else f"T{j}"

@@ -102,7 +102,9 @@ def _draw(format_: ShowFormat, experiment: Any, output: Path | None) -> None:
         from cli.render.plots import save_network_image
 
         assert output is not None  # checked by _check_format
-        save_network_image(output, experiment.network, experiment.names)
+        from cli.render.diagram import drawing_of
+
+        save_network_image(output, drawing_of(experiment))
         return
     from cli.render.diagram import dot, mermaid
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.errors import BpError
+from backprop_core.explain.drawing import Layout
 from cli.render.numbers import num
 
 if TYPE_CHECKING:
@@ -293,3 +294,30 @@ def dot(
         lines.append(f"  {e.source} -> {e.target}{suffix};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def drawing_of(experiment: Any) -> Layout:
+    """The layout every picture of `experiment`'s network is drawn from: captions from
+    the data's column and class names, ReLU units dead on every training row greyed."""
+    from backprop_core.explain.drawing import dead_units, draw
+    from backprop_core.explain.notation import notation_for
+
+    network, data = experiment.network, experiment.data
+    if network.parameter_count() > MAX_EDGES:
+        raise DiagramTooLargeError(
+            f"the network has {network.parameter_count()} weights; drawings are limited to "
+            f"{MAX_EDGES} (bp show lists every weight as a table)"
+        )
+    # One caption per output node: class names of a softmax output, else the CSV
+    # target columns (a single sigmoid output has two classes but one node).
+    m = network.units[-1]
+    outputs = next((c for c in (data.classes, data.target_names) if c and len(c) == m), None)
+    return draw(
+        network,
+        experiment.names,
+        notation_for(network),
+        lambda alias, value: f"{alias} = {num(value, DIGITS)}",
+        inputs=data.input_names,
+        outputs=outputs,
+        dead=dead_units(network, data.X),
+    )
