@@ -458,14 +458,14 @@ def test_a_failed_render_leaves_the_old_file(plots, tmp_path: Path, tiny: Experi
 
     monkeypatch.setattr(Figure, "savefig", broken)
     with pytest.raises(RuntimeError):
-        plots.save_network_image(path, tiny.network, tiny.names)
+        plots.save_network_image(path, diagram.drawing_of(tiny))
     assert path.read_bytes() == b"good old picture"
     assert [p.name for p in tmp_path.iterdir()] == ["net.png"]
 
 
 def test_unknown_picture_type_and_empty_history(plots, tmp_path: Path, tiny: Experiment) -> None:
     with pytest.raises(plots.PlotError) as info:
-        plots.save_network_image(tmp_path / "net.jpg", tiny.network, tiny.names)
+        plots.save_network_image(tmp_path / "net.jpg", diagram.drawing_of(tiny))
     expected = f"{tmp_path / 'net.jpg'}: expected a file name ending in .png or .svg, got '.jpg'"
     assert str(info.value) == expected
     assert info.value.exit_code == 2
