@@ -492,7 +492,7 @@ def test_missing_matplotlib_says_what_to_install(tmp_path: Path, tiny: Experimen
     # None in sys.modules makes `import matplotlib` raise ImportError.
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(plots.PlotError) as info:
-        plots.save_network_image(tmp_path / "net.png", tiny.network, tiny.names)
+        plots.save_network_image(tmp_path / "net.png", diagram.drawing_of(tiny))
     assert str(info.value) == "png and svg pictures need matplotlib: pip install 'bp[plot]'"
     assert info.value.exit_code == 2
     assert list(tmp_path.iterdir()) == []
