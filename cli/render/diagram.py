@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.errors import BpError
 from backprop_core.explain.drawing import Layout
+from backprop_core.explain.notation import Notation
 from cli.render.numbers import num
 
 if TYPE_CHECKING:
@@ -95,14 +96,13 @@ def bias_id(k: int) -> str:
 
 
 def node_label(k: int, j: int, units: tuple[int, ...]) -> str:
-    """x1; H1 · A1 (single-node layer); H21 · A21 (layer 2, node 1); Y or Y1, Y2."""
-    K = len(units) - 1
-    if k == 0:
-        return f"x{j}"
-    if k == K:
-        return "Y" if units[K] == 1 else f"Y{j}"
-    suffix = f"{k}" if units[k] == 1 else (f"{k}{j}" if k <= 9 and j <= 9 else f"{k}_{j}")
-    return f"H{suffix} · A{suffix}"
+    """x1; H1 · A1 (single-node layer); H21 · A21 (layer 2, node 1); Y or Y1, Y2.
+
+    The names are explain's (backprop_core/explain/notation.py), so a drawing and
+    the derivation beside it never name one node twice."""
+    from backprop_core.explain.drawing import node_lines
+
+    return " · ".join(node_lines(Notation(units, ()), k, j))
 
 
 def layout(network: Network, names: WeightNames) -> Drawing:
