@@ -265,10 +265,12 @@ def test_markdown_has_every_number_and_is_valid_github_markdown() -> None:
                 break
             cells += t.type in ("td_open", "th_open")
         assert cells == 4
-    # The network drawing (mermaid) comes first; its edge labels use | legitimately.
-    drawing = out[out.index("```mermaid") : out.index("```", out.index("```mermaid") + 3) + 3]
-    assert 'in1 -->|"xh1 = 2"| h1_1' in drawing
-    html = MarkdownIt("commonmark").enable("table").render(out.replace(drawing, ""))
+    # The network drawing comes first: inline SVG, no Mermaid needed to show it.
+    html = MarkdownIt("commonmark").enable("table").render(out)
+    drawing = html[html.index("<svg ") : html.index("</svg>") + 6]
+    assert html.index("<svg ") < html.index("<h3>")
+    assert '<text x="' in drawing and ">xh1 = 2</text>" in drawing
+    html = html.replace(drawing, "")
     assert "<code>dy/dA21</code>" in html and "|" not in html.replace("\\|", "")
 
 

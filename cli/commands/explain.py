@@ -5,7 +5,8 @@ from __future__ import annotations
 import shlex
 import sys
 from enum import Enum
-from typing import Annotated, Optional
+from pathlib import Path
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -23,6 +24,7 @@ class Format(str, Enum):
     text = "text"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
     json = "json"
 
 
@@ -50,6 +52,16 @@ def command(
     ] = Format.text,
     json_: JsonOpt = False,
     set_: SetOpt = None,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads this annotation at runtime
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="Write the document to PATH instead of stdout (markdown, latex, html). "
+            "Markdown then links the drawing from PATH's name with .svg, written beside it.",
+        ),
+    ] = None,
 ) -> None:
     from backprop_core.explain.derivation import explain_experiment
     from backprop_core.run.experiment import load_experiment
@@ -57,6 +69,8 @@ def command(
     if json_ and format_ not in (Format.text, Format.json):
         raise fail(f"--json and --format {format_.value} ask for different formats; use one")
     chosen = Format.json if json_ else format_
+    if output is not None and chosen in (Format.text, Format.json):
+        raise fail("--output is for --format markdown, latex or html")
     experiment = load_experiment(config, list(set_ or []))
     x = explain_experiment(experiment, weight, sample)
     if chosen is Format.json:
@@ -79,14 +93,13 @@ def command(
     else:
         invocation = _invocation(config, weight, sample, set_ or [])
         if chosen is Format.markdown:
-            from cli.render.explain_markdown import render as markdown
-
-            picture = _picture(experiment, x.weight)
-            sys.stdout.write(markdown(x, invocation, picture=picture))
+            _write(output, _markdown(experiment, x, invocation, output))
+        elif chosen is Format.html:
+            _write(output, _html(experiment, x, invocation))
         else:
             from cli.render.explain_latex import render as latex
 
-            sys.stdout.write(latex(x, invocation))
+            _write(output, latex(x, invocation))
 
 
 def _invocation(config: object, weight: str, sample: int | None, sets: list[str]) -> str:
@@ -102,17 +115,54 @@ def _invocation(config: object, weight: str, sample: int | None, sets: list[str]
     return shlex.join(words)
 
 
-def _picture(experiment: object, w: object) -> str | None:
-    """The network in mermaid with the paths from `w` to the output highlighted;
-    None for a network too large to draw (the derivation still follows)."""
-    from cli.render.diagram import DiagramTooLargeError, mermaid, paths_to_output
+def _write(output: Path | None, text: str) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from backprop_core.atomic import write_text
 
-    names = experiment.names  # type: ignore[attr-defined]
+    write_text(output, text)
+
+
+def _drawing(experiment: Any, w: Any) -> str | None:
+    """The network as inline SVG, `w` marked and the edges off its paths dimmed;
+    None for a network too large to draw (the derivation still follows)."""
+    from backprop_core.explain.drawing import on_paths
+    from cli.render.diagram import DiagramTooLargeError, drawing_of
+    from cli.render.svg import svg
+
     try:
-        return mermaid(
-            experiment.network,  # type: ignore[attr-defined]
-            names,
-            highlight=paths_to_output(names, w),  # type: ignore[arg-type]
-        )
+        layout = drawing_of(experiment)
     except DiagramTooLargeError:
         return None
+    highlight = on_paths(experiment.names, w)
+    title = f"the network; the paths from {experiment.names.alias(w)} to the output highlighted"
+    return svg(layout, highlight=highlight, marked=w, title=title, standalone=False)
+
+
+def _html(experiment: Any, x: Any, invocation: str) -> str:
+    from backprop_core.explain.focus import focus
+    from backprop_core.explain.notation import notation_for
+    from cli.render.explain_html import render
+
+    steps = focus(x, notation_for(experiment.network), experiment.names)
+    return render(x, invocation, _drawing(experiment, x.weight), steps)
+
+
+def _markdown(experiment: Any, x: Any, invocation: str, output: Path | None) -> str:
+    """The Markdown document with the drawing: an SVG file beside `output`, linked
+    as an image (every Markdown viewer shows it, GitHub included), or on stdout an
+    inline ``<svg>`` (shown by viewers that pass HTML through: VS Code, pandoc)."""
+    from cli.render.explain_markdown import render as markdown
+
+    drawing = _drawing(experiment, x.weight)
+    if drawing is None:
+        return markdown(x, invocation)
+    if output is None:
+        return markdown(x, invocation, picture=drawing)
+    from backprop_core.atomic import write_text
+
+    picture = output.with_suffix(".svg")
+    write_text(picture, '<?xml version="1.0" encoding="UTF-8"?>\n' + drawing)
+    alt = f"the network, the paths from {x.alias} to the output highlighted"
+    return markdown(x, invocation, picture=f"![{alt}]({picture.name})")

@@ -25,13 +25,17 @@ def value_cell(step: Any) -> str:
 
 
 def render(x: Any, command: str, picture: str | None = None) -> str:
+    """`picture`: the drawing, as Markdown (an image link, or an inline ``<svg>``)."""
     heading = f"{code('dL/d' + x.alias)} ({code(x.canonical)}): backpropagation step by step"
     lines = [f"## {heading}", ""]
     lines += [f"`{command}`", ""]
     if picture:
-        # The network with the paths dL/dw runs along drawn in red (GitHub renders it).
-        lines += ["```mermaid", picture.rstrip("\n"), "```", ""]
-        caption = f"Red: the paths from {code(x.alias)} to the output, one chain-rule term each."
+        # The drawing, only dL/dw's paths in colour.
+        lines += [picture.rstrip("\n"), ""]
+        caption = (
+            f"Blue: {code(x.alias)}. Red: the paths from it to the output, one chain-rule "
+            "term each. Grey: edges off those paths."
+        )
         lines += [caption, ""]
     lines += [f"- {line}" for line in x.description]
     for section in x.sections:

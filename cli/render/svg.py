@@ -43,9 +43,9 @@ STYLE = f"""
 .bp-net .node.dead text {{ fill: #999; }}
 .bp-net .caption {{ fill: #555; }}
 .bp-net .legend text {{ white-space: pre; }}
-.bp-net .focus line {{ stroke: {FOCUS}; stroke-width: 4; }}
-.bp-net .focus text {{ fill: #000; font-weight: bold; }}
-.bp-net .focus circle {{ stroke: {FOCUS}; stroke-width: 4; }}
+.bp-net .edge.focus line {{ stroke: {FOCUS}; stroke-width: 4; }}
+.bp-net .edge.focus text, .bp-net .node.focus text {{ fill: #000; font-weight: bold; }}
+.bp-net .node.focus circle {{ stroke: {FOCUS}; stroke-width: 4; }}
 """
 
 

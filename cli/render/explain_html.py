@@ -1,0 +1,155 @@
+"""`bp explain --format html`: the derivation as a page you step through on the drawing.
+
+One self-contained file (cli/render/html_page.py): the network as inline SVG with
+the explained weight marked and the edges off its paths dimmed, every step of the
+derivation as MathML with its numbers. With the script, ←/→ (or the buttons) walk
+the steps in order, Home/End jump to the ends, each step lights up the nodes and
+edges it uses, and the URL fragment (``#step-12``) keeps the step, so a link opens
+at it. Without the script, or printed, the page is the whole derivation, in order.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from backprop_core.explain.focus import Focus
+from cli.render.explain_text import sample_values, summary, title
+from cli.render.html_page import page
+from cli.render.mathml import math
+from cli.render.numbers import num
+
+ONE_LINE = 64  # characters of plain formula above which each "= ..." gets its own line
+
+SCRIPT = """
+(function () {
+  var root = document.documentElement;
+  root.classList.add('js');
+  var steps = Array.prototype.slice.call(document.querySelectorAll('.steps .step'));
+  var counter = document.getElementById('counter');
+  var current = -1;
+  function indexOf(hash) {
+    var id = (hash || '').replace(/^#/, '');
+    for (var i = 0; i < steps.length; i++) { if (steps[i].id === id) return i; }
+    return -1;
+  }
+  function show(i) {
+    i = Math.max(0, Math.min(steps.length - 1, i));
+    if (current >= 0) {
+      steps[current].classList.remove('current');
+      steps[current].parentNode.classList.remove('current');
+    }
+    var lit = document.querySelectorAll('.bp-net .focus');
+    for (var k = 0; k < lit.length; k++) lit[k].classList.remove('focus');
+    current = i;
+    var step = steps[i];
+    step.classList.add('current');
+    step.parentNode.classList.add('current');
+    (step.getAttribute('data-focus') || '').split(' ').forEach(function (id) {
+      var el = id && document.getElementById(id);
+      if (el) el.classList.add('focus');
+    });
+    counter.textContent = 'step ' + (i + 1) + ' of ' + steps.length;
+    if (location.hash !== '#' + step.id) {
+      try { history.replaceState(null, '', '#' + step.id); } catch (e) { /* some file: URLs */ }
+    }
+  }
+  function on(id, to) {
+    document.getElementById(id).addEventListener('click', function () { show(to()); });
+  }
+  on('first', function () { return 0; });
+  on('prev', function () { return current - 1; });
+  on('next', function () { return current + 1; });
+  on('last', function () { return steps.length - 1; });
+  document.addEventListener('keydown', function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    var last = steps.length - 1;
+    var to = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0, End: last }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    show(to);
+  });
+  window.addEventListener('hashchange', function () {
+    var i = indexOf(location.hash);
+    if (i >= 0 && i !== current) show(i);
+  });
+  var start = indexOf(location.hash);
+  show(start >= 0 ? start : 0);
+})();
+"""
+
+
+def step_html(step: Any, number: int, focus: Focus) -> str:
+    """One step: its formula with numbers as MathML, its per-sample values below."""
+    value = num(step.value)
+    parts = [p for p in (step.formula, step.numbers) if p] + [value]
+    plain = " = ".join([step.symbol, *parts])
+    if len(plain) <= ONE_LINE:
+        lines = [math([step.symbol, *parts], plain, display=False)]
+    else:
+        # One "= ..." per line: a long sum never runs off a phone's screen.
+        lines = [math([step.symbol, parts[0]], f"{step.symbol} = {parts[0]}", display=False)]
+        lines += [math(["", p], f"= {p}", display=False) for p in parts[1:]]
+    # Inline math, one per line, in display style: left-aligned, full-size fractions.
+    body = "".join(f'<div class="line">{line}</div>' for line in lines)
+    out = [
+        f'<div class="step" id="step-{number}" data-focus="{" ".join(focus.ids())}">',
+        f'<div class="eq">{body}</div>',
+    ]
+    if step.samples is not None:
+        per = sample_values(step.samples)
+        out.append(f'<p class="samples">per sample: {escape(per)}; mean {escape(value)}</p>')
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def render(x: Any, command: str, drawing: str | None, focus: list[list[Focus]]) -> str:
+    """The page. `drawing`: the network as inline SVG (None when too large to draw);
+    `focus`: per section, per step, what the step uses on the drawing."""
+    heading = title(x)
+    body = [
+        "<header>",
+        f"<h1>{escape(heading)}</h1>",
+        f'<p class="command"><code>{escape(command)}</code></p>',
+        '<ul class="facts">' + "".join(f"<li>{escape(d)}</li>" for d in x.description) + "</ul>",
+        "</header>",
+        '<main class="stage">',
+    ]
+    if drawing:
+        caption = (
+            f"Blue: {x.alias}, the weight explained. Red: the paths from it to the output, "
+            "one chain-rule term each. Grey: edges off those paths. "
+            "Orange: what the current step uses."
+        )
+        body += [
+            '<figure class="figure">',
+            drawing,
+            f'<figcaption class="note">{escape(caption)}</figcaption>',
+            "</figure>",
+        ]
+    body.append('<div class="steps">')
+    number = 0
+    for section, found in zip(x.sections, focus, strict=True):
+        if not section.steps and not section.notes:
+            continue
+        body.append(f'<section id="sec-{escape(section.key)}">')
+        body.append(f"<h2>{escape(section.title)}</h2>")
+        for step, f in zip(section.steps, found, strict=True):
+            number += 1
+            body.append(step_html(step, number, f))
+        body += [f'<p class="note">{escape(note)}</p>' for note in section.notes]
+        body.append("</section>")
+    body += [
+        '<div class="controls" role="group" aria-label="step through the derivation">',
+        '<button type="button" id="first" aria-label="first step">⇤</button>',
+        '<button type="button" id="prev" aria-label="previous step">←</button>',
+        f'<span class="counter" id="counter" aria-live="polite">{number} steps</span>',
+        '<button type="button" id="next" aria-label="next step">→</button>',
+        '<button type="button" id="last" aria-label="last step">⇥</button>',
+        '<span class="hint">keys: ← → Home End</span>',
+        "</div>",
+        "</div>",
+        "</main>",
+        f'<footer><p class="summary">{escape(summary(x))}</p></footer>',
+    ]
+    return page(heading, "\n".join(body), SCRIPT)
