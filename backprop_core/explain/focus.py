@@ -18,6 +18,7 @@ from backprop_core.explain.notation import Notation
 from backprop_core.explain.steps import Explanation, Path, Step
 
 _NAME = re.compile(r"delta(?:_\d+)?\(\d+\)|[A-Za-z][A-Za-z0-9_]*")
+_DERIVATIVE = re.compile(r"d([A-Za-z][A-Za-z0-9_]*)/d([A-Za-z][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,19 @@ class Names:
                     edges.add(w)
                     nodes |= {source_of(w), node_id(w.k, w.j)}
                     break
+        # dA21/dA1 is the factor of the edge from A1 to A21: it lights up too.
+        for top, bottom in _DERIVATIVE.findall(text):
+            for a in self.nodes.get(top, ()):
+                for b in self.nodes.get(bottom, ()):
+                    (k, j), (q, i) = _layer_node(a), _layer_node(b)
+                    if q == k - 1:
+                        edges.add(WeightId(k, i, j))
         return nodes, edges
+
+
+def _layer_node(node: str) -> tuple[int, int]:
+    k, j = node[1:].split("_")
+    return int(k), int(j)
 
 
 def path_focus(w: WeightId, path: Path) -> Focus:

@@ -24,6 +24,7 @@ class ShowFormat(str, Enum):
     dot = "dot"
     png = "png"
     svg = "svg"
+    html = "html"
 
 
 DRAWINGS = (ShowFormat.mermaid, ShowFormat.dot, ShowFormat.png, ShowFormat.svg)
@@ -36,12 +37,14 @@ FormatOpt = Annotated[
         "-f",
         case_sensitive=False,
         help="table; json; the network drawn as mermaid or dot (printed) or png or svg "
-        "(written to --output).",
+        "(written to --output); html: drawing and every weight as one page.",
     ),
 ]
 OutputOpt = Annotated[
     Optional[Path],  # noqa: UP045 - Typer reads this annotation at runtime
-    typer.Option("--output", "-o", metavar="PATH", help="File for --format png|svg|mermaid|dot."),
+    typer.Option(
+        "--output", "-o", metavar="PATH", help="File for --format png|svg|mermaid|dot|html."
+    ),
 ]
 
 
@@ -63,6 +66,9 @@ def command(
     from backprop_core.engine.inspection import network_summary
 
     summary = network_summary(experiment, weight or [])
+    if format_ is ShowFormat.html:
+        _write(output, _html(experiment, summary))
+        return
     if json_ or format_ is ShowFormat.json:
         from cli.console import emit_json
 
@@ -92,8 +98,8 @@ def _check_format(format_: ShowFormat, output: Path | None, json_: bool) -> None
         wanted = format_.value
         if check_picture_path(output) != wanted:
             raise fail(f"--format {wanted} needs an --output name ending in .{wanted}")
-    elif output is not None and format_ not in DRAWINGS:
-        raise fail("--output is for --format mermaid, dot, png or svg")
+    elif output is not None and format_ not in (*DRAWINGS, ShowFormat.html):
+        raise fail("--output is for --format mermaid, dot, png, svg or html")
 
 
 def _draw(format_: ShowFormat, experiment: Any, output: Path | None) -> None:
@@ -109,13 +115,29 @@ def _draw(format_: ShowFormat, experiment: Any, output: Path | None) -> None:
     from cli.render.diagram import dot, mermaid
 
     draw = mermaid if format_ is ShowFormat.mermaid else dot
-    text = draw(experiment.network, experiment.names)
+    _write(output, draw(experiment.network, experiment.names))
+
+
+def _write(output: Path | None, text: str) -> None:
     if output is None:
         sys.stdout.write(text)
     else:
         from backprop_core.atomic import write_text
 
         write_text(output, text)
+
+
+def _html(experiment: Any, summary: Any) -> str:
+    """The page: the drawing (or why there is none) and the table of every weight."""
+    from cli.render.diagram import DiagramTooLargeError, drawing_of
+    from cli.render.show_html import render
+    from cli.render.svg import svg
+
+    try:
+        drawing = svg(drawing_of(experiment), standalone=False)
+    except DiagramTooLargeError as e:
+        return render(summary, None, f"No drawing: {e}.")
+    return render(summary, drawing)
 
 
 def _json(summary: Any) -> dict[str, Any]:
