@@ -127,7 +127,19 @@ def render(x: Any, command: str, drawing: str | None, focus: list[list[Focus]]) 
             f'<figcaption class="note">{escape(caption)}</figcaption>',
             "</figure>",
         ]
+    total = sum(len(section.steps) for section in x.sections)
     body.append('<div class="steps">')
+    # The controls come first: on a phone they stay in reach above the step.
+    body += [
+        '<div class="controls" role="group" aria-label="step through the derivation">',
+        '<button type="button" id="first" aria-label="first step">⇤</button>',
+        '<button type="button" id="prev" aria-label="previous step">←</button>',
+        f'<span class="counter" id="counter" aria-live="polite">{total} steps</span>',
+        '<button type="button" id="next" aria-label="next step">→</button>',
+        '<button type="button" id="last" aria-label="last step">⇥</button>',
+        '<span class="hint">keys: ← → Home End</span>',
+        "</div>",
+    ]
     number = 0
     for section, found in zip(x.sections, focus, strict=True):
         if not section.steps and not section.notes:
@@ -140,14 +152,6 @@ def render(x: Any, command: str, drawing: str | None, focus: list[list[Focus]]) 
         body += [f'<p class="note">{escape(note)}</p>' for note in section.notes]
         body.append("</section>")
     body += [
-        '<div class="controls" role="group" aria-label="step through the derivation">',
-        '<button type="button" id="first" aria-label="first step">⇤</button>',
-        '<button type="button" id="prev" aria-label="previous step">←</button>',
-        f'<span class="counter" id="counter" aria-live="polite">{number} steps</span>',
-        '<button type="button" id="next" aria-label="next step">→</button>',
-        '<button type="button" id="last" aria-label="last step">⇥</button>',
-        '<span class="hint">keys: ← → Home End</span>',
-        "</div>",
         "</div>",
         "</main>",
         f'<footer><p class="summary">{escape(summary(x))}</p></footer>',

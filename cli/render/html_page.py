@@ -24,8 +24,8 @@ code, kbd { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-si
 .facts { color: var(--muted); margin: 0.4rem 0; padding-left: 1.2rem; }
 .figure { margin: 0.5rem 0; overflow-x: auto; }
 .figure svg { display: block; width: 100%; height: auto; max-height: 75vh; }
-.eq { overflow-x: auto; overflow-y: hidden; padding: 2px 0; }
-.eq .line { margin: 0.15rem 0; white-space: nowrap; }
+.eq { overflow-x: auto; padding: 2px 0; }
+.eq .line { padding: 0.2rem 0; white-space: nowrap; }
 .eq math { math-style: normal; font-size: 1.15em;
   font-family: 'Latin Modern Math', 'STIX Two Math', 'Cambria Math', math; }
 .step { margin: 0.3rem 0; padding: 0.35rem 0.6rem; border-left: 3px solid transparent; }
@@ -44,11 +44,11 @@ table.weights td.num { text-align: right; }
 .js .step.current { display: block; border-left-color: var(--hot); background: #fff8f0; }
 .js .steps > section.current > h2 { display: block; }
 .js .controls { display: flex; gap: 8px; align-items: center; flex-wrap: wrap;
-  position: sticky; bottom: 0; background: #fff; padding: 8px 0;
-  border-top: 1px solid var(--rule); }
+  padding: 8px 0; border-bottom: 1px solid var(--rule); }
 .controls button { font: inherit; padding: 4px 14px; min-width: 44px; min-height: 36px; }
-.controls .counter { font-variant-numeric: tabular-nums; min-width: 8em; }
+.controls .counter { font-variant-numeric: tabular-nums; min-width: 6.5em; }
 .controls .hint { color: var(--muted); font-size: 0.85em; }
+@media (max-width: 480px) { .controls .hint { display: none; } }
 @media (min-width: 900px) {
   .stage { display: grid; grid-template-columns: minmax(0, 11fr) minmax(0, 9fr); gap: 24px;
     align-items: start; }
