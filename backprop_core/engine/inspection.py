@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from backprop_core.engine.gradcheck import analytic_gradient, numeric_gradient, weight_value
+from backprop_core.engine.gradcheck import numeric_gradient
 from backprop_core.engine.naming import WeightId
 
 # Finite differences cost two forward passes per weight: past this many weights
@@ -67,8 +67,8 @@ def gradient_rows(experiment: Any, names: Sequence[str] = ()) -> GradReport:
     numeric = len(ids) <= NUMERIC_LIMIT
     rows = []
     for w in ids:
-        value = weight_value(network, w)
-        grad = analytic_gradient(grads.dL_dW, grads.dL_db, w)
+        value = network.weight(w)
+        grad = grads.of(w)
         frozen = experiment.is_frozen(w)
         step, new_value = one_step(experiment, w, value, grad)
         rows.append(
@@ -131,7 +131,7 @@ def _weight(experiment: Any, w: WeightId) -> tuple[str, str, float, bool]:
     return (
         w.canonical,
         experiment.names.alias(w),
-        weight_value(experiment.network, w),
+        experiment.network.weight(w),
         experiment.is_frozen(w),
     )
 

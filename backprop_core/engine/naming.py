@@ -35,6 +35,27 @@ class WeightId:
     def canonical(self) -> str:
         return f"w{self.k}_{self.i}_{self.j}"
 
+    # Where the weight lives (network.py's layout): ``W[k][i-1, j-1]``, or
+    # ``b[k][j-1]`` for a bias. Every array of weights, gradients or masks keyed
+    # ("W", k) / ("b", k) is read through these two, and only these.
+    @property
+    def key(self) -> tuple[str, int]:
+        """The array holding it: ``("W", k)``, or ``("b", k)`` for a bias."""
+        return ("b", self.k) if self.is_bias else ("W", self.k)
+
+    @property
+    def index(self) -> tuple[int, ...]:
+        """Its index in that array."""
+        return (self.j - 1,) if self.is_bias else (self.i - 1, self.j - 1)
+
+    @classmethod
+    def at(cls, key: tuple[str, int], index: tuple[int, ...]) -> WeightId:
+        """The weight at `index` of the array `key` (the inverse of ``key``/``index``)."""
+        kind, k = key
+        if kind == "b":
+            return cls(k, 0, int(index[0]) + 1)
+        return cls(k, int(index[0]) + 1, int(index[1]) + 1)
+
 
 @dataclass(frozen=True)
 class WeightNames:

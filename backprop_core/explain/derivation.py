@@ -1,7 +1,7 @@
 """`bp explain` as data: the derivation of one weight's gradient, step by step.
 
 Everything here is read out of the engine: the forward `Trace`, the backward
-`Gradients` (deltas), the activation and loss tables. No value is recomputed by
+`Gradients` (deltas), the activation and loss records. No value is recomputed by
 a second implementation; the "formula with numbers" strings only write down
 the engine's own operands, in the source derivation's order:
 
@@ -45,8 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_core.engine.activations import DERIVATIVE_FORMULAS
-from backprop_core.engine.gradcheck import as_float64, numeric_gradient, weight_value
+from backprop_core.engine.gradcheck import as_float64, numeric_gradient
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Network
 from backprop_core.errors import BpError
@@ -159,7 +158,7 @@ def _build(ctx: Context) -> Explanation:
         )
     numeric = numeric_gradient(ctx.net, ctx.X, ctx.T, w)
     check = check_section(ctx, numeric)
-    value = weight_value(ctx.net, w)
+    value = ctx.net.weight(w)
     new_value = value - ctx.eta * grad
     update = update_section(ctx, value, new_value)
     after, after_trace, after_loss = after_section(ctx, new_value)
@@ -198,7 +197,7 @@ def describe(ctx: Context) -> list[str]:
     ]
     for k in range(1, net.K + 1):
         act = net.layer(k).activation
-        derivative = DERIVATIVE_FORMULAS[act.name].format(
+        derivative = act.record.derivative_formula.format(
             **{key: fmt(v) for key, v in act.params.items()}
         )
         if not act.elementwise:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.engine.losses import CLASSIFICATION
+from backprop_core.engine.losses import LOSSES, ONE_HOT
 from backprop_core.engine.naming import WeightId
 from backprop_core.engine.network import Gradients, Network
 from backprop_core.engine.optimizers import make_optimizer
@@ -45,8 +45,7 @@ class StepDetail:
 
     def of(self, w: WeightId) -> tuple[float, float, float, float]:
         """(value before, dL/dw, step, value after) of one weight."""
-        index = (w.j - 1,) if w.is_bias else (w.i - 1, w.j - 1)
-        at = self.keys.index(("b" if w.is_bias else "W", w.k))
+        at, index = self.keys.index(w.key), w.index
         before, after = float(self.before[at][index]), float(self.after[at][index])
         return before, float(self.grads[at][index]), after - before, after
 
@@ -71,7 +70,8 @@ class TrainResult:
     diverged_epoch: int | None = None
     largest_gradients: list[tuple[WeightId, float]] = field(default_factory=list)
     batch_size: int = 0
-    batch_size_clamped: bool = False
+    # Said before training when the batch was clamped (`batch_rows`), else None.
+    batch_warning: str | None = None
 
     @property
     def epochs_run(self) -> int:
@@ -84,21 +84,36 @@ class TrainResult:
 
 def accuracy(Y: Array, T: Array, loss: str) -> float | None:
     """Fraction of rows classified right: argmax for softmax, 0.5 threshold for sigmoid."""
-    if loss not in CLASSIFICATION:
+    if not LOSSES[loss].classifier:
         return None
     return correct(Y, T, loss) / judged(T, loss)
 
 
 def judged(T: Array, loss: str) -> int:
     """How many predictions accuracy counts: rows for softmax, outputs for sigmoid."""
-    return T.shape[0] if loss == "cross_entropy" else T.size
+    return T.shape[0] if LOSSES[loss].targets == ONE_HOT else T.size
 
 
 def correct(Y: Array, T: Array, loss: str) -> int:
     """How many predictions are right (rows for softmax, outputs for sigmoid)."""
-    if loss == "cross_entropy" and T.shape[1] > 1:
+    if LOSSES[loss].targets == ONE_HOT and T.shape[1] > 1:
         return int(np.count_nonzero(Y.argmax(axis=1) == T.argmax(axis=1)))
     return int(np.count_nonzero((Y >= 0.5) == (T >= 0.5)))
+
+
+def batch_rows(batch_size: int | str, n: int) -> tuple[int, str | None]:
+    """Rows per update for ``training.batch_size`` on `n` rows, and the warning if clamped.
+
+    A batch larger than the data is the full batch: `bp train` trains with it and
+    `bp check` warns about it with the same words.
+    """
+    requested = n if batch_size == "full" else int(batch_size)
+    if requested <= n:
+        return requested, None
+    return n, (
+        f"batch_size {requested} is larger than the {n} training rows; "
+        "training will use the full batch"
+    )
 
 
 class Trainer:
@@ -110,17 +125,11 @@ class Trainer:
         self.stop_at_loss: float | None = spec.stop_at_loss
         self.shuffle: bool = spec.shuffle
         n = experiment.data.n
-        requested = n if spec.batch_size == "full" else int(spec.batch_size)
-        self.result = TrainResult(batch_size=min(requested, n), batch_size_clamped=requested > n)
+        rows, warning = batch_rows(spec.batch_size, n)
+        self.result = TrainResult(batch_size=rows, batch_warning=warning)
         opt = spec.optimizer
-        self.optimizer = make_optimizer(
-            opt.name,
-            spec.eta,
-            momentum=opt.momentum,
-            beta1=opt.beta1,
-            beta2=opt.beta2,
-            epsilon=opt.epsilon,
-        )
+        # Every setting of `training.optimizer`; the optimizer's record picks its own.
+        self.optimizer = make_optimizer(opt.name, spec.eta, **opt.model_dump(exclude={"name"}))
         masks = experiment.masks()
         self.keys = [key for key, _ in self.network.parameters()]
         self.masks = [masks[key] for key in self.keys]
@@ -133,7 +142,7 @@ class Trainer:
         self.masked = [
             (pos, self.masks[i]) for pos, i in enumerate(self.moving) if self.masks[i] is not None
         ]
-        self.classifier = self.network.loss in CLASSIFICATION
+        self.classifier = self.network.loss_record.classifier
         self.rng = rng(experiment.config.seed, SHUFFLE)
         self.keep_snapshot = keep_snapshot
         # What --save writes when training stops early. `snapshot`: the weights
@@ -272,14 +281,10 @@ def largest_gradients(
 ) -> list[tuple[WeightId, float]]:
     """The `n` trainable weights with the largest |dL/dw| (non-finite first)."""
     rows: list[tuple[float, WeightId, float]] = []
-    for (kind, k), g in grads.items():
+    for key, g in grads.items():
         flat = np.nan_to_num(np.abs(g), nan=np.inf).ravel()
         for index in np.argsort(-flat, kind="stable")[: n * 4]:
-            if kind == "W":
-                i, j = divmod(int(index), g.shape[1])
-                w = WeightId(k, i + 1, j + 1)
-            else:
-                w = WeightId(k, 0, int(index) + 1)
+            w = WeightId.at(key, np.unravel_index(index, g.shape))
             if not experiment.is_frozen(w):
                 rows.append((float(flat[index]), w, float(g.ravel()[index])))
     rows.sort(key=lambda r: (-r[0], r[1]))

@@ -82,8 +82,7 @@ def _summary(experiment: Any) -> dict[str, Any]:
         "rows": data.n,
         "validation_rows": 0 if data.X_val is None else int(data.X_val.shape[0]),
         "classes": list(data.classes) if data.classes is not None else None,
-        "frozen": len(experiment.frozen)
-        + (sum(b.size for b in net.b.values()) if experiment.frozen_biases else 0),
+        "frozen": experiment.frozen_count(),
     }
 
 
@@ -100,10 +99,7 @@ def _describe(summary: dict[str, Any]) -> str:
 
 
 def _warnings(experiment: Any) -> list[str]:
-    size = experiment.config.training.batch_size
-    if isinstance(size, int) and size > experiment.data.n:
-        return [
-            f"batch_size {size} is larger than the {experiment.data.n} training rows; "
-            "training will use the full batch"
-        ]
-    return []
+    from backprop_core.run.training import batch_rows
+
+    _, warning = batch_rows(experiment.config.training.batch_size, experiment.data.n)
+    return [warning] if warning is not None else []

@@ -83,6 +83,7 @@ def _row(experiment: Any, r: Any) -> dict[str, Any]:
         "numeric_grad": r.numeric_grad,
         "step": step,
         "new_value": new_value,
+        "frozen": experiment.is_frozen(r.weight),
         "abs_error": r.abs_error,
         "rel_error": r.rel_error,
         "tolerance": r.tolerance,

@@ -80,11 +80,8 @@ def command(
     experiment = load_experiment(config, overrides)
     trainer = Trainer(experiment, keep_snapshot=save is not None)
     planned = trainer.epochs_planned
-    if trainer.result.batch_size_clamped:
-        warn(
-            f"batch_size {experiment.config.training.batch_size} is larger than the "
-            f"{experiment.data.n} training rows; using the full batch"
-        )
+    if trainer.result.batch_warning is not None:
+        warn(trainer.result.batch_warning)
     from cli.render.training import is_logged, logged_epochs
 
     every_n = logged_epochs(planned, every)
@@ -184,9 +181,7 @@ def _plot(path: Path, experiment: Any, trainer: Any) -> None:
 
 
 def _weights(experiment: Any, network: Any) -> dict[str, float]:
-    from backprop_core.engine.gradcheck import weight_value
-
-    return {w.canonical: weight_value(network, w) for w in experiment.names.all_ids()}
+    return {w.canonical: network.weight(w) for w in experiment.names.all_ids()}
 
 
 def _json(experiment: Any, result: Any) -> dict[str, Any]:
@@ -213,7 +208,6 @@ def _json(experiment: Any, result: Any) -> dict[str, Any]:
 
 
 def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grads: bool) -> None:
-    from backprop_core.engine.gradcheck import weight_value
     from cli.render.fit import fitted
     from cli.render.training import epoch_table, step_table, summary, weights_table
 
@@ -248,7 +242,7 @@ def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grad
         )
     )
     shown = list(names.all_ids())[:SUMMARY_WEIGHTS]
-    weights = [(w.canonical, names.alias(w), weight_value(trainer.network, w)) for w in shown]
+    weights = [(w.canonical, names.alias(w), trainer.network.weight(w)) for w in shown]
     if weights:
         total = experiment.network.parameter_count()
         out.print(fitted(out, weights_table(weights, total)))
