@@ -188,7 +188,10 @@ def test_svg_labels_are_text_elements_and_highlight_marks_the_weight(tmp_path: P
     assert "xh11 = 0.15" in texts and "hy02 = 0.6" in texts and "H11" in texts
 
 
-def test_show_svg_writes_the_drawing(tmp_path: Path) -> None:
+def test_show_svg_writes_the_drawing(tmp_path: Path, monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # not needed for SVG
     path = tmp_path / "tiny.svg"
     result = CliRunner().invoke(app, ["show", "--format", "svg", "--output", str(path)])
     assert result.exit_code == 0, result.output

@@ -96,7 +96,8 @@ def _check_format(format_: ShowFormat, output: Path | None, json_: bool) -> None
         from cli.render.plots import check_picture_path
 
         wanted = format_.value
-        if check_picture_path(output) != wanted:
+        # The network's SVG is written as text (cli/render/svg.py); only PNG needs matplotlib.
+        if check_picture_path(output, matplotlib=format_ is ShowFormat.png) != wanted:
             raise fail(f"--format {wanted} needs an --output name ending in .{wanted}")
     elif output is not None and format_ not in (*DRAWINGS, ShowFormat.html):
         raise fail("--output is for --format mermaid, dot, png, svg or html")

@@ -53,14 +53,16 @@ def picture_format(path: Path) -> str:
     return fmt
 
 
-def check_picture_path(path: Path) -> str:
+def check_picture_path(path: Path, *, matplotlib: bool = True) -> str:
     """Everything that can be checked before a long run: the file type, the folder,
-    and that matplotlib imports. Returns the format (``png`` or ``svg``)."""
+    and (when the picture needs it) that matplotlib imports. Returns the format
+    (``png`` or ``svg``)."""
     fmt = picture_format(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise PlotError(f"{path}: cannot write: the folder does not exist")
-    _matplotlib()
+    if matplotlib:
+        _matplotlib()
     return fmt
 
 

@@ -1,0 +1,96 @@
+"""The HTML pages as files (the browser tests open them): self-contained, every step
+with what it lights up, every weight in `bp show`'s table; the MathML of formulas."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from backprop_core.explain.derivation import explain_experiment
+from backprop_core.explain.focus import focus
+from backprop_core.explain.notation import notation_for
+from backprop_core.run.experiment import load_experiment
+from cli.app import app
+from cli.render.mathml import formula, math
+
+runner = CliRunner()
+MATHML = "{http://www.w3.org/1998/Math/MathML}"
+
+
+def test_explain_html_is_one_self_contained_file(tmp_path: Path) -> None:
+    path = tmp_path / "xh1.html"
+    result = runner.invoke(app, ["explain", "-w", "xh1", "--format", "html", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    page = path.read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")
+    # Nothing to fetch: no src, no href, no URL but the XML namespaces.
+    assert not re.search(r"\b(src|href)=", page)
+    assert set(re.findall(r"https?://[^\"' )]+", page)) == {
+        "http://www.w3.org/2000/svg",
+        "http://www.w3.org/1998/Math/MathML",
+    }
+    steps = re.findall(r'<div class="step" id="step-(\d+)" data-focus="([^"]*)">', page)
+    assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1))
+    assert len(steps) == 39 and all(ids for _, ids in steps)
+    assert '<span class="counter" id="counter" aria-live="polite">39 steps</span>' in page
+    same = runner.invoke(app, ["explain", "-w", "xh1", "--format", "html"])
+    assert same.stdout == page  # stdout without -o; and the same bytes every run
+
+
+def test_what_each_step_lights_up() -> None:
+    e = load_experiment(None, [])
+    x = explain_experiment(e, "xh1", None)
+    found = focus(x, notation_for(e.network), e.names)
+    by_symbol = {
+        (section.key, step.symbol): f.ids()
+        for section, fs in zip(x.sections, found, strict=True)
+        for step, f in zip(section.steps, fs, strict=True)
+    }
+    assert by_symbol["forward", "H21"] == ["e2_1_1", "n1_1", "n2_1"]  # A1 * hh1
+    assert by_symbol["forward", "A21"] == ["n2_1"]
+    assert by_symbol["chain", "dy/dA22"] == ["e3_2_1", "n2_2", "n3_1"]  # phi'(Y_in) * hy2
+    path_2 = ["e1_1_1", "e2_1_2", "e3_2_1", "n0_1", "n1_1", "n2_2", "n3_1"]
+    assert by_symbol["paths", "path 2"] == path_2
+    assert by_symbol["deltas", "delta_1(2)"] == ["e3_1_1", "n2_1", "n3_1"]
+    assert by_symbol["update", "xh1_new"] == ["e1_1_1", "n0_1", "n1_1", "n3_1"]  # dL: the loss
+
+
+def test_show_html_lists_every_weight(tmp_path: Path) -> None:
+    path = tmp_path / "iris.html"
+    result = runner.invoke(app, ["show", "configs/iris.yaml", "--format", "html", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    page = path.read_text()
+    rows = re.findall(r"<tr><td>(w\d+_\d+_\d+)</td><td>(\w+)</td>", page)
+    assert len(rows) == 67 and rows[0] == ("w1_0_1", "xh01") and rows[-1] == ("w2_8_3", "hy83")
+    assert ">sepal_length</text>" in page and ">virginica</text>" in page
+    assert "<script>" not in page
+
+
+def test_show_html_of_a_network_too_large_to_draw() -> None:
+    result = runner.invoke(app, ["show", "configs/spiral.yaml", "--format", "html"])
+    assert result.exit_code == 0, result.output
+    assert "<svg" not in result.stdout
+    assert "No drawing: the network has 1251 weights; drawings are limited to 600" in result.stdout
+
+
+def mathml(text: str) -> ET.Element:
+    return ET.fromstring(math([text], text))
+
+
+def test_mathml_of_the_derivations_formulas() -> None:
+    root = mathml("dA21/dA1")
+    frac = root.find(f".//{MATHML}mfrac")
+    assert frac is not None
+    assert "".join(frac.itertext()) == "∂A21∂A1"
+    assert root.get("alttext") == "dA21/dA1"
+    sup = mathml("1/2 * (Y - T)^2").find(f".//{MATHML}msup")
+    assert sup is not None and "".join(sup.itertext()) == "(Y−T)2"
+    assert "".join(mathml("delta_1(2)").itertext()) == "δ1(2)"
+    assert "".join(mathml("phi'(H21) * hh1").itertext()) == "φ′(H21)·hh1"
+    words = mathml("mean over the 4 samples of delta_1(1) * 1").findall(f".//{MATHML}mtext")
+    assert [w.text for w in words] == [" mean over the ", " samples of "]
+    assert formula("softmax(Y_in)_1").count("<msub>") == 2  # Y_in, and the _1 after the call
