@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from networks import NET_222
 from typer.testing import CliRunner
 
 from cli.app import app
@@ -31,24 +32,6 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-NET_222 = """\
-network:
-  inputs: 2
-  layers:
-    - units: 2
-      activation: sigmoid
-      weights: [[0.15, 0.25], [0.2, 0.3]]
-      biases: [0.35, 0.35]
-    - units: 2
-      activation: sigmoid
-      weights: [[0.4, 0.5], [0.45, 0.55]]
-      biases: [0.6, 0.6]
-loss: sse
-data:
-  inputs: [[0.05, 0.1]]
-  targets: [[0.01, 0.99]]
-"""
 
 # SPEC §2, as the page's formulas write them (each <math>'s alttext).
 REFERENCE = [

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from networks import NET_222
 from typer.testing import CliRunner
 
 from backprop_core.engine.activations import Activation
@@ -26,24 +27,6 @@ from cli.render.svg import svg
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"))
 SVG = "{http://www.w3.org/2000/svg}"
-
-NET_222 = """\
-network:
-  inputs: 2
-  layers:
-    - units: 2
-      activation: sigmoid
-      weights: [[0.15, 0.25], [0.2, 0.3]]
-      biases: [0.35, 0.35]
-    - units: 2
-      activation: sigmoid
-      weights: [[0.4, 0.5], [0.45, 0.55]]
-      biases: [0.6, 0.6]
-loss: sse
-data:
-  inputs: [[0.05, 0.1]]
-  targets: [[0.01, 0.99]]
-"""
 
 
 def overlaps(layout: Layout) -> list[str]:

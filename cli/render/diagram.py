@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.errors import BpError
-from backprop_core.explain.drawing import Layout
+from backprop_core.explain.drawing import Layout, on_paths
 from backprop_core.explain.notation import Notation
 from cli.render.numbers import num
 
@@ -141,24 +141,8 @@ def layout(network: Network, names: WeightNames) -> Drawing:
     return Drawing(tuple(nodes), edges, labelled=len(edges) <= MAX_LABELLED_EDGES)
 
 
-def paths_to_output(names: WeightNames, w: WeightId) -> set[WeightId]:
-    """`w` and every weight on a path from w's destination node to the output.
-
-    These are the edges the chain rule for dL/dw runs along. Node j of layer k
-    feeds every node of layer k+1, and from there every node of each later layer
-    is reachable, so the set is: the weights leaving node j, then every non-bias
-    weight of the layers after. Bias weights are never on such a path (nothing
-    flows into a bias node).
-    """
-    units, K = names.units, names.K
-    out = {w}
-    if w.k < K:
-        out.update(WeightId(w.k + 1, w.j, m) for m in range(1, units[w.k + 1] + 1))
-    for k in range(w.k + 2, K + 1):
-        out.update(
-            WeightId(k, i, j) for i in range(1, units[k - 1] + 1) for j in range(1, units[k] + 1)
-        )
-    return out
+# The edges dL/dw runs along: one definition, the drawing model's.
+paths_to_output = on_paths
 
 
 def short_label(k: int, j: int, units: tuple[int, ...]) -> str:
