@@ -89,6 +89,12 @@ def svg(
     )
     out.append(f"<title>{escape(title)}</title>")
     out.append(f"<style>{STYLE}</style>")
+    # One arrowhead, in each edge's own colour (context-stroke), at the destination's rim.
+    out.append(
+        '<defs><marker id="bp-arrow" viewBox="0 0 10 10" refX="10" refY="5"'
+        ' markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
+        '<path d="M0,1 L10,5 L0,9 z" fill="context-stroke"/></marker></defs>'
+    )
     for e in layout.edges:
         classes = ["edge"]
         if e.is_bias:
@@ -99,7 +105,10 @@ def svg(
             classes.append("marked")
         out.append(f'<g id="{e.id}" class="{" ".join(classes)}" data-weight="{escape(e.alias)}">')
         out.append(f"<title>{escape(e.text)}</title>")
-        out.append(f'<line x1="{_f(e.x0)}" y1="{_f(e.y0)}" x2="{_f(e.x1)}" y2="{_f(e.y1)}"/>')
+        out.append(
+            f'<line x1="{_f(e.x0)}" y1="{_f(e.y0)}" x2="{_f(e.x1)}" y2="{_f(e.y1)}"'
+            ' marker-end="url(#bp-arrow)"/>'
+        )
         if e.label is not None:
             b = e.label
             out.append(
