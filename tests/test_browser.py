@@ -115,7 +115,7 @@ class Opened:
         self.page.goto(self.url + fragment)
 
     def counter(self) -> str:
-        return self.page.inner_text("#counter")
+        return self.page.inner_text(".derivation.current .counter")
 
     def lit(self) -> list[str]:
         return self.page.eval_on_selector_all(".bp-net .focus", "els => els.map(e => e.id)")
@@ -154,7 +154,7 @@ def test_reference_page_offline_stepping_and_screenshots(opened, pages, tmp_path
     assert o.counter() == f"step 2 of {total}"
     assert o.lit() == ["e1_1_1", "n0_1", "n1_1"]  # H1 = x1 * xh1: the edge and both ends
     assert o.page.evaluate("location.hash") == "#step-2"
-    o.page.click("#next")
+    o.page.click(".derivation.current .next")
     assert o.counter() == f"step 3 of {total}" and o.lit() == ["n1_1"]
     o.page.keyboard.press("End")
     assert o.counter() == f"step {total} of {total}"
@@ -183,7 +183,7 @@ def test_url_fragment_restores_the_step(opened, pages, tmp_path: Path) -> None:
     ]  # fmt: skip
     o.page.screenshot(path=str(tmp_path / "xh1-1200-step21.png"))
     o.page.evaluate("location.hash = '#step-5'")
-    o.page.wait_for_function("document.getElementById('counter').textContent.startsWith('step 5 ')")
+    o.page.wait_for_function("document.querySelector('.counter').textContent.startsWith('step 5 ')")
     assert o.errors == []
 
 

@@ -146,7 +146,7 @@ def _html(experiment: Any, x: Any, invocation: str) -> str:
     from cli.render.explain_html import render
 
     steps = focus(x, notation_for(experiment.network), experiment.names)
-    return render(x, invocation, _drawing(experiment, x.weight), steps)
+    return render([x], invocation, [_drawing(experiment, x.weight)], [steps])
 
 
 def _markdown(experiment: Any, x: Any, invocation: str, output: Path | None) -> str:

@@ -10,6 +10,7 @@ at it. Without the script, or printed, the page is the whole derivation, in orde
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -26,7 +27,7 @@ SCRIPT = """
   var root = document.documentElement;
   root.classList.add('js');
   var steps = Array.prototype.slice.call(document.querySelectorAll('.steps .step'));
-  var counter = document.getElementById('counter');
+  var counters = document.querySelectorAll('.controls .counter');
   var current = -1;
   function indexOf(hash) {
     var id = (hash || '').replace(/^#/, '');
@@ -38,6 +39,7 @@ SCRIPT = """
     if (current >= 0) {
       steps[current].classList.remove('current');
       steps[current].parentNode.classList.remove('current');
+      steps[current].closest('article').classList.remove('current');
     }
     var lit = document.querySelectorAll('.bp-net .focus');
     for (var k = 0; k < lit.length; k++) lit[k].classList.remove('focus');
@@ -45,17 +47,23 @@ SCRIPT = """
     var step = steps[i];
     step.classList.add('current');
     step.parentNode.classList.add('current');
+    step.closest('article').classList.add('current');
     (step.getAttribute('data-focus') || '').split(' ').forEach(function (id) {
       var el = id && document.getElementById(id);
       if (el) el.classList.add('focus');
     });
-    counter.textContent = 'step ' + (i + 1) + ' of ' + steps.length;
+    for (var c = 0; c < counters.length; c++) {
+      counters[c].textContent = 'step ' + (i + 1) + ' of ' + steps.length;
+    }
     if (location.hash !== '#' + step.id) {
       try { history.replaceState(null, '', '#' + step.id); } catch (e) { /* some file: URLs */ }
     }
   }
-  function on(id, to) {
-    document.getElementById(id).addEventListener('click', function () { show(to()); });
+  function on(name, to) {
+    var buttons = document.querySelectorAll('.controls .' + name);
+    for (var b = 0; b < buttons.length; b++) {
+      buttons[b].addEventListener('click', function () { show(to()); });
+    }
   }
   on('first', function () { return 0; });
   on('prev', function () { return current - 1; });
@@ -79,7 +87,7 @@ SCRIPT = """
 """
 
 
-def step_html(step: Any, number: int, focus: Focus) -> str:
+def step_html(step: Any, number: int, focus: Focus, prefix: str = "") -> str:
     """One step: its formula with numbers as MathML, its per-sample values below."""
     value = num(step.value)
     parts = [p for p in (step.formula, step.numbers) if p] + [value]
@@ -92,8 +100,9 @@ def step_html(step: Any, number: int, focus: Focus) -> str:
         lines += [math(["", p], f"= {p}", display=False) for p in parts[1:]]
     # Inline math, one per line, in display style: left-aligned, full-size fractions.
     body = "".join(f'<div class="line">{line}</div>' for line in lines)
+    lit = " ".join(prefix + i for i in focus.ids())
     out = [
-        f'<div class="step" id="step-{number}" data-focus="{" ".join(focus.ids())}">',
+        f'<div class="step" id="step-{number}" data-focus="{lit}">',
         f'<div class="eq">{body}</div>',
     ]
     if step.samples is not None:
@@ -103,57 +112,100 @@ def step_html(step: Any, number: int, focus: Focus) -> str:
     return "\n".join(out)
 
 
-def render(x: Any, command: str, drawing: str | None, focus: list[list[Focus]]) -> str:
-    """The page. `drawing`: the network as inline SVG (None when too large to draw);
-    `focus`: per section, per step, what the step uses on the drawing."""
-    heading = title(x)
-    body = [
-        "<header>",
-        f"<h1>{escape(heading)}</h1>",
-        f'<p class="command"><code>{escape(command)}</code></p>',
-        '<ul class="facts">' + "".join(f"<li>{escape(d)}</li>" for d in x.description) + "</ul>",
-        "</header>",
-        '<main class="stage">',
-    ]
+CONTROLS = """\
+<div class="controls" role="group" aria-label="step through the derivation">
+<button type="button" class="first" aria-label="first step">⇤</button>
+<button type="button" class="prev" aria-label="previous step">←</button>
+<span class="counter" aria-live="polite">{total} steps</span>
+<button type="button" class="next" aria-label="next step">→</button>
+<button type="button" class="last" aria-label="last step">⇥</button>
+<span class="hint">keys: ← → Home End</span>
+</div>"""
+
+
+def derivation(
+    x: Any, drawing: str | None, focus: list[list[Focus]], first: int, total: int, index: int
+) -> tuple[list[str], int]:
+    """One weight's derivation as an <article>: facts, drawing, controls and steps.
+    Steps are numbered on from `first`; returns the lines and the next number.
+    `index` > 0 (several weights on the page) prefixes the drawing's ids."""
+    prefix = f"d{index}-" if index else ""
+    heading = "h3" if index else "h2"
+    out = [f'<article class="derivation" id="weight-{escape(x.canonical)}">']
+    if index:
+        out.append(f'<h2 class="weight">{escape(title(x))}</h2>')
+    out.append('<ul class="facts">' + "".join(f"<li>{escape(d)}</li>" for d in x.description))
+    out.append("</ul>")
+    out.append('<div class="stage">')
     if drawing:
         caption = (
             f"Blue: {x.alias}, the weight explained. Red: the paths from it to the output, "
             "one chain-rule term each. Grey: edges off those paths. "
             "Orange: what the current step uses."
         )
-        body += [
+        out += [
             '<figure class="figure">',
             drawing,
             f'<figcaption class="note">{escape(caption)}</figcaption>',
             "</figure>",
         ]
-    total = sum(len(section.steps) for section in x.sections)
-    body.append('<div class="steps">')
     # The controls come first: on a phone they stay in reach above the step.
-    body += [
-        '<div class="controls" role="group" aria-label="step through the derivation">',
-        '<button type="button" id="first" aria-label="first step">⇤</button>',
-        '<button type="button" id="prev" aria-label="previous step">←</button>',
-        f'<span class="counter" id="counter" aria-live="polite">{total} steps</span>',
-        '<button type="button" id="next" aria-label="next step">→</button>',
-        '<button type="button" id="last" aria-label="last step">⇥</button>',
-        '<span class="hint">keys: ← → Home End</span>',
-        "</div>",
-    ]
-    number = 0
+    out += ['<div class="steps">', CONTROLS.format(total=total)]
+    number = first
     for section, found in zip(x.sections, focus, strict=True):
         if not section.steps and not section.notes:
             continue
-        body.append(f'<section id="sec-{escape(section.key)}">')
-        body.append(f"<h2>{escape(section.title)}</h2>")
+        out.append(f'<section id="sec-{prefix}{escape(section.key)}">')
+        out.append(f'<{heading} class="heading">{escape(section.title)}</{heading}>')
         for step, f in zip(section.steps, found, strict=True):
+            out.append(step_html(step, number, f, prefix))
             number += 1
-            body.append(step_html(step, number, f))
-        body += [f'<p class="note">{escape(note)}</p>' for note in section.notes]
-        body.append("</section>")
-    body += [
-        "</div>",
-        "</main>",
-        f'<footer><p class="summary">{escape(summary(x))}</p></footer>',
+        out += [f'<p class="note">{escape(note)}</p>' for note in section.notes]
+        out.append("</section>")
+    out += ["</div>", "</div>", f'<p class="summary">{escape(summary(x))}</p>', "</article>"]
+    return out, number
+
+
+def summary_rows(xs: Sequence[Any]) -> list[str]:
+    """Several weights: one row each (value, gradient, update), linking to its derivation."""
+    out = ['<div class="table-wrap"><table class="weights">']
+    out.append(
+        "<thead><tr><th>weight</th><th>name</th><th>value</th><th>dL/dw</th>"
+        "<th>new value</th></tr></thead><tbody>"
+    )
+    for x in xs:
+        cells = [
+            f'<td><a href="#weight-{escape(x.canonical)}">{escape(x.alias)}</a></td>',
+            f"<td>{escape(x.canonical)}</td>",
+            *(f'<td class="num">{num(v)}</td>' for v in (x.value, x.grad, x.new_value)),
+        ]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return out
+
+
+def render(
+    xs: Sequence[Any],
+    command: str,
+    drawings: Sequence[str | None],
+    focus: Sequence[list[list[Focus]]],
+) -> str:
+    """The page for one or several explained weights. `drawings`: per weight, the
+    network as inline SVG with that weight's paths (None when too large to draw);
+    `focus`: per weight, per section, per step, what the step uses on the drawing."""
+    heading = title(xs[0]) if len(xs) == 1 else f"dL/dw for {len(xs)} weights, step by step"
+    body = [
+        "<header>",
+        f"<h1>{escape(heading)}</h1>",
+        f'<p class="command"><code>{escape(command)}</code></p>',
     ]
+    if len(xs) > 1:
+        body += summary_rows(xs)
+    body += ["</header>", "<main>"]
+    total = sum(len(section.steps) for x in xs for section in x.sections)
+    number = 1
+    for index, (x, drawing, found) in enumerate(zip(xs, drawings, focus, strict=True)):
+        lines, number = derivation(x, drawing, found, number, total, index if len(xs) > 1 else 0)
+        body += lines
+    body.append("</main>")
     return page(heading, "\n".join(body), SCRIPT)

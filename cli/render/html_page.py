@@ -17,7 +17,8 @@ body { margin: 0; color: var(--ink); background: #fff;
   font: 16px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif; }
 header, main, footer { max-width: 1240px; margin: 0 auto; padding: 0 16px; }
 h1 { font-size: 1.35rem; margin: 1rem 0 0.25rem; overflow-wrap: anywhere; }
-h2 { font-size: 1.1rem; margin: 1.2rem 0 0.4rem; border-bottom: 1px solid var(--rule); }
+h2, h3 { font-size: 1.1rem; margin: 1.2rem 0 0.4rem; border-bottom: 1px solid var(--rule); }
+h2.weight { font-size: 1.2rem; border: none; }
 code, kbd { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 0.9em; }
 .command { overflow-x: auto; white-space: nowrap; background: #f6f6f6; padding: 4px 8px;
   border-radius: 4px; }
@@ -39,10 +40,11 @@ table.weights th, table.weights td { padding: 2px 10px; border-bottom: 1px solid
 table.weights td.num { text-align: right; }
 .table-wrap { overflow-x: auto; }
 /* With the script: one step at a time, the controls at hand. */
-.js .step, .js .steps > section > h2, .js .steps > section > .note { display: none; }
-.js .steps > section.current > .note { display: block; }
+.js .derivation, .js .step, .js .steps > section > .heading,
+.js .steps > section > .note { display: none; }
+.js .derivation.current, .js .steps > section.current > .note { display: block; }
 .js .step.current { display: block; border-left-color: var(--hot); background: #fff8f0; }
-.js .steps > section.current > h2 { display: block; }
+.js .steps > section.current > .heading { display: block; }
 .js .controls { display: flex; gap: 8px; align-items: center; flex-wrap: wrap;
   padding: 8px 0; border-bottom: 1px solid var(--rule); }
 .controls button { font: inherit; padding: 4px 14px; min-width: 44px; min-height: 36px; }
@@ -56,7 +58,8 @@ table.weights td.num { text-align: right; }
 }
 @media print {
   .controls { display: none !important; }
-  .js .step, .js .steps > section > h2, .js .steps > section > .note { display: block; }
+  .js .derivation, .js .step, .js .steps > section > .heading,
+  .js .steps > section > .note { display: block; }
   .js .step.current { background: none; border-left-color: transparent; }
   .stage { display: block; }
   .figure svg { max-height: none; }

@@ -69,11 +69,13 @@ def svg(
     marked: WeightId | None = None,
     title: str = "the network",
     standalone: bool = True,
+    prefix: str = "",
 ) -> str:
     """The drawing as one ``<svg>`` element (with an XML declaration when `standalone`).
 
     Edges in `highlight` and their nodes are drawn as on-path (``hot``), the rest
     dimmed when anything is highlighted; `marked` is the explained weight.
+    `prefix` goes before every id (several drawings on one page).
     """
     hot = set(highlight)
     hot_nodes = {x for e in layout.edges if e.weight in hot for x in (e.source, e.target)}
@@ -91,7 +93,7 @@ def svg(
     out.append(f"<style>{STYLE}</style>")
     # One arrowhead, in each edge's own colour (context-stroke), at the destination's rim.
     out.append(
-        '<defs><marker id="bp-arrow" viewBox="0 0 10 10" refX="10" refY="5"'
+        f'<defs><marker id="{prefix}bp-arrow" viewBox="0 0 10 10" refX="10" refY="5"'
         ' markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
         '<path d="M0,1 L10,5 L0,9 z" fill="context-stroke"/></marker></defs>'
     )
@@ -103,11 +105,13 @@ def svg(
             classes.append("hot" if e.weight in hot else "dim")
         if e.weight == marked:
             classes.append("marked")
-        out.append(f'<g id="{e.id}" class="{" ".join(classes)}" data-weight="{escape(e.alias)}">')
+        out.append(
+            f'<g id="{prefix}{e.id}" class="{" ".join(classes)}" data-weight="{escape(e.alias)}">'
+        )
         out.append(f"<title>{escape(e.text)}</title>")
         out.append(
             f'<line x1="{_f(e.x0)}" y1="{_f(e.y0)}" x2="{_f(e.x1)}" y2="{_f(e.y1)}"'
-            ' marker-end="url(#bp-arrow)"/>'
+            f' marker-end="url(#{prefix}bp-arrow)"/>'
         )
         if e.label is not None:
             b = e.label
@@ -123,7 +127,7 @@ def svg(
             classes.append("hot")
         if n.dead:
             classes.append("dead")
-        out.append(f'<g id="{n.id}" class="{" ".join(classes)}">')
+        out.append(f'<g id="{prefix}{n.id}" class="{" ".join(classes)}">')
         tip = " · ".join(n.lines) + (" (dead: 0 on every sample)" if n.dead else "")
         out.append(f"<title>{escape(tip)}</title>")
         out.append(f'<circle cx="{_f(n.x)}" cy="{_f(n.y)}" r="{_f(n.r)}"/>')
