@@ -64,8 +64,14 @@ def test_show_html_lists_every_weight(tmp_path: Path) -> None:
     result = runner.invoke(app, ["show", "configs/iris.yaml", "--format", "html", "-o", str(path)])
     assert result.exit_code == 0, result.output
     page = path.read_text()
-    rows = re.findall(r"<tr><td>(w\d+_\d+_\d+)</td><td>(\w+)</td>", page)
-    assert len(rows) == 67 and rows[0] == ("w1_0_1", "xh01") and rows[-1] == ("w2_8_3", "hy83")
+    rows = re.findall(r'<tr><td class="num">(\d+)</td><td>(w\d+_\d+_\d+)</td><td>(\w+)</td>', page)
+    assert len(rows) == 67
+    assert rows[0] == ("1", "w1_0_1", "xh01") and rows[-1] == ("67", "w2_8_3", "hy83")
+    # The drawing's edge 47 is the table's row 47 (hy21).
+    assert '<g id="e2_2_1" class="edge" data-weight="hy21">' in page and rows[46][2] == "hy21"
+    assert re.search(
+        r'<g id="e2_2_1"[^>]*>\s*<title>hy21 = 0.3773</title>.*?>47</text>', page, re.S
+    )
     assert ">sepal_length</text>" in page and ">virginica</text>" in page
     assert "<script>" not in page
 

@@ -165,6 +165,11 @@ class Layout:
     mode: str  # labels | numbered | none
     legend: tuple[LegendRow, ...]
     view: Box  # everything drawn lies inside
+    network: Box  # the network alone: the view without the legend
+
+    def without_legend(self) -> Layout:
+        """The drawing for a page that lists the numbered edges itself (as HTML)."""
+        return Layout(self.nodes, self.edges, self.mode, (), self.network, self.network)
 
     def node(self, node_id: str) -> NodeShape:
         return next(n for n in self.nodes if n.id == node_id)
@@ -335,13 +340,14 @@ def _attempt(
     view = Box(0, 0, 0, 0)
     for box in [*obstacles, *placed]:
         view = view.union(box) if view.x1 > view.x0 else box
+    network = Box(view.x0 - MARGIN, view.y0 - MARGIN, view.x1 + MARGIN, view.y1 + MARGIN)
     legend: list[LegendRow] = []
     if mode == "numbered":
         legend = _legend(texts, view)
         for item in legend:
             view = view.union(item.box)
     view = Box(view.x0 - MARGIN, view.y0 - MARGIN, view.x1 + MARGIN, view.y1 + MARGIN)
-    return Layout(tuple(nodes.values()), tuple(edges), mode, tuple(legend), view)
+    return Layout(tuple(nodes.values()), tuple(edges), mode, tuple(legend), view, network)
 
 
 def _place(

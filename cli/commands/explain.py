@@ -124,12 +124,13 @@ def _write(output: Path | None, text: str) -> None:
     write_text(output, text)
 
 
-def _drawing(experiment: Any, w: Any) -> str | None:
+def _drawing(experiment: Any, w: Any, *, page: bool = False) -> str | None:
     """The network as inline SVG, `w` marked and the edges off its paths dimmed;
-    None for a network too large to draw (the derivation still follows)."""
+    None for a network too large to draw (the derivation still follows). On a
+    `page` a numbered edges' legend follows as an HTML list."""
     from backprop_core.explain.drawing import on_paths
     from cli.render.diagram import DiagramTooLargeError, drawing_of
-    from cli.render.svg import svg
+    from cli.render.svg import legend_html, svg
 
     try:
         layout = drawing_of(experiment)
@@ -137,7 +138,11 @@ def _drawing(experiment: Any, w: Any) -> str | None:
         return None
     highlight = on_paths(experiment.names, w)
     title = f"the network; the paths from {experiment.names.alias(w)} to the output highlighted"
-    return svg(layout, highlight=highlight, marked=w, title=title, standalone=False)
+    if not page:
+        return svg(layout, highlight=highlight, marked=w, title=title, standalone=False)
+    drawn = layout.without_legend()
+    picture = svg(drawn, highlight=highlight, marked=w, title=title, standalone=False)
+    return picture + legend_html(layout)
 
 
 def _html(experiment: Any, x: Any, invocation: str) -> str:
@@ -146,7 +151,7 @@ def _html(experiment: Any, x: Any, invocation: str) -> str:
     from cli.render.explain_html import render
 
     steps = focus(x, notation_for(experiment.network), experiment.names)
-    return render([x], invocation, [_drawing(experiment, x.weight)], [steps])
+    return render([x], invocation, [_drawing(experiment, x.weight, page=True)], [steps])
 
 
 def _markdown(experiment: Any, x: Any, invocation: str, output: Path | None) -> str:

@@ -135,10 +135,11 @@ def _html(experiment: Any, summary: Any) -> str:
     from cli.render.svg import svg
 
     try:
-        drawing = svg(drawing_of(experiment), standalone=False)
+        layout = drawing_of(experiment)
     except DiagramTooLargeError as e:
         return render(summary, None, f"No drawing: {e}.")
-    return render(summary, drawing)
+    # The weights table below lists every value: a numbered drawing needs no legend.
+    return render(summary, svg(layout.without_legend(), standalone=False))
 
 
 def _json(summary: Any) -> dict[str, Any]:

@@ -25,6 +25,8 @@ code, kbd { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-si
 .facts { color: var(--muted); margin: 0.4rem 0; padding-left: 1.2rem; }
 .figure { margin: 0.5rem 0; overflow-x: auto; }
 .figure svg { display: block; width: 100%; height: auto; max-height: 75vh; }
+ol.legend { columns: 11em; column-gap: 1.5em; font-size: 0.85em; margin: 0.4rem 0;
+  padding-left: 2.6em; }
 .eq { overflow-x: auto; padding: 2px 0; }
 .eq .line { padding: 0.2rem 0; white-space: nowrap; }
 .eq math { math-style: normal; font-size: 1.15em;

@@ -54,10 +54,11 @@ def render(summary: Any, drawing: str | None, note: str | None = None) -> str:
         _table(["layer", "role", "nodes", "activation", "bias", "weights"], layer_rows, {0, 2, 5})
     )
     body.append("<h2>Weights</h2>")
+    # "#" is the edge's number in a drawing too crowded for full labels.
     weight_rows = [
-        [canonical, alias, num(value), "frozen" if frozen else ""]
-        for canonical, alias, value, frozen in summary.weights
+        [str(n), canonical, alias, num(value), "frozen" if frozen else ""]
+        for n, (canonical, alias, value, frozen) in enumerate(summary.weights, start=1)
     ]
-    body.append(_table(["name", "alias", "value", ""], weight_rows, {2}))
+    body.append(_table(["#", "name", "alias", "value", ""], weight_rows, {0, 3}))
     body.append("</main>")
     return page(title, "\n".join(body))

@@ -62,6 +62,15 @@ def _text(x: float, y: float, text: str, cls: str = "", anchor: str = "middle") 
     )
 
 
+def legend_html(layout: Layout) -> str:
+    """The numbered edges' legend as an HTML list, for a page (readable at any size,
+    unlike text scaled down with the drawing); empty when the edges carry full labels."""
+    if layout.mode != "numbered":
+        return ""
+    items = "".join(f"<li><code>{escape(e.text)}</code></li>" for e in layout.edges)
+    return f'<ol class="legend">{items}</ol>'
+
+
 def svg(
     layout: Layout,
     *,
