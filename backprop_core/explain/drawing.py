@@ -183,11 +183,12 @@ class Layout:
 
 def node_lines(nt: Notation, k: int, j: int) -> tuple[str, ...]:
     """What a node shows: ``x1``; ``H21`` over ``A21``; ``Y``; ``B2`` for a bias node (j = 0)."""
+    # str(): the notation's names are expression leaves that print as the derivation writes them.
     if j == 0:
-        return (nt.bias(k),)
+        return (str(nt.bias(k)),)
     if k == 0 or k == nt.K:
-        return (nt.out(k, j),)
-    return (nt.H(k, j), nt.out(k, j))
+        return (str(nt.out(k, j)),)
+    return (str(nt.H(k, j)), str(nt.out(k, j)))
 
 
 def node_id(k: int, j: int) -> str:

@@ -42,11 +42,12 @@ class Names:
         outputs = {node_id(K, j) for j in range(1, nt.units[K] + 1)}
         for k in range(K + 1):
             for j in range(1, nt.units[k] + 1):
-                spelled = {nt.out(k, j), nt.d(k, j)}
+                named = [nt.out(k, j), nt.d(k, j)]
                 if k > 0:
-                    spelled |= {nt.H(k, j), nt.delta(k, j)}
+                    named += [nt.H(k, j), nt.delta(k, j)]
                 if k == K:
-                    spelled.add(nt.T(j))
+                    named.append(nt.T(j))
+                spelled = {str(n) for n in named}  # each name as the derivation writes it
                 for s in spelled:
                     self.nodes.setdefault(s, set()).add(node_id(k, j))
         for word in ("L", "L_new", "y", "Y_in", "Y", "T"):
