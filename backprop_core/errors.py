@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+
+def close_matches(name: str, options: Iterable[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
+    """The options `name` was most likely meant to be, closest first (none close enough: [])."""
+    return difflib.get_close_matches(name, list(options), n=n, cutoff=cutoff)
+
+
+def did_you_mean(name: str, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest option, or nothing: every such hint bp gives."""
+    match = close_matches(name, options)
+    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 class BpError(Exception):

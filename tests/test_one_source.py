@@ -211,3 +211,39 @@ def test_config_choices_are_the_registries() -> None:
     )
     assert result.exit_code == 2
     assert result.stderr.endswith("optimizer adam takes beta1, beta2, epsilon, not momentum\n")
+
+
+# --- JSON documents: one module builds them, docs/json-output.md lists them --------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_every_json_document_is_built_in_json_documents() -> None:
+    import ast
+
+    calls = 0
+    for path in sorted((REPO / "cli").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            func = getattr(node, "func", None)
+            if getattr(func, "attr", getattr(func, "id", None)) != "emit_json":
+                continue
+            calls += 1
+            (argument,) = node.args  # type: ignore[attr-defined]
+            built_by = getattr(getattr(argument, "func", None), "value", None)
+            assert getattr(built_by, "id", None) == "json_documents", f"{path}:{node.lineno}"  # type: ignore[attr-defined]
+    assert calls == 7  # train, grads, show, check, gradcheck, predict, explain
+
+
+def test_one_did_you_mean() -> None:
+    from backprop_core.errors import close_matches, did_you_mean
+
+    assert did_you_mean("sigmod", ["sigmoid", "tanh"]) == " (did you mean 'sigmoid'?)"
+    assert did_you_mean("zzz", ["sigmoid", "tanh"]) == ""
+    assert sorted(close_matches("xh", ["xh1", "xh2", "hy1"], n=2, cutoff=0.5)) == ["xh1", "xh2"]
+    users = [
+        p.relative_to(REPO).as_posix()
+        for folder in ("backprop_core", "cli")
+        for p in (REPO / folder).rglob("*.py")
+        if "difflib" in p.read_text(encoding="utf-8")
+    ]
+    assert users == ["backprop_core/errors.py"]

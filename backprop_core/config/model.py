@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AllowInfNan,
@@ -90,11 +90,14 @@ class _ActivationSpec(Strict):
         return Activation(self.name, params)
 
 
-ActivationSpec = create_model(  # the parameters' keys read from the records
-    "ActivationSpec",
-    __base__=_ActivationSpec,
-    **{p: (FiniteFloat | None, None) for p in ACTIVATION_PARAMETERS},  # type: ignore[call-overload]
-)
+if TYPE_CHECKING:
+    ActivationSpec = _ActivationSpec
+else:  # one optional key per parameter, read from the records
+    ActivationSpec = create_model(
+        "ActivationSpec",
+        __base__=_ActivationSpec,
+        **{p: (FiniteFloat | None, None) for p in ACTIVATION_PARAMETERS},
+    )
 
 
 class LayerSpec(Strict):

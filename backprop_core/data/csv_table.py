@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backprop_core.config.errors import did_you_mean
 from backprop_core.data.targets import Array, Raw, label_mode
-from backprop_core.errors import ConfigError, DataError
+from backprop_core.errors import ConfigError, DataError, did_you_mean
 
 if TYPE_CHECKING:
     from backprop_core.config.model import LoadedConfig

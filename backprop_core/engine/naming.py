@@ -8,12 +8,11 @@ resolving a name costs nothing even for a network with a million weights.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from backprop_core.errors import WeightNameError
+from backprop_core.errors import WeightNameError, close_matches
 
 _CANONICAL = re.compile(r"w(\d+)_(\d+)_(\d+)")
 _UNDERSCORED = re.compile(r"_(\d+)_(\d+)")
@@ -143,7 +142,7 @@ class WeightNames:
 
     def closest(self, name: str, n: int = 5) -> list[str]:
         pool = self._suggestion_pool(name)
-        return difflib.get_close_matches(name, pool, n=n, cutoff=0.5) or pool[: min(n, 3)]
+        return close_matches(name, pool, n=n, cutoff=0.5) or pool[: min(n, 3)]
 
     def _suggestion_pool(self, name: str, limit: int = 20_000) -> list[str]:
         pool: list[str] = []

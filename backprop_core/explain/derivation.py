@@ -41,7 +41,7 @@ explain_notation.py, the engine's numbers they all read in explain_context.py.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 
@@ -123,19 +123,39 @@ def explain(
     return _build(Context.read(net, names, X, T, w, eta, frozen, optimizer, sample))
 
 
-def explain_experiment(experiment: Any, name: str, sample: int | None = None) -> Explanation:
+class TrainingData(Protocol):
+    X: Array
+    T: Array
+
+
+class Experiment(Protocol):
+    """What `explain_experiment` reads of a run.experiment.Experiment (explain/ may
+    not import run/): its network, weight names, training data and settings."""
+
+    network: Network
+    names: WeightNames
+
+    @property
+    def data(self) -> TrainingData: ...
+    @property
+    def eta(self) -> float: ...
+    @property
+    def optimizer(self) -> str: ...
+    def is_frozen(self, w: WeightId) -> bool: ...
+
+
+def explain_experiment(experiment: Experiment, name: str, sample: int | None = None) -> Explanation:
     """`explain` for a weight named in any SPEC §4 form, on an experiment's training data."""
     w = experiment.names.resolve(name)
-    training = experiment.config.training
     return explain(
         experiment.network,
         experiment.names,
         experiment.data.X,
         experiment.data.T,
         w,
-        training.eta,
+        experiment.eta,
         frozen=experiment.is_frozen(w),
-        optimizer=training.optimizer.name,
+        optimizer=experiment.optimizer,
         sample=sample,
     )
 

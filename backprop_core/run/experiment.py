@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.config.model import LoadedConfig, load_config
+from backprop_core.config.model import Config, LoadedConfig, load_config
 from backprop_core.data.load import Dataset, load_data
 from backprop_core.engine.init_schemes import initial_weights
 from backprop_core.engine.naming import WeightId, WeightNames
@@ -29,8 +29,17 @@ class Experiment:
     frozen_biases: bool = False
 
     @property
-    def config(self) -> Any:
+    def config(self) -> Config:
         return self.loaded.config
+
+    # The training settings, as explain/ reads them (explain.derivation.Experiment).
+    @property
+    def eta(self) -> float:
+        return self.config.training.eta
+
+    @property
+    def optimizer(self) -> str:
+        return self.config.training.optimizer.name
 
     def masks(self) -> dict[tuple[str, int], NDArray[np.floating[Any]] | None]:
         """Per weight array: None (all trainable) or a 0/1 mask (0 = frozen)."""

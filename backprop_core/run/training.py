@@ -116,8 +116,35 @@ def batch_rows(batch_size: int | str, n: int) -> tuple[int, str | None]:
     )
 
 
+@dataclass(frozen=True)
+class SavedWeights:
+    """What `--save` writes: weights, the epochs behind them, their loss (NaN: not
+    measured) and a note on why they are not the newest."""
+
+    network: Network
+    epochs: int
+    loss: float
+    note: str | None = None
+
+
 class Trainer:
-    def __init__(self, experiment: Experiment, *, keep_snapshot: bool = False) -> None:
+    """Trains an experiment's network in place.
+
+    `keep_snapshot`: keep the weights `weights_to_save` needs after an interrupt or a
+    divergence. `record_steps(epoch)`: keep that epoch's last update in detail
+    (`EpochRecord.step`; `--grads` shows it). `measure_norm(epoch)`: measure that
+    epoch's gradient norm (None: every epoch; on tiny networks the norm costs a
+    tenth of an update, so `bp train` measures it only for the epochs it logs).
+    """
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        *,
+        keep_snapshot: bool = False,
+        record_steps: Callable[[int], bool] | None = None,
+        measure_norm: Callable[[int], bool] | None = None,
+    ) -> None:
         self.experiment = experiment
         self.network: Network = experiment.network
         spec = experiment.config.training
@@ -155,13 +182,8 @@ class Trainer:
         self.params = [p for _, p in self.network.parameters()]
         self.trained = [self.params[i] for i in self.moving]
         self.last_gradients: Gradients | None = None
-        # Epochs for which to keep the last update's detail (values before and
-        # after, gradients): `--grads` shows them for the logged epochs.
-        self.record_steps: Callable[[int], bool] | None = None
-        # Epochs whose gradient norm the caller will show; None: every epoch. On
-        # tiny networks the norm costs a tenth of an update, so `bp train`
-        # measures it only for the epochs its table logs.
-        self.measure_norm: Callable[[int], bool] | None = None
+        self.record_steps = record_steps
+        self.measure_norm = measure_norm
 
     def epochs(self) -> Iterator[EpochRecord]:
         """Train epoch by epoch, yielding each epoch's record as it completes."""
@@ -222,6 +244,27 @@ class Trainer:
             record.step = StepDetail(self.keys, before, self._ordered(grads), after)
         self._validate(record)
         return record
+
+    def weights_to_save(self, status: str) -> SavedWeights | None:
+        """The weights to keep after a run that ended with `status`; never weights
+        whose loss is not finite (None: nothing worth saving)."""
+        result = self.result
+        if status == "diverged":
+            if self.finite is None or self.finite[1] == 0:
+                return None
+            network, epochs, loss = self.finite
+            note = (
+                f"weights after epoch {epochs}, the last whose loss was finite; training "
+                f"diverged at epoch {result.diverged_epoch}"
+            )
+            return SavedWeights(network, epochs, loss, note)
+        if status == "interrupted":  # the last completed epoch; its loss was never measured
+            if self.snapshot is None or self.snapshot_epoch == 0:
+                return None
+            epochs = self.snapshot_epoch
+            note = f"weights after epoch {epochs} (interrupted)"
+            return SavedWeights(self.snapshot, epochs, math.nan, note)
+        return SavedWeights(self.network, result.epochs_run, result.final_loss)
 
     def run(self) -> TrainResult:
         for _ in self.epochs():

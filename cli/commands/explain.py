@@ -6,12 +6,18 @@ import shlex
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from cli.errors import fail
 from cli.options import ConfigArg, JsonOpt, SetOpt
+
+if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
+    from pathlib import Path
+
+    from backprop_core.engine.naming import WeightId
+    from backprop_core.run.experiment import Experiment
 
 NAME = "explain"
 HELP = (
@@ -75,9 +81,9 @@ def command(
     x = explain_experiment(experiment, weight, sample)
     if chosen is Format.json:
         from cli.console import emit_json
-        from cli.render.explain_json import document
+        from cli.render import json_documents
 
-        emit_json(document(x))
+        emit_json(json_documents.explain(x))
     elif chosen is Format.text:
         from backprop_core.explain.derivation import MAX_LISTED_PATHS
         from cli.console import stdout
@@ -102,7 +108,7 @@ def command(
             _write(output, latex(x, invocation))
 
 
-def _invocation(config: object, weight: str, sample: int | None, sets: list[str]) -> str:
+def _invocation(config: Path | None, weight: str, sample: int | None, sets: list[str]) -> str:
     """The command line that reproduces this output, shown at the top of the document."""
     words = ["bp", "explain"]
     if config is not None:
@@ -124,7 +130,7 @@ def _write(output: Path | None, text: str) -> None:
     write_text(output, text)
 
 
-def _drawing(experiment: Any, w: Any, *, page: bool = False) -> str | None:
+def _drawing(experiment: Experiment, w: WeightId, *, page: bool = False) -> str | None:
     """The network as inline SVG, `w` marked and the edges off its paths dimmed;
     None for a network too large to draw (the derivation still follows). On a
     `page` a numbered edges' legend follows as an HTML list."""
@@ -145,7 +151,7 @@ def _drawing(experiment: Any, w: Any, *, page: bool = False) -> str | None:
     return picture + legend_html(layout)
 
 
-def _html(experiment: Any, x: Any, invocation: str) -> str:
+def _html(experiment: Experiment, x: Any, invocation: str) -> str:
     from backprop_core.explain.focus import focus
     from backprop_core.explain.notation import notation_for
     from cli.render.explain_html import render
@@ -154,7 +160,7 @@ def _html(experiment: Any, x: Any, invocation: str) -> str:
     return render([x], invocation, [_drawing(experiment, x.weight, page=True)], [steps])
 
 
-def _markdown(experiment: Any, x: Any, invocation: str, output: Path | None) -> str:
+def _markdown(experiment: Experiment, x: Any, invocation: str, output: Path | None) -> str:
     """The Markdown document with the drawing: an SVG file beside `output`, linked
     as an image (every Markdown viewer shows it, GitHub included), or on stdout an
     inline ``<svg>`` (shown by viewers that pass HTML through: VS Code, pandoc)."""

@@ -5,13 +5,17 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from cli.commands.grads import WeightsOpt
 from cli.errors import fail
 from cli.options import ConfigArg, JsonOpt, SetOpt
+
+if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
+    from backprop_core.run.experiment import Experiment
+    from backprop_core.run.inspection import NetworkSummary
 
 NAME = "show"
 HELP = "The network: layers, activations, parameter count, every weight's names and value."
@@ -63,7 +67,7 @@ def command(
     if format_ in DRAWINGS:
         _draw(format_, experiment, output)
         return
-    from backprop_core.engine.inspection import network_summary
+    from backprop_core.run.inspection import network_summary
 
     summary = network_summary(experiment, weight or [])
     if format_ is ShowFormat.html:
@@ -71,8 +75,9 @@ def command(
         return
     if json_ or format_ is ShowFormat.json:
         from cli.console import emit_json
+        from cli.render import json_documents
 
-        emit_json(_json(summary))
+        emit_json(json_documents.show(summary))
         return
     from rich.table import Table
 
@@ -103,7 +108,7 @@ def _check_format(format_: ShowFormat, output: Path | None, json_: bool) -> None
         raise fail("--output is for --format mermaid, dot, png, svg or html")
 
 
-def _draw(format_: ShowFormat, experiment: Any, output: Path | None) -> None:
+def _draw(format_: ShowFormat, experiment: Experiment, output: Path | None) -> None:
     """The network as the derivation draws it: mermaid/dot text, or a png/svg file."""
     if format_ in FILES:
         from cli.render.plots import save_network_image
@@ -128,7 +133,7 @@ def _write(output: Path | None, text: str) -> None:
         write_text(output, text)
 
 
-def _html(experiment: Any, summary: Any) -> str:
+def _html(experiment: Experiment, summary: NetworkSummary) -> str:
     """The page: the drawing (or why there is none) and the table of every weight."""
     from cli.render.diagram import DiagramTooLargeError, drawing_of
     from cli.render.show_html import render
@@ -140,27 +145,3 @@ def _html(experiment: Any, summary: Any) -> str:
         return render(summary, None, f"No drawing: {e}.")
     # The weights table below lists every value: a numbered drawing needs no legend.
     return render(summary, svg(layout.without_legend(), standalone=False))
-
-
-def _json(summary: Any) -> dict[str, Any]:
-    return {
-        "name": summary.name,
-        "loss": summary.loss,
-        "parameter_count": summary.parameter_count,
-        "samples": summary.samples,
-        "layers": [
-            {
-                "layer": r.layer,
-                "role": r.role,
-                "units": r.units,
-                "activation": r.activation,
-                "bias": r.bias,
-                "parameters": r.parameters,
-            }
-            for r in summary.layers
-        ],
-        "weights": [
-            {"name": name, "alias": alias, "value": value, "frozen": frozen}
-            for name, alias, value, frozen in summary.weights
-        ],
-    }
