@@ -36,6 +36,7 @@ SCRIPT = """
   }
   function show(i) {
     i = Math.max(0, Math.min(steps.length - 1, i));
+    if (!steps.length) return;
     if (current >= 0) {
       steps[current].classList.remove('current');
       steps[current].parentNode.classList.remove('current');
@@ -81,6 +82,12 @@ SCRIPT = """
     var i = indexOf(location.hash);
     if (i >= 0 && i !== current) show(i);
   });
+  // A printout is the whole derivation: no step lit on the drawing.
+  window.addEventListener('beforeprint', function () {
+    var lit = document.querySelectorAll('.bp-net .focus');
+    for (var k = 0; k < lit.length; k++) lit[k].classList.remove('focus');
+  });
+  window.addEventListener('afterprint', function () { show(current); });
   var start = indexOf(location.hash);
   show(start >= 0 ? start : 0);
 })();

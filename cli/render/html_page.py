@@ -66,7 +66,6 @@ table.weights td.num { text-align: right; }
   .stage { display: block; }
   .figure svg { max-height: none; }
   .step { break-inside: avoid; }
-  .bp-net .focus line { stroke-width: inherit; }
 }
 """
 
