@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import struct
 from pathlib import Path
 
@@ -49,10 +51,14 @@ def test_explain_markdown_embeds_the_highlighted_drawing() -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "```mermaid" not in out  # no renderer needed to see the drawing
-    assert '<g id="e2_1_1" class="edge hot marked"' in out  # hh1, the weight explained
-    assert '<g id="e3_1_1" class="edge hot"' in out  # hy1: on its path
-    assert '<g id="e2_1_2" class="edge dim"' in out and '<g id="e3_2_1" class="edge dim"' in out
-    assert out.index("<svg ") < out.index("### ")  # the picture comes first
+    found = re.search(r'<img alt="([^"]*)" src="data:image/svg\+xml;base64,([^"]+)">\n', out)
+    assert found is not None and found.start() < out.index("### ")  # the picture comes first
+    assert found[1] == "the network, the paths from hh1 to the output highlighted"
+    drawing = base64.b64decode(found[2]).decode()
+    assert '<g id="e2_1_1" class="edge hot marked"' in drawing  # hh1, the weight explained
+    assert '<g id="e3_1_1" class="edge hot"' in drawing  # hy1: on its path
+    assert '<g id="e2_1_2" class="edge dim"' in drawing
+    assert '<g id="e3_2_1" class="edge dim"' in drawing
 
 
 def test_explain_markdown_to_a_file_links_the_drawing_beside_it(tmp_path: Path) -> None:

@@ -163,17 +163,22 @@ def _html(experiment: Experiment, x: Any, invocation: str) -> str:
 def _markdown(experiment: Experiment, x: Any, invocation: str, output: Path | None) -> str:
     """The Markdown document with the drawing: an SVG file beside `output`, linked
     as an image (every Markdown viewer shows it, GitHub included), or on stdout an
-    inline ``<svg>`` (shown by viewers that pass HTML through: VS Code, pandoc)."""
+    ``<img>`` holding the SVG as a data: URI, one line that viewers passing HTML
+    through (VS Code, pandoc) show and others skip, never spilling raw SVG text."""
     from cli.render.explain_markdown import render as markdown
 
     drawing = _drawing(experiment, x.weight)
     if drawing is None:
         return markdown(x, invocation)
+    alt = f"the network, the paths from {x.alias} to the output highlighted"
     if output is None:
-        return markdown(x, invocation, picture=drawing)
+        import base64
+
+        data = base64.b64encode(drawing.encode()).decode()
+        image = f'<img alt="{alt}" src="data:image/svg+xml;base64,{data}">'
+        return markdown(x, invocation, picture=image)
     from backprop_core.atomic import write_text
 
     picture = output.with_suffix(".svg")
     write_text(picture, '<?xml version="1.0" encoding="UTF-8"?>\n' + drawing)
-    alt = f"the network, the paths from {x.alias} to the output highlighted"
     return markdown(x, invocation, picture=f"![{alt}]({picture.name})")
