@@ -8,7 +8,23 @@ from __future__ import annotations
 
 import typer
 
-from cli.commands import check, explain, gradcheck, grads, init, predict, schema, show, train
+from cli.commands import (
+    check,
+    exercise,
+    explain,
+    export,
+    gradcheck,
+    grade,
+    grads,
+    import_onnx,
+    init,
+    predict,
+    quiz,
+    schema,
+    sheet,
+    show,
+    train,
+)
 from cli.errors import reports_errors
 
 app = typer.Typer(
@@ -20,7 +36,23 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-for module in (train, explain, grads, show, check, gradcheck, predict, init, schema):
+for module in (
+    train,
+    explain,
+    grads,
+    show,
+    check,
+    gradcheck,
+    predict,
+    init,
+    schema,
+    sheet,
+    grade,
+    quiz,
+    exercise,
+    export,
+    import_onnx,
+):
     app.command(module.NAME, help=module.HELP)(reports_errors(module.command))
 
 

@@ -220,6 +220,7 @@ DOCUMENTED_RUNS = [
     ("predict", ["predict", "configs/iris.yaml", "--input", "5,3,1,0.2", "--json"]),
     ("predict", ["predict", "configs/iris.yaml", "--data", "configs/data/iris.csv", "--json"]),
     ("explain", ["explain", "--weight", "xh1", "--json"]),
+    ("grade", ["grade", "docs/grading-answers.yaml", "--json"]),
 ]
 
 
