@@ -102,7 +102,8 @@ def test_the_exercise_statement(fmt: str) -> None:
         assert "```mermaid" in out and "`xh1 = 2`" in out and "`eta = 0.03`" in out
         assert "- Delta recursion: `delta(3)`, `delta_1(2)`" in out
     else:
-        assert r"\section*{Exercise" in out and r"$xh_{1} = 2$" in out and r"\eta = 0.03" in out
+        assert r"\section*{Exercise" in out and r"\eta = 0.03" in out
+        assert r"$\mathit{xh}_{1} = 2$" in out and r"\frac{dA_{21}}{dA_{1}}" in out
 
 
 def test_sheet_usage_errors() -> None:

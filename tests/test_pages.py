@@ -10,11 +10,11 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from backprop_core.explain.derivation import explain_experiment
+from backprop_core.explain.expr import Apply, Frac, Num, Power, Sym
 from backprop_core.explain.focus import focus
-from backprop_core.explain.notation import notation_for
 from backprop_core.run.experiment import load_experiment
 from cli.app import app
-from cli.render.mathml import formula, math
+from cli.render.mathml import math, mathml
 
 runner = CliRunner()
 MATHML = "{http://www.w3.org/1998/Math/MathML}"
@@ -44,7 +44,7 @@ def test_explain_html_is_one_self_contained_file(tmp_path: Path) -> None:
 def test_what_each_step_lights_up() -> None:
     e = load_experiment(None, [])
     x = explain_experiment(e, "xh1", None)
-    found = focus(x, notation_for(e.network), e.names)
+    found = focus(x, e.network.units)
     by_symbol = {
         (section.key, step.symbol): f.ids()
         for section, fs in zip(x.sections, found, strict=True)
@@ -83,20 +83,29 @@ def test_show_html_of_a_network_too_large_to_draw() -> None:
     assert "No drawing: the network has 1251 weights; drawings are limited to 600" in result.stdout
 
 
-def mathml(text: str) -> ET.Element:
-    return ET.fromstring(math([text], text))
+def parsed(e) -> ET.Element:
+    return ET.fromstring(math([mathml(e)], str(e)))
 
 
 def test_mathml_of_the_derivations_formulas() -> None:
-    root = mathml("dA21/dA1")
+    e = load_experiment(None, [])
+    x = explain_experiment(e, "xh1", None)
+    steps = {(s.key, step.symbol): step for s in x.sections for step in s.steps}
+    root = parsed(steps["chain", "dA21/dA1"].lhs)
     frac = root.find(f".//{MATHML}mfrac")
-    assert frac is not None
-    assert "".join(frac.itertext()) == "∂A21∂A1"
+    assert frac is not None and "".join(frac.itertext()) == "dA21dA1"
     assert root.get("alttext") == "dA21/dA1"
-    sup = mathml("1/2 * (Y - T)^2").find(f".//{MATHML}msup")
-    assert sup is not None and "".join(sup.itertext()) == "(Y−T)2"
-    assert "".join(mathml("delta_1(2)").itertext()) == "δ1(2)"
-    assert "".join(mathml("phi'(H21) * hh1").itertext()) == "φ′(H21)·hh1"
-    words = mathml("mean over the 4 samples of delta_1(1) * 1").findall(f".//{MATHML}mtext")
-    assert [w.text for w in words] == [" mean over the ", " samples of "]
-    assert formula("softmax(Y_in)_1").count("<msub>") == 2  # Y_in, and the _1 after the call
+    assert "".join(parsed(steps["chain", "dA21/dA1"].formula).itertext()) == "φ′(H21)·hh1"
+    assert "".join(parsed(steps["deltas", "delta_1(2)"].lhs).itertext()) == "δ1(2)"
+    loss = parsed(steps["forward", "L"].formula)
+    assert loss.find(f".//{MATHML}msup") is not None  # (Y - T)^2
+    assert loss.find(f".//{MATHML}mfrac") is not None  # 1/2
+    assert "".join(parsed(steps["update", "xh1_new"].lhs).itertext()) == "xh1new"
+    small = parsed(Num(1e-8))
+    assert "".join(small.itertext()) == "1×10−8"
+    negative = parsed(Power(Num(-0.5), Num(2.0)))
+    assert "".join(negative.itertext()) == "(−0.5)2"
+    assert "".join(parsed(Apply("softmax", (Sym("Y_in", "Y", (), "in"),), sub="1")).itertext()) == (
+        "softmax(Yin)1"
+    )
+    assert "".join(parsed(Frac(Num(1.0), Num(2.0))).itertext()) == "12"

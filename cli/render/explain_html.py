@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from backprop_core.explain.expr import render_text
 from backprop_core.explain.focus import Focus
 from cli.render.explain_text import sample_values, summary, title
 from cli.render.html_page import page
-from cli.render.mathml import math
+from cli.render.mathml import math, mathml, number
 from cli.render.numbers import num
 
 ONE_LINE = 64  # characters of plain formula above which each "= ..." gets its own line
@@ -94,29 +95,54 @@ SCRIPT = """
 """
 
 
-def step_html(step: Any, number: int, focus: Focus, prefix: str = "") -> str:
-    """One step: its formula with numbers as MathML, its per-sample values below."""
-    value = num(step.value)
-    parts = [p for p in (step.formula, step.numbers) if p] + [value]
-    plain = " = ".join([step.symbol, *parts])
+def step_html(step: Any, position: int, focus: Focus, prefix: str = "") -> str:
+    """One step, ``lhs = formula = numbers = value``, as MathML from its expression
+    trees; a long one gets a line per ``= ...``; per-sample values below."""
+    value = step.value_text
+    trees = [e for e in (step.explains, step.formula, step.numbers) if e is not None]
+    parts = [*(mathml(e) for e in trees), number(value)]
+    texts = [*(render_text(e) for e in trees), value]
+    lhs, lhs_text = mathml(step.lhs), step.symbol
+    plain = " = ".join([lhs_text, *texts])
     if len(plain) <= ONE_LINE:
-        lines = [math([step.symbol, *parts], plain, display=False)]
+        lines = [math([lhs, *parts], plain)]
     else:
         # One "= ..." per line: a long sum never runs off a phone's screen.
-        lines = [math([step.symbol, parts[0]], f"{step.symbol} = {parts[0]}", display=False)]
-        lines += [math(["", p], f"= {p}", display=False) for p in parts[1:]]
+        lines = [math([lhs, parts[0]], f"{lhs_text} = {texts[0]}")]
+        lines += [
+            math(["<mrow></mrow>", p], f"= {t}") for p, t in zip(parts[1:], texts[1:], strict=True)
+        ]
     # Inline math, one per line, in display style: left-aligned, full-size fractions.
     body = "".join(f'<div class="line">{line}</div>' for line in lines)
     lit = " ".join(prefix + i for i in focus.ids())
     out = [
-        f'<div class="step" id="step-{number}" data-focus="{lit}">',
+        f'<div class="step" id="step-{position}" data-focus="{lit}">',
         f'<div class="eq">{body}</div>',
     ]
     if step.samples is not None:
         per = sample_values(step.samples)
         out.append(f'<p class="samples">per sample: {escape(per)}; mean {escape(value)}</p>')
+    if step.table is not None:
+        out.append(sample_table(step.table))
     out.append("</div>")
     return "\n".join(out)
+
+
+def sample_table(table: Any) -> str:
+    """A path's factors and product per sample, then their means."""
+    head = "".join(f"<th>{math([mathml(c)], render_text(c))}</th>" for c in table.columns)
+    out = [
+        '<div class="table-wrap"><table class="weights">',
+        f"<thead><tr><th>sample</th>{head}</tr></thead><tbody>",
+    ]
+    for index, values in table.rows:
+        cells = "".join(f'<td class="num">{num(v)}</td>' for v in values)
+        out.append(f'<tr><td class="num">{index}</td>{cells}</tr>')
+    if table.skipped:
+        out.append(f'<tr><td colspan="{len(table.columns) + 1}">... {table.skipped} more</td></tr>')
+    mean = "".join(f'<td class="num"><b>{num(v)}</b></td>' for v in table.mean)
+    out.append(f"<tr><td><b>mean</b></td>{mean}</tr></tbody></table></div>")
+    return "".join(out)
 
 
 CONTROLS = """\

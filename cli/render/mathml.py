@@ -1,39 +1,44 @@
-"""The derivation's formulas as MathML (rendered natively by current browsers).
+"""Expression trees (backprop_core/explain/expr.py) as MathML, rendered natively by browsers.
 
-`formula` reads one formula as `bp explain` writes it (``phi'(H21) * hh1``,
-``dL/dy * [dy/dA21 * dA21/dA1]``, ``1/2 * (Y - T)^2``, ``delta_1(2)``) and writes
-the same expression in MathML: ``H21`` as H with subscript 21, ``dA21/dA1`` as a
-fraction of partials, ``phi`` as φ, ``*`` as a centred dot, ``^2`` as a
-superscript over the group before it; words (``mean over the samples of``)
-stay words. It is the one place the HTML page turns a formula into math, so a
-structured expression can replace the parsing here without touching the page.
+`mathml` walks the tree as cli/render/math_latex.py does for LaTeX: ``H`` with
+subscript ``21``, ``Y`` with subscript ``in``, ``δ`` with subscript 1 and
+superscript (2), ``φ′(H21)``, ``∂L/∂y`` as a fraction, weights as their alias
+(``hh`` with subscript 1) or ``w`` with superscript (2) and subscript 11 under
+the standard notation, ``1e-08`` as 1×10⁻⁸. `math` wraps one step's parts in a
+``<math>`` element whose ``alttext`` is the derivation's plain text.
 """
 
 from __future__ import annotations
 
-import re
 from html import escape
+
+from backprop_core.explain.expr import (
+    Apply,
+    Bracket,
+    Deriv,
+    Diff,
+    Expr,
+    Frac,
+    Mean,
+    Neg,
+    New,
+    Num,
+    Over,
+    Power,
+    Prod,
+    Sum,
+    Sym,
+    Tagged,
+    Weight,
+    Words,
+    number_text,
+    walk,
+)
 
 NS = "http://www.w3.org/1998/Math/MathML"
 
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<deriv>d(?P<num>[A-Za-z][A-Za-z0-9_]*)/d(?P<den>[A-Za-z][A-Za-z0-9_]*))
-  | (?P<delta>delta(?:_(?P<dj>\d+))?\((?P<dk>\d+)\))
-  | (?P<number>\d+(?:\.\d+)?(?:e[-+]?\d+)?)
-  | (?P<ident>[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*'?)
-  | (?P<sub>_[A-Za-z0-9]+)
-  | (?P<op>[-+*/^=,()\[\]])
-  | (?P<other>.)
-    """,
-    re.VERBOSE,
-)
-
-GREEK = {"phi": "φ", "eta": "η", "eps": "ε", "delta": "δ"}
-FUNCTIONS = {"log", "exp", "softmax", "tanh", "sigmoid", "relu", "L"}
-OPERATORS = {"*": "·", "-": "−"}
-CLOSING = {"(": ")", "[": "]"}
+GREEK = {"delta": "δ", "phi": "φ", "eta": "η", "eps": "ε"}
+SUPER_LAYER = {"delta", "O", "w"}  # bases written with the layer as a superscript (k)
 
 
 def mi(text: str) -> str:
@@ -44,131 +49,145 @@ def mn(text: str) -> str:
     return f"<mn>{escape(text)}</mn>"
 
 
-def mo(text: str) -> str:
-    if text in "()[]":
-        # A bracket hugs what it holds, wherever it stands (after a name, too).
-        return f'<mo stretchy="false" lspace="0" rspace="0">{escape(text)}</mo>'
-    return f"<mo>{escape(OPERATORS.get(text, text))}</mo>"
+def mo(text: str, *, fence: bool = False, stretchy: bool = False) -> str:
+    if fence:
+        # Brackets hug what they hold; a stretchy one in Chromium adds side space.
+        stretch = "true" if stretchy else "false"
+        return f'<mo stretchy="{stretch}" lspace="0" rspace="0">{escape(text)}</mo>'
+    return f"<mo>{escape(text)}</mo>"
 
 
 def mtext(text: str) -> str:
     return f"<mtext>{escape(text)}</mtext>"
 
 
-def msub(base: str, sub: str) -> str:
-    return f"<msub>{base}{sub}</msub>"
+def row(*items: str) -> str:
+    return "<mrow>" + "".join(items) + "</mrow>"
 
 
-def name(text: str) -> str:
-    """A name: ``H21`` -> H with subscript 21, ``Y_in1`` -> Y with subscript in1,
-    ``phi_1'`` -> φ′ with subscript 1; weight aliases (``xh1``) stay as written."""
-    prime = text.endswith("'")
-    core = text.rstrip("'")
-    base, _, sub = core.partition("_")
-    m = re.fullmatch(r"([A-Za-z])(\d+)", base)
-    if m and not sub:
-        base, sub = m[1], m[2]
-    if base in GREEK:
-        out = mi(GREEK[base] + ("′" if prime and not sub else ""))
-        prime = prime and bool(sub)
-    elif base == "sum":
-        out = "<mo>∑</mo>"
-    elif base == "mean":
-        out = mtext("mean")
-    else:
-        out = mi(base)
+def scripts(base: str, sub: str = "", sup: str = "") -> str:
+    if sub and sup:
+        return f"<msubsup>{base}{sub}{sup}</msubsup>"
     if sub:
-        out = msub(out, mi(sub) if not sub.isdigit() else mn(sub))
-    if prime:
-        out = f"<msup>{out}<mo>′</mo></msup>"
+        return f"<msub>{base}{sub}</msub>"
+    if sup:
+        return f"<msup>{base}{sup}</msup>"
+    return base
+
+
+def number(text: str) -> str:
+    """``1e-08`` -> 1×10⁻⁸; other numbers as written."""
+    mantissa, _, exponent = text.partition("e")
+    if not exponent:
+        return mn(text)
+    power = int(exponent)
+    sup = row(mo("−"), mn(str(-power))) if power < 0 else mn(str(power))
+    return row(mn(mantissa), mo("×"), scripts(mn("10"), sup=sup))
+
+
+def _index(index: tuple[str, ...]) -> str:
+    """``("2", "1")`` -> 21; ``("10", "3")`` -> 10,3."""
+    text = "".join(index) if all(len(i) == 1 for i in index) else ",".join(index)
+    return mn(text) if text.replace(",", "").isdigit() else mi(text)
+
+
+def _layer(k: int) -> str:
+    return row(mo("(", fence=True), mn(str(k)), mo(")", fence=True))
+
+
+def symbol(s: Sym) -> str:
+    base = mi(GREEK.get(s.base, s.base))
+    sub = [mi(s.word)] if s.word else []
+    if s.index:
+        sub.append(_index(s.index))
+    sup = _layer(s.layer) if s.base in SUPER_LAYER and s.layer is not None else ""
+    return scripts(base, row(*sub) if len(sub) > 1 else "".join(sub), sup)
+
+
+def weight(w: Weight) -> str:
+    if w.standard:
+        i, j = str(w.i), str(w.j)
+        ij = i + j if len(i) == 1 and len(j) == 1 else f"{i},{j}"
+        return scripts(mi("w"), mn(ij), _layer(w.k))
+    return scripts(mi(w.prefix), _index(w.index))
+
+
+def mathml(e: Expr, top: bool = True) -> str:
+    """The tree as MathML (no <math> wrapper)."""
+
+    def m(x: Expr, top: bool = False) -> str:
+        return mathml(x, top)
+
+    if isinstance(e, Num):
+        text = number_text(e)
+        if text.startswith("-"):
+            negative = row(mo("−"), number(text[1:]))
+            return negative if top else row(mo("(", fence=True), negative, mo(")", fence=True))
+        return number(text)
+    if isinstance(e, Sym):
+        return symbol(e)
+    if isinstance(e, Weight):
+        return weight(e)
+    if isinstance(e, Words):
+        return mtext(e.text)
+    if isinstance(e, Prod):
+        return row(*_join([m(f) for f in e.factors], mo("·")))
+    if isinstance(e, Sum):
+        return row(*_join([m(x) for x in e.terms], mo("+")))
+    if isinstance(e, Diff):
+        return row(m(e.left), mo("−"), m(e.right))
+    if isinstance(e, Neg):
+        return row(mo("−"), m(e.operand))
+    if isinstance(e, Frac):
+        return f"<mfrac>{_bare(e.num)}{_bare(e.den)}</mfrac>"
+    if isinstance(e, Power):
+        return scripts(m(e.base), sup=m(e.exponent, True))
+    if isinstance(e, Bracket):
+        tall = any(isinstance(n, Frac | Deriv) for n in walk(e.inner))
+        left, right = ("[", "]") if e.square else ("(", ")")
+        return row(
+            mo(left, fence=True, stretchy=tall),
+            m(e.inner, True),
+            mo(right, fence=True, stretchy=tall),
+        )
+    if isinstance(e, Deriv):
+        d = mi("∂" if e.partial else "d")
+        return f"<mfrac>{row(d, m(e.top))}{row(d, m(e.bottom))}</mfrac>"
+    if isinstance(e, Apply):
+        name = mi(e.fn) if isinstance(e.fn, str) else m(e.fn)
+        if e.prime:
+            name = scripts(name, sup=mo("′"))
+        args = _join([m(a, True) for a in e.args], mo(","))
+        call = row(name, mo("(", fence=True), *args, mo(")", fence=True))
+        return scripts(call, mn(e.sub) if e.sub.isdigit() else mi(e.sub)) if e.sub else call
+    if isinstance(e, Mean):
+        count = f" {e.count}" if e.count is not None else ""
+        return row(mtext(f"mean over the{count} samples of\u00a0"), m(e.body))
+    if isinstance(e, Over):
+        op = mo("∑") if e.op == "sum" else mtext("mean")
+        return row(scripts(op, mi(e.index)), m(e.body))
+    if isinstance(e, New):
+        return scripts(m(e.of), sup=mtext("new"))
+    if isinstance(e, Tagged):
+        return row(m(e.expr), mtext(f"\u00a0({e.tag})"))
+    raise TypeError(f"not an expression node: {e!r}")
+
+
+def _join(items: list[str], sep: str) -> list[str]:
+    out: list[str] = []
+    for item in items:
+        if out:
+            out.append(sep)
+        out.append(item)
     return out
 
 
-def _derivative(numerator: str, denominator: str) -> str:
-    return (
-        f"<mfrac><mrow><mi>∂</mi>{name(numerator)}</mrow>"
-        f"<mrow><mi>∂</mi>{name(denominator)}</mrow></mfrac>"
-    )
+def _bare(e: Expr) -> str:
+    """A fraction's part: its own round brackets are the fraction bar's job."""
+    return mathml(e.inner if isinstance(e, Bracket) and not e.square else e, True)
 
 
-def _is_word(text: str) -> bool:
-    """Lower-case English (``mean over the samples of``), not a name or a function."""
-    return (
-        text.isalpha()
-        and text.islower()
-        and len(text) >= 2
-        and text not in GREEK
-        and text not in FUNCTIONS
-    )
-
-
-def _items(text: str) -> list[str]:
-    """The formula as a flat list of MathML items, brackets grouped into <mrow>s."""
-    stack: list[list[str]] = [[]]
-    openers: list[str] = []
-    pending_sup = False
-    words: list[str] = []
-
-    def push(item: str) -> None:
-        nonlocal pending_sup
-        flush_words()
-        if pending_sup and stack[-1]:
-            item = f"<msup>{stack[-1].pop()}{item}</msup>"
-            pending_sup = False
-        stack[-1].append(item)
-
-    def flush_words() -> None:
-        if words:
-            stack[-1].append(mtext(" " + " ".join(words) + " "))
-            words.clear()
-
-    for m in _TOKEN.finditer(text):
-        kind, value = m.lastgroup, m[0]
-        if kind == "ws":
-            continue
-        if kind == "deriv":
-            push(_derivative(m["num"], m["den"]))
-        elif kind == "delta":
-            delta = msub(mi("δ"), mn(m["dj"])) if m["dj"] else mi("δ")
-            push(f"<mrow>{delta}{mo('(')}{mn(m['dk'])}{mo(')')}</mrow>")
-        elif kind == "number":
-            push(mn(value))
-        elif kind == "ident":
-            if _is_word(value):
-                words.append(value)
-            else:
-                push(name(value))
-        elif kind == "sub" and stack[-1]:
-            flush_words()
-            stack[-1].append(msub(stack[-1].pop(), mn(value[1:])))
-        elif value in CLOSING:
-            flush_words()
-            openers.append(value)
-            stack.append([mo(value)])
-        elif value in (")", "]") and openers and CLOSING[openers[-1]] == value:
-            flush_words()
-            openers.pop()
-            group = stack.pop()
-            push("<mrow>" + "".join([*group, mo(value)]) + "</mrow>")
-        elif value == "^":
-            flush_words()
-            pending_sup = True
-        else:
-            push(mo(value))
-    flush_words()
-    while len(stack) > 1:  # an unclosed bracket: keep what it held
-        group = stack.pop()
-        stack[-1].append("<mrow>" + "".join(group) + "</mrow>")
-    return stack[0]
-
-
-def formula(text: str) -> str:
-    """One formula as a MathML <mrow> (no <math> wrapper)."""
-    return "<mrow>" + "".join(_items(text)) + "</mrow>"
-
-
-def math(parts: list[str], alttext: str, *, display: bool = True) -> str:
-    """A <math> element of formulas joined by ``=``; `alttext` is the plain form."""
-    body = "<mo>=</mo>".join(formula(p) for p in parts)
-    mode = "block" if display else "inline"
-    return f'<math xmlns="{NS}" display="{mode}" alttext="{escape(alttext)}">{body}</math>'
+def math(parts: list[str], alttext: str) -> str:
+    """A <math> element of MathML parts joined by ``=``; `alttext` is the plain form."""
+    body = mo("=").join(parts)
+    return f'<math xmlns="{NS}" display="inline" alttext="{escape(alttext)}">{body}</math>'
