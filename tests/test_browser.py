@@ -33,7 +33,7 @@ ARGS = [
     "--no-first-run",
 ]
 
-# SPEC §2, as the page's formulas write them (each <math>'s alttext).
+# SPEC §2, as the page's steps write them (each step's <math> alttexts, joined).
 REFERENCE = [
     "x1 = 2",
     "H1 = x1 * xh1 = 2 * 2 = 4",
@@ -46,18 +46,17 @@ REFERENCE = [
     "Y = phi(Y_in) = 2 * 5 = 10",
     "T = 2",
     "Y - T = 10 - 2 = 8",
-    "dy/dA21 = phi'(Y_in) * hy1 = 2 * 0.25 = 0.5",
-    "dy/dA22 = phi'(Y_in) * hy2 = 2 * 0.5 = 1",
-    "dA21/dA1 = phi'(H21) * hh1 = 2 * 0.75 = 1.5",
-    "dA22/dA1 = phi'(H22) * hh2 = 2 * 0.25 = 0.5",
-    "dA1/dxh1 = phi'(H1) * x1 = 2 * 2 = 4",
-    "= 8 * [0.5 * 1.5 * 4 + 1 * 0.5 * 4]",
-    "= 40",
+    "dy/dA21 = dy/dY_in * dY_in/dA21 = phi'(Y_in) * hy1 = 2 * 0.25 = 0.5",
+    "dy/dA22 = dy/dY_in * dY_in/dA22 = phi'(Y_in) * hy2 = 2 * 0.5 = 1",
+    "dA21/dA1 = dA21/dH21 * dH21/dA1 = phi'(H21) * hh1 = 2 * 0.75 = 1.5",
+    "dA22/dA1 = dA22/dH22 * dH22/dA1 = phi'(H22) * hh2 = 2 * 0.25 = 0.5",
+    "dA1/dxh1 = dA1/dH1 * dH1/dxh1 = phi'(H1) * x1 = 2 * 2 = 4",
+    "dL/dxh1 = dL/dy * [dy/dA21 * dA21/dA1 * dA1/dxh1 + dy/dA22 * dA22/dA1 * dA1/dxh1]"
+    " = 8 * [0.5 * 1.5 * 4 + 1 * 0.5 * 4] = 40",
     "delta(3) = phi'(Y_in) * (Y - T) = 2 * 8 = 16",
     "delta_1(2) = phi'(H21) * hy1 * delta(3) = 2 * 0.25 * 16 = 8",
     "delta_2(2) = phi'(H22) * hy2 * delta(3) = 2 * 0.5 * 16 = 16",
-    "= 2 * [0.75 * 8 + 0.25 * 16]",
-    "= 20",
+    "delta(1) = phi'(H1) * [hh1 * delta_1(2) + hh2 * delta_2(2)] = 2 * [0.75 * 8 + 0.25 * 16] = 20",
     "dL/dxh1 = delta(1) * x1 = 20 * 2 = 40",
     "xh1_new = xh1 - eta * dL/dxh1 = 2 - 0.03 * 40 = 0.8",
     "Y = phi(Y_in) = 2 * 2 = 4",
@@ -190,19 +189,20 @@ def test_url_fragment_restores_the_step(opened, pages, tmp_path: Path) -> None:
 def test_every_number_of_spec_2_is_on_the_page(opened, pages) -> None:
     o = opened(pages["xh1"])
     o.page.emulate_media(media="print")
-    found = o.page.eval_on_selector_all("math", "els => els.map(e => e.getAttribute('alttext'))")
+    found = o.page.eval_on_selector_all(
+        ".steps .step",
+        "els => els.map(e => Array.from(e.querySelectorAll('math'))"
+        ".map(m => m.getAttribute('alttext')).join(' '))",
+    )
     positions = [found.index(line) if line in found else -1 for line in REFERENCE]
     assert -1 not in positions, [line for line in REFERENCE if line not in found]
     assert positions == sorted(positions)  # in the derivation's order
-    # The rendered math says the same (· for *, no spaces): H1=x1·xh1=2·2=4.
-    texts = o.page.eval_on_selector_all("math", "els => els.map(e => e.textContent)")
-    for line in [
-        "H1 = x1 * xh1 = 2 * 2 = 4",
-        "xh1_new = xh1 - eta * dL/dxh1 = 2 - 0.03 * 40 = 0.8",
-    ]:
-        numbers = re.findall(r"\d+(?:\.\d+)?", line.split("=", 2)[-1])
-        text = texts[found.index(line)]
-        assert re.findall(r"\d+(?:\.\d+)?", text)[-len(numbers) :] == numbers
+    # The rendered math shows the same numbers (· for *): H1=x1·xh1=2·2=4.
+    texts = o.page.eval_on_selector_all(".steps .step", "els => els.map(e => e.textContent)")
+    for line in REFERENCE:
+        numbers = re.findall(r"\d+(?:\.\d+)?", line.split(" = ", 1)[-1].split("=", 1)[-1])
+        shown = re.findall(r"\d+(?:\.\d+)?", texts[found.index(line)])
+        assert shown[-len(numbers) :] == numbers, line
 
 
 def test_math_has_size_and_nothing_overflows(opened, pages, tmp_path: Path) -> None:
