@@ -102,16 +102,18 @@ def step_html(step: Any, position: int, focus: Focus, prefix: str = "") -> str:
     trees = [e for e in (step.explains, step.formula, step.numbers) if e is not None]
     parts = [*(mathml(e) for e in trees), number(value)]
     texts = [*(render_text(e) for e in trees), value]
-    lhs, lhs_text = mathml(step.lhs), step.symbol
-    plain = " = ".join([lhs_text, *texts])
-    if len(plain) <= ONE_LINE:
-        lines = [math([lhs, *parts], plain)]
-    else:
-        # One "= ..." per line: a long sum never runs off a phone's screen.
-        lines = [math([lhs, parts[0]], f"{lhs_text} = {texts[0]}")]
-        lines += [
-            math(["<mrow></mrow>", p], f"= {t}") for p, t in zip(parts[1:], texts[1:], strict=True)
-        ]
+    # Parts packed into lines of up to ONE_LINE characters of plain text, each
+    # line after the first opening with "=": a long step never runs off a phone.
+    groups: list[tuple[list[str], list[str]]] = [([mathml(step.lhs)], [step.symbol])]
+    used = len(step.symbol)
+    for index, (part, text) in enumerate(zip(parts, texts, strict=True)):
+        if index and used + 3 + len(text) > ONE_LINE:
+            groups.append((["<mrow></mrow>"], [""]))
+            used = 0
+        groups[-1][0].append(part)
+        groups[-1][1].append(text)
+        used += 3 + len(text)
+    lines = [math(ml, " = ".join(tx).lstrip()) for ml, tx in groups]
     # Inline math, one per line, in display style: left-aligned, full-size fractions.
     body = "".join(f'<div class="line">{line}</div>' for line in lines)
     lit = " ".join(prefix + i for i in focus.ids())
