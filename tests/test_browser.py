@@ -96,6 +96,11 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             ["explain", str(folder / "net222.yaml"), "-w", "xh11", "-f", "html"],
         ),
         "iris": _write(folder, "iris.html", ["show", "configs/iris.yaml", "-f", "html"]),
+        "two": _write(
+            folder,
+            "two.html",
+            ["explain", str(folder / "net222.yaml"), "-w", "xh11", "-w", "hy21", "-f", "html"],
+        ),
     }
 
 
@@ -284,3 +289,18 @@ def test_rendered_labels_do_not_overlap(opened, pages, name: str, tmp_path: Path
     for a, c in itertools.product(labels, circles):
         assert not overlap(a, c), (a, c)
     o.page.locator("svg.bp-net").screenshot(path=str(tmp_path / f"{name}.png"))
+
+
+def test_several_weights_step_through_one_page(opened, pages) -> None:
+    o = opened(pages["two"])
+    total = o.page.locator(".steps .step").count()
+    assert o.counter() == f"step 1 of {total}"
+    assert o.page.eval_on_selector(".derivation.current", "e => e.id") == "weight-w1_1_1"
+    o.page.click("a[href='#weight-w2_2_1']")  # the summary table's link: that weight's first step
+    o.page.wait_for_function("document.querySelector('.derivation.current').id === 'weight-w2_2_1'")
+    first = o.page.eval_on_selector("#weight-w2_2_1 .step", "e => e.id")
+    assert o.page.evaluate("location.hash") == f"#{first}"
+    o.page.keyboard.press("ArrowLeft")  # back into the first weight's last step
+    assert o.page.eval_on_selector(".derivation.current", "e => e.id") == "weight-w1_1_1"
+    assert all(i.startswith("d1-") for i in o.lit())
+    assert o.errors == []

@@ -109,3 +109,22 @@ def test_mathml_of_the_derivations_formulas() -> None:
         "softmax(Yin)1"
     )
     assert "".join(parsed(Frac(Num(1.0), Num(2.0))).itertext()) == "12"
+
+
+def test_several_weights_make_one_page_with_an_article_each(tmp_path: Path) -> None:
+    from networks import NET_222
+
+    config = tmp_path / "n.yaml"
+    config.write_text(NET_222)
+    result = runner.invoke(app, ["explain", str(config), "-w", "xh11", "-w", "hy21", "-f", "html"])
+    assert result.exit_code == 0, result.output
+    page = result.stdout
+    articles = re.findall(r'<article class="derivation" id="weight-(w\d_\d_\d)">', page)
+    assert articles == ["w1_1_1", "w2_2_1"]
+    steps = [int(n) for n in re.findall(r'<div class="step" id="step-(\d+)"', page)]
+    assert steps == list(range(1, len(steps) + 1))  # one step-through across both
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))  # two drawings, no id twice: each has its prefix
+    assert '<g id="d1-e1_1_1" class="edge hot marked"' in page
+    assert '<g id="d2-e2_2_1" class="edge hot marked"' in page
+    assert '<a href="#weight-w2_2_1">hy21</a>' in page  # the summary links each derivation

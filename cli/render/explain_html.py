@@ -31,9 +31,10 @@ SCRIPT = """
   var counters = document.querySelectorAll('.controls .counter');
   var current = -1;
   function indexOf(hash) {
-    var id = (hash || '').replace(/^#/, '');
-    for (var i = 0; i < steps.length; i++) { if (steps[i].id === id) return i; }
-    return -1;
+    // A step's id, or a weight's article (the summary table's links): its first step.
+    var target = document.getElementById(decodeURIComponent((hash || '').replace(/^#/, '')));
+    if (target && target.tagName === 'ARTICLE') target = target.querySelector('.step');
+    return steps.indexOf(target);
   }
   function show(i) {
     i = Math.max(0, Math.min(steps.length - 1, i));
