@@ -1,4 +1,4 @@
-"""`bp explain`: the derivation of one weight's gradient, number by number (SPEC §5)."""
+"""`bp explain`: the derivation of one weight's gradient, number by number."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from cli.console import wrote
 from cli.errors import fail
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
     from backprop_core.engine.naming import WeightId
@@ -109,7 +110,11 @@ def command(
             "Markdown then links the drawing from PATH's name with .svg, written beside it.",
         ),
     ] = None,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     from backprop_core.explain.derivation import explain_experiment
     from backprop_core.run.experiment import load_experiment
 
@@ -119,13 +124,16 @@ def command(
     names = list(weight or [])
     if all_ and names:
         raise fail("--all and --weight both choose weights; use one")
-    if not all_ and not names:
-        raise fail("name a weight with --weight NAME (repeatable), or use --all")
     if output is not None and chosen in (Format.text, Format.json):
         raise fail("--output is for --format markdown, latex or html")
     if fragment and chosen is not Format.latex:
         raise fail("--fragment is for --format latex")
     experiment = load_experiment(config, list(set_ or []))
+    if not all_ and not names:
+        raise fail(
+            "name a weight with --weight NAME (repeatable), or use --all; this network's "
+            f"weights: {_weight_list(experiment)}"
+        )
     if all_:
         count = sum(1 for _ in experiment.names.all_ids())
         if count > MAX_ALL:
@@ -186,6 +194,21 @@ def command(
             _write(output, latex(xs, invocation))
 
 
+MAX_LISTED_WEIGHTS = 12
+
+
+def _weight_list(experiment: Experiment) -> str:
+    """``xh1 (w1_1_1), hh1 (w2_1_1), ...``; past MAX_LISTED_WEIGHTS, how many more."""
+    names = experiment.names
+    ids = list(names.all_ids())
+    shown = [
+        w.canonical if names.alias(w) == w.canonical else f"{names.alias(w)} ({w.canonical})"
+        for w in ids[:MAX_LISTED_WEIGHTS]
+    ]
+    more = len(ids) - len(shown)
+    return ", ".join(shown) + (f", ... ({more} more; bp show lists all)" if more > 0 else "")
+
+
 def _train(experiment: Experiment, epochs: int) -> None:
     """Train in place for --epoch N; a diverged run is a failure (exit 1)."""
     from backprop_core.run.training import train_for
@@ -234,6 +257,7 @@ def _write(output: Path | None, text: str) -> None:
     from backprop_core.atomic import write_text
 
     write_text(output, text)
+    wrote(output)
 
 
 def _drawing(

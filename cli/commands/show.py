@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from cli.commands.grads import WeightsOpt
+from cli.console import wrote
 from cli.errors import fail
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
     from backprop_core.run.experiment import Experiment
@@ -47,7 +48,10 @@ FormatOpt = Annotated[
 OutputOpt = Annotated[
     Optional[Path],  # noqa: UP045 - Typer reads this annotation at runtime
     typer.Option(
-        "--output", "-o", metavar="PATH", help="File for --format png|svg|mermaid|dot|html."
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="File for --format png|svg|mermaid|dot|html (- : stdout).",
     ),
 ]
 
@@ -59,7 +63,11 @@ def command(
     set_: SetOpt = None,
     format_: FormatOpt = ShowFormat.table,
     output: OutputOpt = None,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     from backprop_core.run.experiment import load_experiment
 
     _check_format(format_, output, json_)
@@ -101,6 +109,8 @@ def _check_format(format_: ShowFormat, output: Path | None, json_: bool) -> None
         from cli.render.plots import check_picture_path
 
         wanted = format_.value
+        if str(output) == "-":
+            return
         # The network's SVG is written as text (cli/render/svg.py); only PNG needs matplotlib.
         if check_picture_path(output, matplotlib=format_ is ShowFormat.png) != wanted:
             raise fail(f"--format {wanted} needs an --output name ending in .{wanted}")
@@ -116,7 +126,9 @@ def _draw(format_: ShowFormat, experiment: Experiment, output: Path | None) -> N
         assert output is not None  # checked by _check_format
         from cli.render.diagram import drawing_of
 
-        save_network_image(output, drawing_of(experiment))
+        save_network_image(output, drawing_of(experiment), fmt=format_.value)
+        if not _is_dash(output):
+            wrote(output)
         return
     from cli.render.diagram import dot, mermaid
 
@@ -125,12 +137,13 @@ def _draw(format_: ShowFormat, experiment: Experiment, output: Path | None) -> N
 
 
 def _write(output: Path | None, text: str) -> None:
-    if output is None:
+    if output is None or _is_dash(output):
         sys.stdout.write(text)
     else:
         from backprop_core.atomic import write_text
 
         write_text(output, text)
+        wrote(output)
 
 
 def _html(experiment: Experiment, summary: NetworkSummary) -> str:
@@ -145,3 +158,7 @@ def _html(experiment: Experiment, summary: NetworkSummary) -> str:
         return render(summary, None, f"No drawing: {e}.")
     # The weights table below lists every value: a numbered drawing needs no legend.
     return render(summary, svg(layout.without_legend(), standalone=False))
+
+
+def _is_dash(path: Path) -> bool:
+    return str(path) == "-"

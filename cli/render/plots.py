@@ -1,6 +1,6 @@
 """PNG and SVG pictures drawn with matplotlib: the network, loss curves, decision regions.
 
-matplotlib is an optional extra (``pip install 'bp[plot]'``) and is imported
+matplotlib is an optional extra (``pip install 'backprop-explained[plot]'``) and is imported
 only when a picture is asked for, so `bp --help` and the text formats never
 pay for it. The Agg backend is selected before anything is drawn and figures
 are built with the object API (`matplotlib.figure.Figure`), never pyplot, so no
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from backprop_core.engine.regions import Regions
 
 FORMATS = ("png", "svg")
-INSTALL_HINT = "pip install 'bp[plot]'"
+INSTALL_HINT = "pip install 'backprop-explained[plot]'"
 DPI = 110
 REGION_COLORS = ("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94")
 POINT_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
@@ -67,13 +68,22 @@ def check_picture_path(path: Path, *, matplotlib: bool = True) -> str:
 
 
 def _save(fig: Any, path: Path, fmt: str) -> None:
-    from backprop_core.atomic import write_bytes
-
     buffer = io.BytesIO()
     # No dates or version strings in the file: the same run gives the same bytes.
     metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
     fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata, bbox_inches="tight")
-    write_bytes(path, buffer.getvalue())
+    _emit(path, buffer.getvalue())
+
+
+def _emit(path: Path, data: bytes) -> None:
+    """The file's bytes to `path`, atomically, or to stdout for ``-``."""
+    from backprop_core.atomic import write_bytes
+
+    if str(path) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    write_bytes(path, data)
 
 
 def _figure(width: float, height: float) -> Any:
@@ -150,15 +160,19 @@ def draw_network(ax: Any, layout: Layout, highlight: set[WeightId] | None = None
 
 
 def save_network_image(
-    path: Path, layout: Layout, *, highlight: set[WeightId] | None = None
+    path: Path,
+    layout: Layout,
+    *,
+    highlight: set[WeightId] | None = None,
+    fmt: str | None = None,
 ) -> None:
-    """The network drawing as PNG (matplotlib) or SVG (cli/render/svg.py: real text elements)."""
-    fmt = picture_format(path)
+    """The network drawing as PNG (matplotlib) or SVG (cli/render/svg.py: real text
+    elements), by `fmt`, else by the file name's extension; path ``-`` is stdout."""
+    fmt = fmt or picture_format(path)
     if fmt == "svg":
-        from backprop_core.atomic import write_text
         from cli.render.svg import svg
 
-        write_text(path, svg(layout, highlight=highlight or ()))
+        _emit(path, svg(layout, highlight=highlight or ()).encode())
         return
     v = layout.view
     mpl = _matplotlib()
@@ -168,11 +182,9 @@ def save_network_image(
     # One layout pixel is one image pixel: the figure is the view's size at DPI.
     fig = Figure(figsize=((v.x1 - v.x0) / DPI, (v.y1 - v.y0) / DPI))
     draw_network(fig.add_axes((0, 0, 1, 1)), layout, highlight)
-    from backprop_core.atomic import write_bytes
-
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    write_bytes(path, buffer.getvalue())
+    _emit(path, buffer.getvalue())
 
 
 # --- training -----------------------------------------------------------------------
