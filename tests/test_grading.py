@@ -17,6 +17,7 @@ from strategies import networks
 
 from backprop_core.engine.naming import WeightNames
 from backprop_core.grading.derivation import derive, derive_experiment
+from backprop_core.grading.exercise import generate
 from backprop_core.grading.marking import CARRIED, MISSING, RIGHT, WRONG, Report, grade
 from backprop_core.grading.matching import agrees
 from backprop_core.grading.quantities import Derivation
@@ -164,6 +165,32 @@ def test_values_computed_from_rounded_values_are_right() -> None:
     assert report.all_right and report.count(RIGHT) == len(d.quantities)
 
 
+def test_phi_prime_from_the_students_rounded_A_is_right() -> None:
+    # bp exercise --seed 7 --activation sigmoid: x1 = 3, xh1 = 0.4, so H1 = 1.2 and
+    # A1 = sigmoid(1.2) = 0.76852 written 0.769; by hand phi'(H1) = A1 * (1 - A1):
+    # dA1/dxh1 = 0.769 * 0.231 * 3 = 0.532917 -> 0.533 (phi'(H1) * x1 is 0.53368).
+    d = generate(7, "1-1-2-1", "sigmoid").derivation()
+    report = graded(d, {"A1": 0.769, "dA1/dxh1": 0.533, "path 1": 0.0312})
+    assert mark(report, "dA1/dxh1").status == RIGHT
+    assert mark(report, "path 1").status == RIGHT  # 0.866 * 0.232 * 0.291 * 0.533
+    assert report.all_right and report.count(RIGHT) == len(d.quantities)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_a_student_rounding_every_value_to_3_digits_scores_100_percent(activation: str) -> None:
+    d = generate(7, "2-2-2", activation).derivation()
+    answers: dict[str, np.ndarray] = {}
+    for q in d.quantities:  # each step from the student's own rounded values, phi' from A
+        value = q.compute(d.env(answers, prime_from_output=True))
+        answers[q.name] = np.asarray([float(f"{v:.3g}") for v in np.ravel(value)]).reshape(
+            np.shape(value)
+        )
+    report = grade(d, answers)  # type: ignore[arg-type]
+    assert report.count(RIGHT) == len(d.quantities), [
+        (m.name, m.status) for m in report.marks if m.status != RIGHT
+    ]
+
+
 def test_points_weight_the_score() -> None:
     d = spec()
     answers = key_of(d) | {"dL/dxh1": np.asarray(1.0)}
@@ -214,6 +241,8 @@ def assert_recomputes(d: Derivation) -> None:
         assert np.allclose(value, q.expected, rtol=1e-9, atol=1e-12), q.name
         for other in q.others:
             assert np.allclose(other(d.env({})), q.expected, rtol=1e-9, atol=1e-12), q.name
+        by_hand = q.compute(d.env({}, prime_from_output=True))  # phi' through A
+        assert np.allclose(by_hand, q.expected, rtol=1e-9, atol=1e-12), q.name
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ A value is right when it agrees with bp's (matching.py). A wrong one is
 *carried forward* when it agrees with the step recomputed from the student's
 own earlier values and one of those was wrong: they did this step right, as a
 human grader would credit it. A value recomputed from earlier values that were
-only rounded is simply right.
+only rounded is simply right. The recomputation takes phi'(H) from the
+student's H, or as a hand derivation does from their A (sigmoid A * (1 - A)).
 
 A wrong value is diagnosed when it agrees with the step done with one of the
 usual mistakes (quantities.MISTAKES, or a quantity's own slips such as a path
@@ -112,8 +113,9 @@ def _recomputed(
 ) -> Mark | None:
     """Right from the student's own earlier values: carried forward (or right, if those
     were only rounded); None when the step itself is wrong."""
-    for compute in (q.compute, *q.others):
-        env = derivation.env(dict(given))
+    routes = [(c, from_output) for from_output in (False, True) for c in (q.compute, *q.others)]
+    for compute, from_output in routes:
+        env = derivation.env(dict(given), prime_from_output=from_output)
         target = compute(env)
         if not agrees(value, target, digits):
             continue
@@ -141,12 +143,13 @@ def _diagnose(
     def fits(candidate: Array) -> bool:
         return not agrees(candidate, q.expected, digits) and agrees(value, candidate, digits)
 
-    for values in (dict(given), {}):
+    # From the student's values with phi' taken either way, then from the right ones.
+    for values, from_output in ((dict(given), False), (dict(given), True), ({}, False)):
         for mistake in MISTAKES:
-            if fits(q.compute(derivation.env(values, mistake))):
+            if fits(q.compute(derivation.env(values, mistake, prime_from_output=from_output))):
                 return words[mistake]
         for text, slip in q.slips:
-            if fits(slip(derivation.env(values))):
+            if fits(slip(derivation.env(values, prime_from_output=from_output))):
                 return text
     for mistake in MISTAKES:
         if mistake not in worlds:

@@ -57,11 +57,17 @@ def mistake_words(loss: str, n: int) -> dict[str, str]:
 
 @dataclass
 class Env:
-    """Earlier quantities by name (``values``) and the mistake, if any, to make."""
+    """Earlier quantities by name (``values``) and the mistake, if any, to make.
+
+    ``prime_from_output``: phi'(H) taken through A = phi(H) as a hand derivation
+    takes it (sigmoid A * (1 - A), tanh 1 - A^2), from the student's own A: a
+    student who rounded A gets a phi' that differs from phi'(H) in the third digit.
+    """
 
     values: Values
     n: int
     mistake: str = ""
+    prime_from_output: bool = False
     used: set[str] = field(default_factory=set)
 
     def get(self, name: str) -> Array:
@@ -112,10 +118,15 @@ class Derivation:
     def quantity(self, name: str) -> Quantity:
         return next(q for q in self.quantities if q.name == name)
 
-    def env(self, values: dict[str, Array], mistake: str = "") -> Env:
+    def env(
+        self, values: dict[str, Array], mistake: str = "", *, prime_from_output: bool = False
+    ) -> Env:
         """Values read from `values`, falling back on the truth for the rest."""
         return Env(
-            lambda name: values[name] if name in values else self.truth[name], self.n, mistake
+            lambda name: values[name] if name in values else self.truth[name],
+            self.n,
+            mistake,
+            prime_from_output,
         )
 
 

@@ -293,6 +293,11 @@ class Structure:
     def _dphi(self, env: Env, q: int, b: int) -> Array:
         act = self.net.layer(q).activation
         H = env.get(self.nt.H(q, b))
+        if env.prime_from_output:
+            A = env.get(self.nt.out(q, b))
+            if env.mistake == PHI:
+                return A
+            return np.broadcast_to(act.derivative(H, A), (self.n,)).astype(np.float64)
         return act.phi(H) if env.mistake == PHI else act.phi_prime(H)
 
     def _H(self, k: int, j: int, after: tuple[WeightId, str, bool] | None) -> Compute:
