@@ -151,6 +151,23 @@ def test_a_wrong_delta_followed_by_a_consistent_gradient_is_carried_forward() ->
     assert mark(strict, "dL/dxh1").status == WRONG and strict.score == 33
 
 
+def test_dL_dy_and_L_from_the_students_own_Y_minus_T_are_carried_forward() -> None:
+    # T - Y from the start: one mistake, marked once (at Y - T), not again at dL/dy.
+    report = graded(spec(), {"Y - T": -8, "dL/dy": -8})
+    assert mark(report, "Y - T").status == WRONG
+    assert mark(report, "dL/dy").status == CARRIED
+    assert mark(report, "dL/dy").given_your == ("Y - T",)
+    assert report.score == 34
+    # An arithmetic slip in Y - T (10 - 2 = 7), then L = 1/2 * 7^2 and dL/dy = 7:
+    slip = graded(spec(), {"Y - T": 7, "L": 24.5, "dL/dy": 7})
+    assert [mark(slip, n).status for n in ("Y - T", "L", "dL/dy")] == [WRONG, CARRIED, CARRIED]
+    after = graded(spec(), {"Y_new - T": 3, "L_new": 4.5, "L_new - L": -27.5})
+    assert [mark(after, n).status for n in ("L_new", "L_new - L")] == [CARRIED, CARRIED]
+    # mse: dL/dy = 2 * (Y - T) from the student's Y - T.
+    mse = graded(spec("loss=mse"), {"Y - T": 7, "L": 49, "dL/dy": 14})
+    assert [mark(mse, n).status for n in ("L", "dL/dy")] == [CARRIED, CARRIED]
+
+
 def test_the_gradient_from_the_students_own_paths_is_carried_forward() -> None:
     report = graded(spec(), {"path 1": 30, "dL/dxh1": 46})
     assert mark(report, "dL/dxh1").status == CARRIED

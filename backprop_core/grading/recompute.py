@@ -41,6 +41,8 @@ from backprop_core.grading.quantities import (
 
 # Sections of `explain` a sheet asks, in order; the paths' sum is asked after the deltas.
 ASKED = ("forward", "output", "chain", "paths", "deltas", "update", "after")
+# Losses that are functions of Y - T (so is dL/dy), as their formulas are written.
+ERROR_LOSSES = ("sse", "mse")
 
 
 def _values(step: Step) -> Array:
@@ -189,10 +191,15 @@ class Structure:
             for j in range(1, net.units[k] + 1):
                 put("forward", nt.H(k, j), self._H(k, j, None))
                 put("forward", nt.out(k, j), self._A(k, j, None))
+        # Where the loss (and dL/dy) are functions of Y - T, a student works them out
+        # from their own Y - T: that is a second right way to them.
+        of_error = net.loss in ERROR_LOSSES
         for j in range(1, net.units[K] + 1):
-            put("forward", f"{nt.out(K, j)} - {nt.T(j)}", self._error(j, None))
-            put("output", self.head_name(j), self._head(j))
-        put("forward", "L", self._loss(None))
+            put("forward", self._error_name(j), self._error(j, None))
+            head_others = (self._head(j, from_error=True),) if of_error or self.shortcut else ()
+            put("output", self.head_name(j), self._head(j), head_others)
+        loss_others = (self._loss(None, from_error=True),) if of_error else ()
+        put("forward", "L", self._loss(None), loss_others)
         for q in range(w.k + 1, K + 1):
             for a in range(1, net.units[q - 1] + 1):
                 for b in range(1, net.units[q] + 1):
@@ -230,8 +237,8 @@ class Structure:
                 put("after", nt.H(k, j), self._H(k, j, after))
                 put("after", nt.out(k, j), self._A(k, j, after))
         for j in range(1, net.units[K] + 1):
-            put("after", f"{nt.out(K, j)} - {nt.T(j)}", self._error(j, after))
-        put("after", "L_new", self._loss(after))
+            put("after", self._error_name(j), self._error(j, after))
+        put("after", "L_new", self._loss(after), (self._loss(after, True),) if of_error else ())
         L_new = after_name("L_new", alias, qualify)
         put("after", "L_new - L", lambda env: np.asarray(env.get(L_new)[0] - env.get("L")[0]))
         return table
@@ -334,10 +341,19 @@ class Structure:
 
         return name
 
-    def _Y(self, env: Env, after: tuple[WeightId, str, bool] | None) -> Array:
-        return np.stack(
-            [self._out(env, self.K, j, after) for j in range(1, self.net.units[self.K] + 1)], axis=1
-        )
+    def _Y(
+        self, env: Env, after: tuple[WeightId, str, bool] | None, from_error: bool = False
+    ) -> Array:
+        """Y, or (``from_error``) Y as T plus the student's Y - T."""
+        outputs = range(1, self.net.units[self.K] + 1)
+        if from_error:
+            errors = [env.get(self._error_name(j, after)) for j in outputs]
+            return np.stack(errors, axis=1) + self.T
+        return np.stack([self._out(env, self.K, j, after) for j in outputs], axis=1)
+
+    def _error_name(self, j: int, after: tuple[WeightId, str, bool] | None = None) -> str:
+        name = f"{self.nt.out(self.K, j)} - {self.nt.T(j)}"
+        return after_name(name, after[1], after[2]) if after is not None else name
 
     def _error(self, j: int, after: tuple[WeightId, str, bool] | None) -> Compute:
         def compute(env: Env) -> Array:
@@ -346,11 +362,13 @@ class Structure:
 
         return compute
 
-    def _loss(self, after: tuple[WeightId, str, bool] | None) -> Compute:
+    def _loss(self, after: tuple[WeightId, str, bool] | None, from_error: bool = False) -> Compute:
         record, K = self.net.loss_record, self.K
 
         def compute(env: Env) -> Array:
-            if self.shortcut and record.from_H is not None:
+            if from_error:
+                loss = record.loss(self._Y(env, after, from_error), self.T)
+            elif self.shortcut and record.from_H is not None:
                 # As the engine does on its canonical pairs: from Y_in (exact when Y rounds to 1).
                 H_name = self._node_H(K, after)
                 H = np.stack([env.get(H_name(j)) for j in range(1, self.net.units[K] + 1)], 1)
@@ -361,9 +379,9 @@ class Structure:
 
         return compute
 
-    def _head(self, j: int) -> Compute:
+    def _head(self, j: int, from_error: bool = False) -> Compute:
         def compute(env: Env) -> Array:
-            d = self._head_matrix(self._Y(env, None))[:, j - 1]
+            d = self._head_matrix(self._Y(env, None, from_error))[:, j - 1]
             if env.mistake == SIGN:
                 d = -d
             if env.mistake == FACTOR2 and self.net.loss in ("sse", "mse"):
