@@ -7,6 +7,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -346,7 +347,8 @@ def test_quiz_all_right_exits_0(tmp_path: Path) -> None:
 def test_quiz_ctrl_c_prints_the_score_so_far(monkeypatch: pytest.MonkeyPatch) -> None:
     lines = iter(SPEC_ANSWERS[:3])
 
-    def read_line() -> str:
+    def read_line(prompt: str) -> str:
+        sys.stdout.write(prompt)
         try:
             return next(lines) + "\n"
         except StopIteration:

@@ -22,8 +22,21 @@ HELP = (
 )
 
 
-def read_line() -> str:
-    """One answer from stdin ("" at the end of input)."""
+def read_line(prompt: str) -> str:
+    """One answer from stdin after `prompt` ("" at the end of input).
+
+    In a terminal through input(), to which the readline module gives line
+    editing: without it an arrow key reaches the answer as an escape sequence.
+    """
+    if sys.stdin.isatty():
+        import readline  # noqa: F401 - imported for its effect on input()
+
+        try:
+            return input(prompt) + "\n"
+        except EOFError:
+            return ""
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
     return sys.stdin.readline()
 
 
@@ -52,9 +65,7 @@ def command(
     out.write("\n")
     try:
         while (q := quiz.current) is not None:
-            out.write(f"{q.name} = ")
-            out.flush()
-            line = read_line()
+            line = read_line(f"{q.name} = ")
             if not line:
                 out.write("\n")
                 break
