@@ -201,7 +201,16 @@ def test_a_blank_sheet_is_all_missing(tmp_path: Path) -> None:
             ":3: dL/dxh: not a quantity of this sheet (did you mean 'dL/dxh1'?)",
         ),
         ("weights: [xh1]\nH1: four\n", ":2: H1: expected a number, got 'four'"),
-        ("weights: [xh1]\nH1: [4, 4]\n", ":2: H1: expected one value or 1 (one per sample), got 2"),
+        (
+            "weights: [xh1]\nH1: [4, 4]\n",
+            ":2: H1: expected one value (one per sample), got a list of 2",
+        ),
+        ("weights: [xh1]\nh1: 4\n", ":2: h1: not a quantity of this sheet (did you mean 'H1'?)"),
+        (
+            "weights: [xh1]\nY-T: 8\n",
+            ":2: Y-T: not a quantity of this sheet (did you mean 'Y - T'?)",
+        ),
+        ("weights: [xh1]\nH1: [4, x]\n", ":2: H1[1]: expected a number, got 'x'"),
         ("weights: [xh1]\npoints: {H1: -1}\n", ":2: points.H1: expected a number of points >= 0"),
         ("weights: [zz9]\nH1: 4\n", ":1: weights[0]: unknown weight name 'zz9'"),
         ("H1: 4\n", "weights: missing; the sheet says whose derivation it is (or pass -w)"),

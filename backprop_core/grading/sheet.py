@@ -185,14 +185,21 @@ def check_answers(answers: Answers, derivation: Derivation) -> None:
     known = set(names)
     for name, value in answers.values.items():
         if name not in known:
-            raise source.error((name,), f"not a quantity of this sheet{did_you_mean(name, names)}")
+            raise source.error((name,), f"not a quantity of this sheet{_suggestion(name, names)}")
         if value is not None and value.ndim == 1 and len(value) not in (1, derivation.n):
+            expected = "one value" if derivation.n == 1 else f"one value or {derivation.n}"
             raise source.error(
-                (name,),
-                f"expected one value or {derivation.n} (one per sample), got {len(value)}",
+                (name,), f"expected {expected} (one per sample), got a list of {len(value)}"
             )
     for name in answers.points:
         if name not in known:
             raise source.error(
-                (POINTS, name), f"not a quantity of this sheet{did_you_mean(name, names)}"
+                (POINTS, name), f"not a quantity of this sheet{_suggestion(name, names)}"
             )
+
+
+def _suggestion(name: str, names: list[str]) -> str:
+    """Did you mean: first the name written in other case or spacing (h1, dl/dy, Y-T)."""
+    plain = {re.sub(r"\s+", "", n).casefold(): n for n in names}
+    same = plain.get(re.sub(r"\s+", "", name).casefold())
+    return f" (did you mean {same!r}?)" if same is not None else did_you_mean(name, names)
