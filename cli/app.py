@@ -12,9 +12,11 @@ from cli.commands import (
     check,
     exercise,
     explain,
+    export,
     gradcheck,
     grade,
     grads,
+    import_onnx,
     init,
     predict,
     quiz,
@@ -48,6 +50,8 @@ for module in (
     grade,
     quiz,
     exercise,
+    export,
+    import_onnx,
 ):
     app.command(module.NAME, help=module.HELP)(reports_errors(module.command))
 

@@ -24,6 +24,7 @@ ALLOWED_CORE = {
     "explain": {"errors", "engine"},
     "run": {"errors", "atomic", "engine", "config", "data"},
     "grading": {"errors", "atomic", "engine", "config", "data", "explain", "run"},
+    "export": {"errors", "atomic", "engine", "config", "data", "run"},
 }
 ALLOWED_THIRD_PARTY = {
     "engine": {"numpy"},
@@ -32,7 +33,11 @@ ALLOWED_THIRD_PARTY = {
     "explain": {"numpy"},
     "run": {"numpy", "yaml"},
     "grading": {"numpy", "yaml"},
+    "export": {"numpy", "yaml", "onnx"},  # onnx only inside functions: see below
 }
+# Optional extras: imported inside the functions that need them, never at import
+# time, so the core works without them (export/extras.require names the extra).
+LAZY_ONLY = {"onnx", "onnxruntime", "torch", "yaml"}
 
 
 def imports_of(source: str, package: str) -> set[str]:
@@ -76,6 +81,29 @@ def violations(source: str, relative: Path) -> list[str]:
 @pytest.mark.parametrize("path", sorted(CORE.rglob("*.py")), ids=lambda p: str(p.relative_to(CORE)))
 def test_core_imports_follow_the_layout(path: Path) -> None:
     assert violations(path.read_text(), path.relative_to(CORE)) == []
+
+
+def top_level_imports(source: str) -> set[str]:
+    """Top-level package names a module imports when it is imported (not in functions)."""
+    found: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", sorted((CORE / "export").rglob("*.py")), ids=lambda p: str(p.relative_to(CORE))
+)
+def test_export_imports_its_extras_lazily(path: Path) -> None:
+    assert top_level_imports(path.read_text()) & LAZY_ONLY == set()
+
+
+def test_the_lazy_checker_sees_a_top_level_import() -> None:
+    source = "import numpy\nimport onnx\ndef f():\n    import torch\n"
+    assert top_level_imports(source) & LAZY_ONLY == {"onnx"}
 
 
 def test_few_modules_at_the_top_and_at_least_four_subpackages() -> None:
