@@ -345,6 +345,14 @@ def test_quiz_right_wrong_hints_and_the_final_score() -> None:
     assert out.endswith("score: 2/35 right, 32 not asked\n")
 
 
+def test_quiz_hint_for_a_quantity_named_by_its_formula() -> None:
+    # Y - T has no formula besides its name: the first hint is its numbers.
+    result = bp("quiz", "-w", "xh1", input="\n".join([*SPEC_ANSWERS[:8], "7", "7"]) + "\n")
+    assert (
+        "Y - T = 7\n  not quite: Y - T = 10 - 2\nY - T = 7\n  Y - T = 10 - 2 = 8\n" in result.stdout
+    )
+
+
 def test_quiz_all_right_exits_0(tmp_path: Path) -> None:
     key = yaml.safe_load(write_key(tmp_path).read_text())
     answers = [str(v) for k, v in key.items() if k != "weights"]

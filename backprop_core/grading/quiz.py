@@ -75,7 +75,8 @@ class Quiz:
             self._next(True)
             return Reply(RIGHT, f"right: {q.name} = {number_text(q.expected)}")
         self.wrong_tries += 1
-        hints = [(HINT, q.formula), (NUMBERS, f"{q.formula} = {q.numbers}" if q.numbers else "")]
+        with_numbers = " = ".join(part for part in (q.formula, q.numbers) if part)
+        hints = [(HINT, q.formula), (NUMBERS, with_numbers if q.numbers else "")]
         hints = [(kind, hint) for kind, hint in hints if hint]
         if self.wrong_tries <= len(hints):
             kind, hint = hints[self.wrong_tries - 1]
