@@ -135,6 +135,16 @@ def test_the_sum_over_a_batch_instead_of_the_mean() -> None:
         assert mark(report, name).diagnosis == "the sum over the 2 samples where their mean belongs"
 
 
+def test_the_values_per_sample_where_their_mean_belongs() -> None:
+    d = spec("data.inputs=[[2], [1]]", "data.targets=[[2], [1]]")
+    report = graded(d, {"L": [32, 8], "path 1": [24, 6], "dL/dxh1": [40, 10]})
+    for name in ("L", "path 1", "dL/dxh1"):
+        assert mark(report, name).status == WRONG
+        assert mark(report, name).diagnosis == (
+            "a value per sample where their mean over the 2 samples belongs"
+        )
+
+
 def test_a_wrong_delta_followed_by_a_consistent_gradient_is_carried_forward() -> None:
     d = spec()
     report = graded(d, {"delta(1)": 16, "dL/dxh1": 32, "xh1_new": 2 - 0.03 * 32})

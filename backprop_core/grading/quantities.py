@@ -29,11 +29,12 @@ PHI = "phi"  # phi(H) where phi'(H) belongs
 SIGN = "sign"  # T - Y for Y - T
 FACTOR2 = "factor2"  # the mse factor 2 dropped, or one added to the sse derivative
 SUM = "sum"  # the sum over the batch where the mean belongs
+PER_SAMPLE = "per_sample"  # the values per sample where their mean belongs
 UPDATED = "updated"  # an updated weight used in the backward pass
 NO_ETA = "no_eta"  # w - dL/dw
 ETA_TWICE = "eta_twice"  # w - eta^2 * dL/dw
 UPDATE_SIGN = "update_sign"  # w + eta * dL/dw
-MISTAKES = (PHI, SIGN, FACTOR2, SUM, UPDATED, NO_ETA, ETA_TWICE, UPDATE_SIGN)
+MISTAKES = (PHI, SIGN, FACTOR2, SUM, PER_SAMPLE, UPDATED, NO_ETA, ETA_TWICE, UPDATE_SIGN)
 
 
 def mistake_words(loss: str, n: int) -> dict[str, str]:
@@ -47,6 +48,7 @@ def mistake_words(loss: str, n: int) -> dict[str, str]:
         SIGN: "T - Y where Y - T belongs (the sign of the loss derivative)",
         FACTOR2: factor2,
         SUM: f"the sum over the {n} samples where their mean belongs",
+        PER_SAMPLE: f"a value per sample where their mean over the {n} samples belongs",
         UPDATED: "an updated weight used too early: the backward pass uses the weights "
         "from before the update",
         NO_ETA: "eta forgotten: the update is w - eta * dL/dw",

@@ -26,6 +26,7 @@ from backprop_core.grading.quantities import (
     ETA_TWICE,
     FACTOR2,
     NO_ETA,
+    PER_SAMPLE,
     PHI,
     SIGN,
     SUM,
@@ -367,15 +368,17 @@ class Structure:
 
         def compute(env: Env) -> Array:
             if from_error:
-                loss = record.loss(self._Y(env, after, from_error), self.T)
+                Y = self._Y(env, after, from_error)
+                rows = [record.loss(Y[i : i + 1], self.T[i : i + 1]) for i in range(self.n)]
             elif self.shortcut and record.from_H is not None:
                 # As the engine does on its canonical pairs: from Y_in (exact when Y rounds to 1).
                 H_name = self._node_H(K, after)
                 H = np.stack([env.get(H_name(j)) for j in range(1, self.net.units[K] + 1)], 1)
-                loss = record.from_H(H, self.T)
+                rows = [record.from_H(H[i : i + 1], self.T[i : i + 1]) for i in range(self.n)]
             else:
-                loss = record.loss(self._Y(env, after), self.T)
-            return np.asarray(loss * self.n if env.mistake == SUM else loss)
+                Y = self._Y(env, after)
+                rows = [record.loss(Y[i : i + 1], self.T[i : i + 1]) for i in range(self.n)]
+            return _over_batch(np.asarray(rows, np.float64), env.mistake)
 
         return compute
 
@@ -411,7 +414,7 @@ class Structure:
 
         def compute(env: Env) -> Array:
             product = np.prod([env.get(s) for s in symbols], axis=0)
-            return np.asarray(product.sum() if env.mistake == SUM else product.mean())
+            return _over_batch(product, env.mistake)
 
         return compute
 
@@ -457,7 +460,7 @@ class Structure:
 
         def compute(env: Env) -> Array:
             per_sample = env.get(delta) * self._out(env, w.k - 1, w.i)
-            return np.asarray(per_sample.sum() if env.mistake == SUM else per_sample.mean())
+            return _over_batch(per_sample, env.mistake)
 
         return compute
 
@@ -479,3 +482,12 @@ def _sum_of(names: Sequence[str]) -> Compute:
         return np.asarray(sum(float(env.get(name)[0]) for name in names))
 
     return compute
+
+
+def _over_batch(per_sample: Array, mistake: str) -> Array:
+    """The mean over the samples (losses, paths and gradients), or a mistake about it."""
+    if mistake == SUM:
+        return np.asarray(per_sample.sum())
+    if mistake == PER_SAMPLE:
+        return per_sample
+    return np.asarray(per_sample.mean())
