@@ -353,6 +353,15 @@ def test_quiz_hint_for_a_quantity_named_by_its_formula() -> None:
     )
 
 
+def test_quiz_on_a_batch_says_how_to_answer_per_sample() -> None:
+    result = bp(
+        "quiz", "-w", "xh1", "--set", "data.inputs=[[2], [1]]", "--set",
+        "data.targets=[[2], [1]]", input="4 2\n",
+    )  # fmt: skip
+    assert "A value per sample is a list of 2, e.g. 0.5 0.25 ...;\n" in result.stdout
+    assert "H1 = 4 2\n  right: H1 = [4, 2]\n" in result.stdout
+
+
 def test_quiz_all_right_exits_0(tmp_path: Path) -> None:
     key = yaml.safe_load(write_key(tmp_path).read_text())
     answers = [str(v) for k, v in key.items() if k != "weights"]

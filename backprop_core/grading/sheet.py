@@ -79,6 +79,16 @@ def given_lines(derivation: Derivation) -> list[str]:
     return lines
 
 
+def batch_note(derivation: Derivation, example: str) -> list[str]:
+    """How a batch's values are written (nothing for one sample)."""
+    if derivation.n == 1:
+        return []
+    return [
+        f"A value per sample is a list of {derivation.n}, e.g. {example};",
+        "losses, paths and gradients are means over the samples.",
+    ]
+
+
 def sheet_text(derivation: Derivation, title: str, *, key: bool = False) -> str:
     """The sheet: blank, or (``key``) filled with bp's values."""
     lines = [
@@ -86,11 +96,7 @@ def sheet_text(derivation: Derivation, title: str, *, key: bool = False) -> str:
         "# Write each value after its colon; leave it blank to skip it. Each comment is",
         "# the quantity's formula in names. Matching is to 3 significant digits.",
     ]
-    if derivation.n > 1:
-        lines += [
-            f"# A value per sample is a list of {derivation.n}, e.g. [0.5, 0.25, ...];",
-            "# losses, paths and gradients are means over the samples.",
-        ]
+    lines += ["# " + line for line in batch_note(derivation, "[0.5, 0.25, ...]")]
     lines.append("# Given:")
     lines += given_lines(derivation)
     lines.append(f"{WEIGHTS}: [{', '.join(derivation.weights)}]")

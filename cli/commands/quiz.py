@@ -48,7 +48,7 @@ def command(
 ) -> None:
     from backprop_core.grading.derivation import derive_experiment
     from backprop_core.grading.quiz import Quiz
-    from backprop_core.grading.sheet import given_lines
+    from backprop_core.grading.sheet import batch_note, given_lines
     from backprop_core.run.experiment import load_experiment
     from cli.render.diagram import path_sketch
 
@@ -59,6 +59,8 @@ def command(
     gradients = ", ".join(f"dL/d{w}" for w in derivation.weights)
     out.write(f"bp quiz: {gradients}, {quiz.total} quantities, one answer per line\n")
     out.write("\n".join(line.removeprefix("#   ") for line in given_lines(derivation)) + "\n")
+    for line in batch_note(derivation, "0.5 0.25 ..."):
+        out.write(line + "\n")
     for x in derivation.explanations:
         # The network as the paths from each weight to the output.
         out.write("\n".join(path_sketch(experiment.names, x.weight)) + "\n")
