@@ -108,9 +108,9 @@ INTERRUPTIBLE = [
     (["explain", "--weight", "xh1"], "backprop_core.run.experiment.load_experiment"),
     (["grads"], "backprop_core.run.experiment.load_experiment"),
     (["show"], "backprop_core.run.experiment.load_experiment"),
-    (["check"], "backprop_core.config.model.schema_problems"),
+    (["check"], "backprop_core.config.load.schema_problems"),
     (["gradcheck"], "backprop_core.engine.gradcheck.check_gradients"),
-    (["predict", TINY, "--input", "2"], "backprop_core.config.model.load_config"),
+    (["predict", TINY, "--input", "2"], "backprop_core.config.load.load_config"),
     (["init", "tiny", "x.yaml"], "backprop_core.config.templates.resolve"),
     (["schema"], "backprop_core.config.schema.config_schema"),
 ]
@@ -156,7 +156,7 @@ def bp_command() -> list[str]:
 
 
 def test_sigint_during_train_exits_130_and_saves_a_complete_checkpoint(tmp_path: Path) -> None:
-    from backprop_core.config.model import load_config
+    from backprop_core.config.load import load_config
     from backprop_core.run.experiment import load_experiment
 
     config = tmp_path / "long.yaml"

@@ -18,7 +18,7 @@ import yaml
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner, Result
 
-from backprop_core.config.model import load_config
+from backprop_core.config.load import load_config
 from backprop_core.engine.activations import ACTIVATIONS
 from backprop_core.export.onnx_export import onnx_model
 from backprop_core.run.predict import load_model, predict

@@ -10,7 +10,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from typer.testing import CliRunner
 
-from backprop_core.config.model import load_config
+from backprop_core.config.load import load_config
 from backprop_core.config.templates import TEMPLATES
 from backprop_core.run.experiment import load_experiment
 from backprop_core.run.predict import load_model

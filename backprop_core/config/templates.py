@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from backprop_core.atomic import write_bytes
-from backprop_core.config.model import builtin_config_path
+from backprop_core.config.load import builtin_config_path
 from backprop_core.errors import ConfigError, did_you_mean
 
 # name -> one line for `bp init --list`, in the order listed.

@@ -20,7 +20,7 @@ HELP = "Validate a config and load its data without training; exit 0 (valid) or 
 def command(config: ConfigArg = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
     import typer
 
-    from backprop_core.config.model import schema_problems
+    from backprop_core.config.load import schema_problems
     from backprop_core.errors import BpError
     from backprop_core.run.experiment import load_experiment
     from cli.render import json_documents

@@ -41,7 +41,7 @@ def command(
     overrides = list(set_ or [])
     to_stdout = str(output) == "-"
     if to is Target.onnx:
-        from backprop_core.config.model import load_config
+        from backprop_core.config.load import load_config
         from backprop_core.export.extras import require
         from backprop_core.export.onnx_export import export_onnx, onnx_model
         from backprop_core.run.predict import load_model

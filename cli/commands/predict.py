@@ -54,7 +54,7 @@ def command(
         raise fail("give --input or --data, not both")
     if not input_ and data is None:
         raise fail("nothing to predict: give --input X1,X2,... (repeatable) or --data FILE.csv")
-    from backprop_core.config.model import load_config
+    from backprop_core.config.load import load_config
     from backprop_core.run.predict import load_model, parse_inputs, predict, read_inputs
 
     model = load_model(load_config(config, list(set_ or [])))
