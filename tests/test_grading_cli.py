@@ -213,7 +213,10 @@ def test_a_blank_sheet_is_all_missing(tmp_path: Path) -> None:
             "weights: [xh1]\nH1: 4\ndL/dxh: 40\n",
             ":3: dL/dxh: not a quantity of this sheet (did you mean 'dL/dxh1'?)",
         ),
-        ("weights: [xh1]\nH1: four\n", ":2: H1: expected a number, got 'four'"),
+        (
+            "weights: [xh1]\nH1: four\n",
+            ":2: H1: expected a number (or a fraction, 2/3), got 'four'",
+        ),
         (
             "weights: [xh1]\nH1: [4, 4]\n",
             ":2: H1: expected one value (one per sample), got a list of 2",
@@ -223,7 +226,11 @@ def test_a_blank_sheet_is_all_missing(tmp_path: Path) -> None:
             "weights: [xh1]\nY-T: 8\n",
             ":2: Y-T: not a quantity of this sheet (did you mean 'Y - T'?)",
         ),
-        ("weights: [xh1]\nH1: [4, x]\n", ":2: H1[1]: expected a number, got 'x'"),
+        (
+            "weights: [xh1]\nH1: [4, x]\n",
+            ":2: H1[1]: expected a number (or a fraction, 2/3), got 'x'",
+        ),
+        ("weights: [xh1]\nH1: 4/0\n", ":2: H1: expected a number (or a fraction, 2/3), got '4/0'"),
         ("weights: [xh1]\npoints: {H1: -1}\n", ":2: points.H1: expected a number of points >= 0"),
         ("weights: [zz9]\nH1: 4\n", ":1: weights[0]: unknown weight name 'zz9'"),
         ("H1: 4\n", "weights: missing; the sheet says whose derivation it is (or pass -w)"),
@@ -239,6 +246,35 @@ def test_bad_sheets_exit_2_with_one_line(tmp_path: Path, text: str, message: str
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert result.stderr.startswith("error: ")
+
+
+def test_an_unreadable_sheet_still_gets_a_gradescope_results_json(tmp_path: Path) -> None:
+    sheet = tmp_path / "answers.yaml"
+    sheet.write_text("weights: [xh1]\nH1: four\n")
+    results = tmp_path / "results.json"
+    result = bp("grade", str(sheet), "--format", "gradescope", "-o", str(results))
+    assert result.exit_code == 2 and "H1: expected a number" in result.stderr
+    assert json.loads(results.read_text()) == {
+        "score": 0.0,
+        "output": "The answer sheet could not be graded: "
+        f"{sheet}:2: H1: expected a number (or a fraction, 2/3), got 'four'",
+        "visibility": "visible",
+        "tests": [],
+    }
+
+
+def test_fractions_are_numbers(tmp_path: Path) -> None:
+    sheet = tmp_path / "answers.yaml"
+    sheet.write_text("weights: [xh1]\ndy/dA21: 1/2\nxh1_new: 4/5\nL: '64 / 2'\n")
+    report = json.loads(bp("grade", str(sheet), "--json").stdout)
+    marks = {q["name"]: q for q in report["quantities"] if q["status"] != "missing"}
+    assert {name: (q["status"], q["value"]) for name, q in marks.items()} == {
+        "L": ("right", 32.0),
+        "dy/dA21": ("right", 0.5),
+        "xh1_new": ("right", 0.8),
+    }
+    quiz = bp("quiz", "-w", "xh1", input="8/2\n")
+    assert "H1 = 8/2\n  right: H1 = 4\n" in quiz.stdout
 
 
 def test_w_grades_the_teachers_derivation_whatever_the_sheet_says(tmp_path: Path) -> None:

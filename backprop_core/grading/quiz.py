@@ -14,7 +14,7 @@ import numpy as np
 
 from backprop_core.grading.matching import DIGITS, agrees
 from backprop_core.grading.quantities import Array, Derivation, Quantity
-from backprop_core.grading.sheet import number_text
+from backprop_core.grading.sheet import number_of, number_text
 
 RIGHT = "right"
 HINT = "hint"  # the formula in names
@@ -26,13 +26,10 @@ _SEPARATORS = re.compile(r"[\s,;\[\]]+")
 
 
 def parse(text: str) -> Array | None:
-    """An answer typed as a number, or numbers separated by commas or spaces; None if not."""
-    parts = [p for p in _SEPARATORS.split(text.strip()) if p]
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        return None
-    if not values:
+    """An answer typed as a number (or 2/3), or numbers separated by commas or spaces."""
+    numbers = [number_of(p) for p in _SEPARATORS.split(text.strip()) if p]
+    values = [v for v in numbers if v is not None]
+    if not values or len(values) < len(numbers):
         return None
     return np.asarray(values[0]) if len(values) == 1 else np.asarray(values)
 

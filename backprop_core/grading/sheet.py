@@ -129,7 +129,20 @@ class Answers:
     points: dict[str, float] = field(default_factory=dict)
 
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+# A number, or a fraction of two as written by hand (2/3).
+_ANSWER = re.compile(rf"({_NUMBER})(?:\s*/\s*({_NUMBER}))?")
+
+
+def number_of(text: str) -> float | None:
+    """The number an answer writes (``0.667``, ``1e-3``, ``2/3``); None if it is not one."""
+    match = _ANSWER.fullmatch(text.strip())
+    if match is None:
+        return None
+    top, bottom = match.groups()
+    if bottom is None:
+        return float(top)
+    return float(top) / float(bottom) if float(bottom) != 0 else None
 
 
 def read_answers(path: Path) -> Answers:
@@ -179,9 +192,10 @@ def _value(source: Source, key: tuple[Any, ...], value: Any) -> Array | None:
 def _number(source: Source, key: tuple[Any, ...], value: Any) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        return float(value)  # a quoted number, or 1e3 that YAML 1.1 reads as text
-    raise source.error(key, f"expected a number, got {value!r}")
+    number = number_of(value) if isinstance(value, str) else None
+    if number is not None:
+        return number  # a quoted number, 1e3 that YAML 1.1 reads as text, or 2/3
+    raise source.error(key, f"expected a number (or a fraction, 2/3), got {value!r}")
 
 
 def check_answers(answers: Answers, derivation: Derivation) -> None:
