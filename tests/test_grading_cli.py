@@ -411,6 +411,13 @@ def test_quiz_on_a_batch_says_how_to_answer_per_sample() -> None:
     assert "H1 = 4 2\n  right: H1 = [4, 2]\n" in result.stdout
 
 
+def test_quiz_an_empty_answer_asks_for_the_next_hint() -> None:
+    result = bp("quiz", "-w", "xh1", input="\n\n4\n")
+    out = result.stdout
+    assert "H1 = \n  not quite: H1 = x1 * xh1\nH1 = \n  not quite: H1 = x1 * xh1 = 2 * 2\n" in out
+    assert "H1 = 4\n  right: H1 = 4\n" in out and out.endswith("score: 1/35 right, 34 not asked\n")
+
+
 def test_quiz_all_right_exits_0(tmp_path: Path) -> None:
     key = yaml.safe_load(write_key(tmp_path).read_text())
     answers = [str(v) for k, v in key.items() if k != "weights"]
