@@ -384,7 +384,10 @@ def test_quiz_right_wrong_hints_and_the_final_score() -> None:
     out = result.stdout
     assert out.startswith("bp quiz: dL/dxh1, 35 quantities, one answer per line\n")
     assert "x1 = 2, T = 2\n" in out
-    assert "x1 -[xh1]-> A1 -[hh2]-> A22 -[hy2]-> Y\n" in out  # the network, as its paths
+    assert "x1 -[xh1]-> A1 -[hh2]-> A22 -[hy2]-> Y\n" in out  # the paths from the weight
+    # The network as a table of weights per layer: the row's node feeds the column's node.
+    assert "      A21         A22\n  A1  hh1 = 0.75  hh2 = 0.25\n" in out
+    assert "xh1 = 2, hh1" not in out  # the weights are in the tables
     assert "H1 = 4\n  right: H1 = 4\n" in out
     assert "A1 = 7\n  not quite: A1 = phi(H1)\n" in out  # the formula in names
     assert "A1 = 7\n  not quite: A1 = phi(H1) = 2 * 4\n" in out  # then with numbers

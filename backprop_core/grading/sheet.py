@@ -59,7 +59,7 @@ def key_text(name: str) -> str:
     return json.dumps(name)
 
 
-def given_lines(derivation: Derivation) -> list[str]:
+def given_lines(derivation: Derivation, *, with_weights: bool = True) -> list[str]:
     """The givens, as comment lines: inputs and targets, the weights, eta."""
     givens = derivation.givens
     data = [
@@ -71,7 +71,9 @@ def given_lines(derivation: Derivation) -> list[str]:
     first = derivation.explanations[0].description
     lines = ["#   " + line for line in first if line.startswith(("network:", "layer "))]
     lines.append("#   " + ", ".join(data))
-    if len(weights) > MAX_GIVEN_WEIGHTS:
+    if not with_weights:
+        pass
+    elif len(weights) > MAX_GIVEN_WEIGHTS:
         lines.append(f"#   the {len(weights)} weights: see the config")
     else:
         lines += ["#   " + ", ".join(weights[i : i + 6]) for i in range(0, len(weights), 6)]

@@ -51,6 +51,7 @@ def command(
     from backprop_core.grading.sheet import batch_note, given_lines
     from backprop_core.run.experiment import load_experiment
     from cli.render.diagram import path_sketch
+    from cli.render.statement import tables_fit, text_tables
 
     experiment = load_experiment(config, list(set_ or []))
     derivation = derive_experiment(experiment, weights)
@@ -58,7 +59,12 @@ def command(
     out = sys.stdout
     gradients = ", ".join(f"dL/d{w}" for w in derivation.weights)
     out.write(f"bp quiz: {gradients}, {quiz.total} quantities, one answer per line\n")
-    out.write("\n".join(line.removeprefix("#   ") for line in given_lines(derivation)) + "\n")
+    tables = tables_fit(experiment)
+    givens = given_lines(derivation, with_weights=not tables)
+    out.write("\n".join(line.removeprefix("#   ") for line in givens) + "\n")
+    if tables:
+        out.write("weights (the row's node feeds the column's node):\n")
+        out.write("\n".join("  " + line for line in text_tables(experiment)) + "\n")
     for line in batch_note(derivation, "0.5 0.25 ..."):
         out.write(line + "\n")
     for x in derivation.explanations:

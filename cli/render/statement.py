@@ -6,6 +6,7 @@ fragment (names typeset as `bp explain --format latex` does).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
@@ -65,28 +66,68 @@ def markdown(derivation: Derivation, experiment: Any, where: str) -> str:
     return "\n".join(lines)
 
 
-def _weight_tables(experiment: Any) -> list[str]:
-    """Each layer's weights as a table: the row's node feeds the column's node.
+@dataclass(frozen=True)
+class WeightTable:
+    """One layer's weights: ``cells[r][c]`` is (alias, value) of the weight from the
+    node ``sources[r]`` to the node ``targets[c]``."""
 
-    The network drawn in plain LaTeX (no TikZ: a base TeX installation compiles it).
-    """
+    sources: list[str]
+    targets: list[str]
+    cells: list[list[tuple[str, str]]]
+
+
+def tables_fit(experiment: Any) -> bool:
+    """Small enough for weight tables (past this, a list of the weights)."""
+    return max(experiment.network.units) <= MAX_TABLE_UNITS
+
+
+def weight_tables(experiment: Any) -> list[WeightTable]:
+    """The network as its layers' weight tables (a drawing that needs no graphics)."""
     net, names = experiment.network, experiment.names
     nt = notation_for(net)
-    lines: list[str] = []
+    tables = []
     for k in range(1, net.K + 1):
         sources = ([0] if k in net.b else []) + list(range(1, net.units[k - 1] + 1))
         targets = range(1, net.units[k] + 1)
+        cells = [
+            [(names.alias(WeightId(k, i, j)), num(net.weight(WeightId(k, i, j)))) for j in targets]
+            for i in sources
+        ]
+        tables.append(
+            WeightTable([nt.out(k - 1, i) for i in sources], [nt.out(k, j) for j in targets], cells)
+        )
+    return tables
+
+
+def text_tables(experiment: Any) -> list[str]:
+    """The weight tables as plain text, columns aligned."""
+    lines: list[str] = []
+    for table in weight_tables(experiment):
+        rows = [["", *table.targets]]
+        rows += [
+            [source, *(f"{alias} = {value}" for alias, value in cells)]
+            for source, cells in zip(table.sources, table.cells, strict=True)
+        ]
+        widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+        lines += [
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows
+        ]
+    return lines
+
+
+def _latex_tables(experiment: Any) -> list[str]:
+    """The weight tables in plain LaTeX (no TikZ: a base TeX installation compiles them)."""
+    lines: list[str] = []
+    for table in weight_tables(experiment):
         lines += [
             r"\par\smallskip",
-            f"\\begin{{tabular}}{{l|{'c' * len(targets)}}}",
-            " & ".join(["", *(f"${math(nt.out(k, j))}$" for j in targets)]) + r" \\ \hline",
+            f"\\begin{{tabular}}{{l|{'c' * len(table.targets)}}}",
+            " & ".join(["", *(f"${math(t)}$" for t in table.targets)]) + r" \\ \hline",
         ]
-        for i in sources:
-            cells = [
-                f"${math(names.alias(WeightId(k, i, j)))} = {num(net.weight(WeightId(k, i, j)))}$"
-                for j in targets
-            ]
-            lines.append(" & ".join([f"${math(nt.out(k - 1, i))}$", *cells]) + r" \\")
+        for source, cells in zip(table.sources, table.cells, strict=True):
+            row = [f"${math(source)}$", *(f"${math(alias)} = {value}$" for alias, value in cells)]
+            lines.append(" & ".join(row) + r" \\")
         lines.append(r"\end{tabular}")
     return lines
 
@@ -105,9 +146,9 @@ def latex(derivation: Derivation, experiment: Any, where: str) -> str:
         lines += path_sketch(experiment.names, x.weight)
     lines += [r"\end{verbatim}"]
     lines += ["  \\item data: " + ", ".join(f"${math(n)} = {v}$" for n, v in data)]
-    if max(experiment.network.units) <= MAX_TABLE_UNITS:
+    if tables_fit(experiment):
         lines += [r"  \item weights (the row's node feeds the column's node):"]
-        lines += _weight_tables(experiment)
+        lines += _latex_tables(experiment)
     else:
         lines += ["  \\item weights: " + ", ".join(f"${math(n)} = {v}$" for n, v in weights)]
     lines += [
