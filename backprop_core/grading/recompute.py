@@ -367,18 +367,18 @@ class Structure:
         record, K = self.net.loss_record, self.K
 
         def compute(env: Env) -> Array:
-            if from_error:
-                Y = self._Y(env, after, from_error)
-                rows = [record.loss(Y[i : i + 1], self.T[i : i + 1]) for i in range(self.n)]
-            elif self.shortcut and record.from_H is not None:
+            loss_of: Callable[[slice], float]
+            from_H = record.from_H
+            if self.shortcut and from_H is not None and not from_error:
                 # As the engine does on its canonical pairs: from Y_in (exact when Y rounds to 1).
                 H_name = self._node_H(K, after)
                 H = np.stack([env.get(H_name(j)) for j in range(1, self.net.units[K] + 1)], 1)
-                rows = [record.from_H(H[i : i + 1], self.T[i : i + 1]) for i in range(self.n)]
+                loss_of = lambda rows: from_H(H[rows], self.T[rows])  # noqa: E731
             else:
-                Y = self._Y(env, after)
-                rows = [record.loss(Y[i : i + 1], self.T[i : i + 1]) for i in range(self.n)]
-            return _over_batch(np.asarray(rows, np.float64), env.mistake)
+                Y = self._Y(env, after, from_error)
+                loss_of = lambda rows: record.loss(Y[rows], self.T[rows])  # noqa: E731
+            per_sample = [loss_of(slice(i, i + 1)) for i in range(self.n)]
+            return _over_batch(np.asarray(per_sample, np.float64), env.mistake)
 
         return compute
 
