@@ -103,17 +103,23 @@ def test_the_exercise_statement(fmt: str) -> None:
         assert "```mermaid" in out and "`xh1 = 2`" in out and "`eta = 0.03`" in out
         assert "- Delta recursion: `delta(3)`, `delta_1(2)`" in out
     else:
-        assert r"\section*{Exercise" in out and r"$xh_{1} = 2$" in out and r"\eta = 0.03" in out
+        assert r"\section*{Exercise" in out and r"\eta = 0.03" in out
+        assert r"$\mathit{xh}_{1} = 2$" in out and r"\frac{dA_{21}}{dA_{1}}" in out
         # The network as a table per layer: the row's node feeds the column's node.
         header = " & $A_{21}$ & $A_{22}$ \\\\ \\hline\n"
-        assert header + "$A_{1}$ & $hh_{1} = 0.75$ & $hh_{2} = 0.25$ \\\\\n" in out
+        assert (
+            header + "$A_{1}$ & $\\mathit{hh}_{1} = 0.75$ & $\\mathit{hh}_{2} = 0.25$ \\\\\n" in out
+        )
 
 
 def test_the_exercise_statement_on_a_batch_with_biases() -> None:
     sets = ["--set", "data.inputs=[[2], [1]]", "--set", "data.targets=[[2], [1]]"]
     sets += ["--set", "network.layers[0].bias=true", "--set", "network.layers[0].biases=[0.5]"]
     latex = bp("sheet", "-w", "xh1", "--format", "latex", *sets).stdout
-    assert "$1$ & $xh_{01} = 0.5$ \\\\\n$x_{1}$ & $xh_{1} = 2$ \\\\\n" in latex  # the bias row
+    assert (
+        "$\\text{1}$ & $\\mathit{xh}_{01} = 0.5$ \\\\\n$x_{1}$ & $\\mathit{xh}_{1} = 2$ \\\\\n"
+        in latex
+    )  # the bias row
     assert "A value per sample is a list of 2" in latex
     markdown = bp("sheet", "-w", "xh1", "--format", "markdown", *sets).stdout
     assert "A value per sample is a list of 2, e.g. `[0.5, 0.25, ...]`; losses" in markdown

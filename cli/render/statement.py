@@ -6,17 +6,18 @@ fragment (names typeset as `bp explain --format latex` does).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
 from backprop_core.engine.naming import WeightId
-from backprop_core.explain.notation import notation_for
+from backprop_core.explain.notation import TextNotation, notation_for
 from backprop_core.grading.quantities import Derivation
 from backprop_core.grading.sheet import TITLES, batch_note, number_text
 from cli.render.diagram import path_sketch
-from cli.render.explain_latex import latex as math
-from cli.render.explain_latex import text as tex_text
+from cli.render.math_latex import escape as tex_text
+from cli.render.math_latex import name_latex
 from cli.render.numbers import num
 
 # Past this many nodes in a layer the LaTeX handout lists the weights instead of tabling them.
@@ -84,7 +85,7 @@ def tables_fit(experiment: Any) -> bool:
 def weight_tables(experiment: Any) -> list[WeightTable]:
     """The network as its layers' weight tables (a drawing that needs no graphics)."""
     net, names = experiment.network, experiment.names
-    nt = notation_for(net)
+    nt = TextNotation(notation_for(net))
     tables = []
     for k in range(1, net.K + 1):
         sources = ([0] if k in net.b else []) + list(range(1, net.units[k - 1] + 1))
@@ -116,7 +117,7 @@ def text_tables(experiment: Any) -> list[str]:
     return lines
 
 
-def _latex_tables(experiment: Any) -> list[str]:
+def _latex_tables(experiment: Any, math: Callable[[str], str]) -> list[str]:
     """The weight tables in plain LaTeX (no TikZ: a base TeX installation compiles them)."""
     lines: list[str] = []
     for table in weight_tables(experiment):
@@ -133,6 +134,11 @@ def _latex_tables(experiment: Any) -> list[str]:
 
 
 def latex(derivation: Derivation, experiment: Any, where: str) -> str:
+    leaves = notation_for(experiment.network).leaves(experiment.names)
+
+    def math(name: str) -> str:
+        return name_latex(name, leaves)
+
     gradients = ", ".join(f"$\\frac{{dL}}{{d{math(w)}}}$" for w in derivation.weights)
     data, weights = _givens(derivation)
     lines = [
@@ -148,7 +154,7 @@ def latex(derivation: Derivation, experiment: Any, where: str) -> str:
     lines += ["  \\item data: " + ", ".join(f"${math(n)} = {v}$" for n, v in data)]
     if tables_fit(experiment):
         lines += [r"  \item weights (the row's node feeds the column's node):"]
-        lines += _latex_tables(experiment)
+        lines += _latex_tables(experiment, math)
     else:
         lines += ["  \\item weights: " + ", ".join(f"${math(n)} = {v}$" for n, v in weights)]
     lines += [
