@@ -194,13 +194,28 @@ def test_values_computed_from_rounded_values_are_right() -> None:
 
 def test_phi_prime_from_the_students_rounded_A_is_right() -> None:
     # bp exercise --seed 7 --activation sigmoid: x1 = 3, xh1 = 0.4, so H1 = 1.2 and
-    # A1 = sigmoid(1.2) = 0.76852 written 0.769; by hand phi'(H1) = A1 * (1 - A1):
-    # dA1/dxh1 = 0.769 * 0.231 * 3 = 0.532917 -> 0.533 (phi'(H1) * x1 is 0.53368).
+    # A1 = sigmoid(1.2) = 0.76852 written 0.769; by hand phi'(H1) = A1 * (1 - A1)
+    # = 0.769 * 0.231 = 0.177639, written 0.178 but kept to more digits:
+    # dA1/dxh1 = 0.177639 * 3 = 0.532917 -> 0.533 (phi'(H1) * x1 is 0.53368).
     d = generate(7, "1-1-2-1", "sigmoid").derivation()
-    report = graded(d, {"A1": 0.769, "dA1/dxh1": 0.533, "path 1": 0.0312})
+    answers = {"A1": 0.769, "phi'(H1)": 0.178, "dA1/dxh1": 0.533, "path 1": 0.0312}
+    report = graded(d, answers)
     assert mark(report, "dA1/dxh1").status == RIGHT
     assert mark(report, "path 1").status == RIGHT  # 0.866 * 0.232 * 0.291 * 0.533
     assert report.all_right and report.count(RIGHT) == len(d.quantities)
+
+
+def test_a_factor_from_the_students_own_phi_prime_is_carried_forward() -> None:
+    # bp exercise --seed 7 --activation sigmoid: phi'(H1) = A1 * (1 - A1) = 0.1779;
+    # phi(H1) = 0.769 written for it, then dA1/dxh1 = 0.769 * x1 = 2.31: one mistake.
+    d = generate(7, "1-1-2-1", "sigmoid").derivation()
+    report = graded(d, {"phi'(H1)": 0.769, "dA1/dxh1": 2.31})
+    assert mark(report, "phi'(H1)").diagnosis == "phi(H) where phi'(H) belongs"
+    assert mark(report, "dA1/dxh1").status == CARRIED
+    assert mark(report, "dA1/dxh1").given_your == ("phi'(H1)",)
+    # With phi'(H1) right, the factor with phi in it is the mistake itself.
+    again = graded(d, {"dA1/dxh1": 2.31})
+    assert mark(again, "dA1/dxh1").diagnosis == "phi(H) where phi'(H) belongs"
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])

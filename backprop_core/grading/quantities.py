@@ -12,7 +12,7 @@ functions are built in recompute.py; derivation.py puts a `Derivation` together.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,6 +70,7 @@ class Env:
     n: int
     mistake: str = ""
     prime_from_output: bool = False
+    written: Container[str] = ()  # the names `values` has itself (the rest: the truth)
     used: set[str] = field(default_factory=set)
 
     def get(self, name: str) -> Array:
@@ -129,6 +130,7 @@ class Derivation:
             self.n,
             mistake,
             prime_from_output,
+            values,
         )
 
 

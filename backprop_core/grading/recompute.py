@@ -63,6 +63,7 @@ class Structure:
         trace = net.forward(X)
         self.trace, self.grads = trace, net.backward(trace, T)
         self.given_names = {name for name, _ in self.givens()}
+        self.primes_on_page: set[str] = set()  # the phi'(H) that explain shows (not constants)
 
     # --- givens and true values -----------------------------------------------------
 
@@ -205,7 +206,8 @@ class Structure:
         for q in range(w.k, K + 1):
             for b in range(1, net.units[q] + 1):
                 # phi'(H) as explain computes it on the page, before the factors.
-                put("chain", f"{nt.phi(q)}'({nt.H(q, b)})", partial(self._dphi, q=q, b=b))
+                put("chain", self._prime_name(q, b), partial(self._dphi, q=q, b=b))
+        self.primes_on_page |= {step.symbol for step in x.section("chain").steps}
         for q in range(w.k + 1, K + 1):
             for a in range(1, net.units[q - 1] + 1):
                 for b in range(1, net.units[q] + 1):
@@ -302,6 +304,19 @@ class Structure:
         if i == 0:
             return np.ones(self.n)
         return env.get(self._node(k, i, after))
+
+    def _prime_name(self, q: int, b: int) -> str:
+        return f"{self.nt.phi(q)}'({self.nt.H(q, b)})"
+
+    def _phi_prime(self, env: Env, q: int, b: int) -> Array:
+        """phi'(H) in a factor or a delta: the student's own value where the page asks it
+        and they wrote it (a wrong one is then carried forward, not marked again); with
+        ``prime_from_output``, worked again from their A (kept to more digits than written)."""
+        name = self._prime_name(q, b)
+        written = name in self.primes_on_page and name in env.written
+        if written and not env.prime_from_output and env.mistake != PHI:
+            return env.get(name)
+        return self._dphi(env, q, b)
 
     def _dphi(self, env: Env, q: int, b: int) -> Array:
         act = self.net.layer(q).activation
@@ -401,7 +416,7 @@ class Structure:
     def _factor(self, q: int, a: int, b: int) -> Compute:
         def compute(env: Env) -> Array:
             wv = self._weight(env, q, a, b)
-            return wv if self.shortcut and q == self.K else self._dphi(env, q, b) * wv
+            return wv if self.shortcut and q == self.K else self._phi_prime(env, q, b) * wv
 
         return compute
 
@@ -410,7 +425,7 @@ class Structure:
             source = self._out(env, w.k - 1, w.i)
             if self.shortcut and w.k == self.K:
                 return source
-            return self._dphi(env, w.k, w.j) * source
+            return self._phi_prime(env, w.k, w.j) * source
 
         return compute
 
@@ -432,7 +447,7 @@ class Structure:
 
             def output(env: Env) -> Array:
                 d = env.get(head)
-                return d if self.shortcut else self._dphi(env, q, b) * d
+                return d if self.shortcut else self._phi_prime(env, q, b) * d
 
             return output, (), ()
         above = range(1, net.units[q + 1] + 1)
@@ -446,7 +461,7 @@ class Structure:
                 ),
                 np.zeros(self.n),
             )
-            return self._dphi(env, q, b) * total
+            return self._phi_prime(env, q, b) * total
 
         slips: tuple[tuple[str, Compute], ...] = ()
         if len(above) > 1:
