@@ -21,6 +21,8 @@ from backprop_core.grading.exercise import generate
 from backprop_core.grading.marking import CARRIED, MISSING, RIGHT, WRONG, Report, grade
 from backprop_core.grading.matching import agrees
 from backprop_core.grading.quantities import Derivation
+from backprop_core.grading.quiz import HINT, Quiz
+from backprop_core.grading.quiz import RIGHT as QUIZ_RIGHT
 from backprop_core.run.experiment import load_experiment
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -216,6 +218,16 @@ def test_a_factor_from_the_students_own_phi_prime_is_carried_forward() -> None:
     # With phi'(H1) right, the factor with phi in it is the mistake itself.
     again = graded(d, {"dA1/dxh1": 2.31})
     assert mark(again, "dA1/dxh1").diagnosis == "phi(H) where phi'(H) belongs"
+
+
+def test_the_quiz_takes_a_step_worked_from_the_students_own_rounded_answers() -> None:
+    # As above, in the quiz: A1 answered 0.769, then dA1/dxh1 = 0.769 * 0.231 * 3 = 0.533.
+    d = generate(7, "1-1-2-1", "sigmoid").derivation()
+    quiz = Quiz(d)
+    while (q := quiz.current) is not None and q.name != "dA1/dxh1":
+        assert quiz.answer(f"{float(q.expected):.3g}").kind == QUIZ_RIGHT, q.name
+    assert quiz.answer("0.533").kind == QUIZ_RIGHT
+    assert quiz.answer("0.9").kind == HINT  # path 1: not a rounding of anything
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])

@@ -15,11 +15,18 @@ right ones, or made from the start and carried through the whole derivation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from backprop_core.grading.matching import DIGITS, agrees
-from backprop_core.grading.quantities import MISTAKES, Array, Derivation, Quantity, mistake_words
+from backprop_core.grading.quantities import (
+    MISTAKES,
+    Array,
+    Derivation,
+    Env,
+    Quantity,
+    mistake_words,
+)
 
 RIGHT = "right"
 WRONG = "wrong"
@@ -101,6 +108,17 @@ def grade(
     return Report(marks, digits, carry, list(derivation.weights))
 
 
+def recomputed(
+    derivation: Derivation, q: Quantity, given: Mapping[str, Array]
+) -> Iterator[tuple[Array, Env]]:
+    """`q` worked from the student's earlier values every right way (its formula, the
+    path sum, phi' from their A): each result with the `Env` that shows what it read."""
+    for from_output in (False, True):
+        for compute in (q.compute, *q.others):
+            env = derivation.env(dict(given), prime_from_output=from_output)
+            yield compute(env), env
+
+
 def _recomputed(
     derivation: Derivation,
     q: Quantity,
@@ -113,10 +131,7 @@ def _recomputed(
 ) -> Mark | None:
     """Right from the student's own earlier values: carried forward (or right, if those
     were only rounded); None when the step itself is wrong."""
-    routes = [(c, from_output) for from_output in (False, True) for c in (q.compute, *q.others)]
-    for compute, from_output in routes:
-        env = derivation.env(dict(given), prime_from_output=from_output)
-        target = compute(env)
+    for target, env in recomputed(derivation, q, given):
         if not agrees(value, target, digits):
             continue
         wrong = tuple(

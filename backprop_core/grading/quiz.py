@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from backprop_core.grading.marking import recomputed
 from backprop_core.grading.matching import DIGITS, agrees
 from backprop_core.grading.quantities import Array, Derivation, Quantity
 from backprop_core.grading.sheet import number_of, number_text
@@ -47,6 +48,8 @@ class Quiz:
     index: int = 0
     wrong_tries: int = 0
     results: list[bool] = field(default_factory=list)  # per quantity done: right or not
+    # The values the student goes on from: their right answers, else the shown values.
+    values: dict[str, Array] = field(default_factory=dict)
 
     @property
     def current(self) -> Quantity | None:
@@ -68,8 +71,8 @@ class Quiz:
         value = parse(text)
         if value is None and text.strip():
             return Reply(UNREADABLE, f"{text.strip()!r} is not a number")
-        if value is not None and agrees(value, q.expected, self.digits):
-            self._next(True)
+        if value is not None and self._right(q, value):
+            self._next(True, value)
             return Reply(RIGHT, f"right: {q.name} = {number_text(q.expected)}")
         self.wrong_tries += 1
         with_numbers = " = ".join(part for part in (q.formula, q.numbers) if part)
@@ -78,11 +81,20 @@ class Quiz:
         if self.wrong_tries <= len(hints):
             kind, hint = hints[self.wrong_tries - 1]
             return Reply(kind, f"not quite: {q.name} = {hint}")
-        self._next(False)
+        self._next(False, q.expected)
         shown = " = ".join(p for p in (q.formula, q.numbers, number_text(q.expected)) if p)
         return Reply(REVEAL, f"{q.name} = {shown}")
 
-    def _next(self, right: bool) -> None:
+    def _right(self, q: Quantity, value: Array) -> bool:
+        """Bp's value, or the step worked from the student's own earlier (rounded) values."""
+        if agrees(value, q.expected, self.digits):
+            return True
+        targets = recomputed(self.derivation, q, self.values)
+        return any(agrees(value, target, self.digits) for target, _ in targets)
+
+    def _next(self, right: bool, value: Array) -> None:
+        assert self.current is not None
+        self.values[self.current.name] = value
         self.results.append(right)
         self.index += 1
         self.wrong_tries = 0
