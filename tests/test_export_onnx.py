@@ -9,6 +9,7 @@ refused with one line naming the first node it cannot.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import yaml
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner, Result
 
+from backprop_core import DISTRIBUTION
 from backprop_core.config.load import load_config
 from backprop_core.engine.activations import ACTIVATIONS
 from backprop_core.export.onnx_export import onnx_model
@@ -298,9 +300,21 @@ def test_without_the_onnx_extra_one_line_names_it(
     monkeypatch.chdir(tmp_path)
     result = bp(*args)
     assert result.exit_code == 2
-    assert (
-        result.stderr == "error: onnx is not installed; install it with: pip install 'bp[onnx]'\n"
+    assert result.stderr == (
+        f"error: onnx is not installed; install it with: pip install '{DISTRIBUTION}[onnx]'\n"
     )
+
+
+def test_install_hints_name_the_distribution_and_extras_of_pyproject() -> None:
+    """One constant names the distribution (a rename changes it once) and the extras exist."""
+    from backprop_core.export.extras import EXTRAS
+
+    pyproject = (CONFIGS.parent / "pyproject.toml").read_text()
+    assert re.search(r'^name = "(.+)"$', pyproject, re.M)[1] == DISTRIBUTION  # type: ignore[index]
+    extras = re.search(r"^\[project.optional-dependencies\]\n(.*?)\n\[", pyproject, re.M | re.S)
+    assert extras is not None
+    declared = set(re.findall(r"^(\w+) = \[", extras[1], re.M))
+    assert {*EXTRAS.values(), "plot"} <= declared
 
 
 def test_every_activation_record_has_one_onnx_operator_of_its_own() -> None:

@@ -36,6 +36,7 @@ def command(
     ] = ...,  # type: ignore[assignment]
     set_: SetOpt = None,
 ) -> None:
+    from backprop_core import pip_install
     from cli import console
 
     overrides = list(set_ or [])
@@ -68,7 +69,7 @@ def command(
             sys.stdout.write(made.script)
             return
         written = export_pytorch(experiment, output)
-        hint = f"next: python {output}  (needs torch: pip install 'bp[torch]')"
+        hint = f"next: python {output}  (needs torch: {pip_install('torch')})"
     note = console.stderr()
     for path in written:
         note.print(f"wrote {path}", soft_wrap=True, markup=False)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from backprop_core import pip_install
 from backprop_core.errors import BpError
 from cli.render.diagram import HIGHLIGHT_COLOR, Drawing, layout
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from backprop_core.engine.regions import Regions
 
 FORMATS = ("png", "svg")
-INSTALL_HINT = "pip install 'bp[plot]'"
+INSTALL_HINT = pip_install("plot")
 DPI = 110
 REGION_COLORS = ("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94")
 COLUMN_GAP = 3.6  # data units between layer columns (node radius 0.5)
