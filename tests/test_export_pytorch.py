@@ -10,9 +10,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -253,61 +255,90 @@ def test_checkpoint_loads_in_bp_and_bp_grads_agrees_with_autograd(
         assert bp_grads[name] == pytest.approx(value, rel=1e-9, abs=1e-15), name
 
 
-def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-
-
-def test_bp_export_writes_a_script_that_runs_with_plain_python(tmp_path: Path) -> None:
+def test_a_script_named_after_a_module_it_imports_is_refused(tmp_path: Path) -> None:
+    """csv.py would import itself for `import csv` (Python puts its folder first)."""
+    out = tmp_path / "csv.py"
     result = runner.invoke(
-        app,
-        [
-            "export",
-            str(CONFIGS / "xor.yaml"),
-            "--to",
-            "pytorch",
-            "-o",
-            str(tmp_path / "t.py"),
-            "--set",
-            "training.epochs=5",
-        ],
+        app, ["export", str(CONFIGS / "csv.yaml"), "--to", "pytorch", "-o", str(out)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {out}: a script named csv.py hides Python's csv module from itself and "
+        "from torch; choose another name, e.g. train_bp.py\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+# The two real processes, started together when this module's first test runs so
+# that their torch imports overlap the in-process tests; their tests (at the end
+# of the module) wait for them.
+PLAIN = ["training.epochs=3"]  # csv.yaml: a CSV file at a path relative to the config
+TWO_PROCESSES = ["training.epochs=20", "training.optimizer=momentum"]  # iris, full batch
+Started = dict[str, tuple[Path, "subprocess.Popen[str]"]]
+
+
+def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        args,
+        cwd=cwd,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: teardown ends torchrun's workers too
+    )
+
+
+def plain_python(folder: Path) -> subprocess.Popen[str]:
+    """`bp export` (the CLI) of csv.yaml, the script run with plain python from another folder."""
+    sets = [a for s in PLAIN for a in ("--set", s)]
+    out = folder / "t.py"
+    result = runner.invoke(
+        app, ["export", str(CONFIGS / "csv.yaml"), "--to", "pytorch", "-o", str(out), *sets]
     )
     assert result.exit_code == 0, result.output
-    assert f"wrote {tmp_path / 't.py'}" in result.stderr
-    done = run([sys.executable, "t.py"], tmp_path)
-    assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)
-    losses, _ = bp_losses(CONFIGS / "xor.yaml", ["training.epochs=5"])
-    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
-    checkpoint = tmp_path / "t.checkpoint.yaml"
-    assert summary["checkpoint"] == str(checkpoint)
-    assert load_experiment(checkpoint).config.trained.status == "completed"
+    assert f"wrote {out}" in result.stderr
+    elsewhere = folder / "elsewhere"
+    elsewhere.mkdir()
+    return start([sys.executable, str(out)], elsewhere)
 
 
-def test_torchrun_two_processes_give_the_one_process_losses(tmp_path: Path) -> None:
-    """Full batch: each process takes half the rows; DDP averages the gradients."""
-    overrides = ["training.epochs=20", "training.optimizer=momentum"]
-    export_pytorch(load_experiment(CONFIGS / "iris.yaml", overrides), tmp_path / "t.py")
-    done = run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node",
-            "2",
-            "t.py",
-            "--save",
-            "two.yaml",
-        ],
-        tmp_path,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    summary = json.loads(done.stdout)  # printed once, by rank 0
-    losses, final = bp_losses(CONFIGS / "iris.yaml", overrides)
-    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
-    assert summary["final_loss"] == pytest.approx(final, rel=1e-9)
-    assert load_experiment(tmp_path / "two.yaml").config.trained.epochs == 20
+def two_processes(folder: Path) -> subprocess.Popen[str]:
+    export_pytorch(load_experiment(CONFIGS / "iris.yaml", TWO_PROCESSES), folder / "t.py")
+    torchrun = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    return start([sys.executable, *torchrun, "t.py", "--save", "two.yaml"], folder)
+
+
+PROCESSES = {
+    "test_a_script_runs_with_plain_python_from_another_folder": plain_python,
+    "test_torchrun_two_processes_give_the_one_process_losses": two_processes,
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def processes(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Started]:
+    """The processes of the selected tests among PROCESSES, by test name, with their folders."""
+    selected = {item.name for item in request.session.items if item.module is request.module}
+    started: Started = {}
+    for name, launch in PROCESSES.items():
+        if name in selected:
+            folder = tmp_path_factory.mktemp("process")
+            started[name] = (folder, launch(folder))
+    yield started
+    for _, process in started.values():
+        if process.poll() is None:  # its test did not run to the end
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+
+
+def finished(processes: Started, request: pytest.FixtureRequest) -> tuple[Path, dict]:
+    """The folder and printed summary of the requesting test's process, once it has ended."""
+    folder, process = processes[request.node.name]
+    stdout, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr[-2000:]
+    return folder, json.loads(stdout)  # one document: printed by rank 0 only
 
 
 def test_every_optimizer_has_its_update_rule_written_out() -> None:
@@ -345,7 +376,11 @@ def test_generated_scripts_are_lint_clean(tmp_path: Path) -> None:
         scripts.append(tmp_path / f"{name}.py")
         export_pytorch(load_experiment(CONFIGS / f"{name}.yaml", overrides), scripts[-1])
     args = ["check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "100"]
-    done = run([str(ruff), *args, "--target-version", "py310", *map(str, scripts)], tmp_path)
+    done = subprocess.run(
+        [str(ruff), *args, "--target-version", "py310", *map(str, scripts)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout
 
 
@@ -368,3 +403,25 @@ def test_a_model_torch_onnx_exports_imports_into_bp(tmp_path: Path) -> None:
     with torch.no_grad():
         expected = model(torch.from_numpy(X)).numpy()
     assert_allclose(predict(imported, X).Y, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_a_script_runs_with_plain_python_from_another_folder(
+    processes: Started, request: pytest.FixtureRequest
+) -> None:
+    folder, summary = finished(processes, request)
+    losses, _ = bp_losses(CONFIGS / "csv.yaml", PLAIN)
+    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
+    checkpoint = folder / "t.checkpoint.yaml"
+    assert summary["checkpoint"] == str(checkpoint)
+    assert load_experiment(checkpoint).config.trained.status == "completed"
+
+
+def test_torchrun_two_processes_give_the_one_process_losses(
+    processes: Started, request: pytest.FixtureRequest
+) -> None:
+    """Full batch: each process takes half the rows; DDP averages the gradients."""
+    folder, summary = finished(processes, request)
+    losses, final = bp_losses(CONFIGS / "iris.yaml", TWO_PROCESSES)
+    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
+    assert summary["final_loss"] == pytest.approx(final, rel=1e-9)
+    assert load_experiment(folder / "two.yaml").config.trained.epochs == 20

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import pprint
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
@@ -25,10 +26,15 @@ from backprop_core.data.load import Dataset, split
 from backprop_core.data.sources import data_path, read_source
 from backprop_core.data.targets import Raw, encode
 from backprop_core.engine.network import Network
+from backprop_core.engine.seeding import SHUFFLE
+from backprop_core.errors import ConfigError
 from backprop_core.export import script_template as parts
 from backprop_core.export.operators import torch_expression, torch_loss_sum
 from backprop_core.run.checkpoint import checkpoint_document
 from backprop_core.run.experiment import Experiment
+
+# Modules a script must not be named after: the standard library, numpy and torch.
+HIDDEN_BY_SCRIPT = frozenset(sys.stdlib_module_names) | {"numpy", "torch"}
 
 
 @dataclass
@@ -41,6 +47,14 @@ class Export:
 
 def export_pytorch(experiment: Experiment, path: Path) -> list[Path]:
     """Write the script to `path` (and its data file when it needs one); return what was written."""
+    if path.suffix == ".py" and path.stem in HIDDEN_BY_SCRIPT:
+        # Python puts a script's folder first on the import path: `import csv` in
+        # csv.py (or in torch, imported by it) would import the script itself.
+        raise ConfigError(
+            f"a script named {path.name} hides Python's {path.stem} module from itself "
+            "and from torch; choose another name, e.g. train_bp.py",
+            file=str(path),
+        )
     made = pytorch_script(experiment, path.name)
     written = []
     for name, data in made.beside.items():
@@ -64,6 +78,7 @@ def pytorch_script(experiment: Experiment, script_name: str) -> Export:
         checkpoint=checkpoint,
         precision=spec.precision,
         seed=c.seed,
+        shuffle_stream=SHUFFLE,
         epochs=spec.epochs,
         batch_size=None if spec.batch_size == "full" else int(spec.batch_size),
         shuffle=spec.shuffle,
