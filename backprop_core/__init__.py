@@ -6,7 +6,7 @@ Nothing in this package prints or imports a terminal library; `cli/` renders.
 __version__ = "0.1.0"
 
 # The distribution pip installs (pyproject.toml's project.name): install hints name it.
-DISTRIBUTION = "bp"
+DISTRIBUTION = "backprop-explained"
 
 
 def pip_install(extra: str) -> str:

@@ -385,7 +385,9 @@ def svg_root(data: bytes) -> ET.Element:
 
 @pytest.fixture
 def plots():
-    pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip install 'bp[plot]'")
+    pytest.importorskip(
+        "matplotlib", reason="matplotlib is not installed: pip install 'backprop-explained[plot]'"
+    )
     from cli.render import plots
 
     return plots
