@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -206,8 +207,26 @@ def test_npz_data_is_read_from_its_path(tmp_path: Path, capsys: pytest.CaptureFi
         "training.optimizer=momentum",
     ]
     trains_as_bp(tmp_path, config, overrides, capsys)
-    assert "rows.npz" in (tmp_path / "train_bp.py").read_text()
+    assert "DATA_FILE = HERE / 'rows.npz'\n" in (tmp_path / "train_bp.py").read_text()
     assert not (tmp_path / "train_bp.data.npz").exists()
+
+
+def test_a_data_file_below_the_script_is_found_after_the_folder_moves(tmp_path: Path) -> None:
+    """Data below the script's folder is read relative to the script (a project copied
+    to another machine still trains); data elsewhere by its absolute path."""
+    project = tmp_path / "project"
+    (project / "configs" / "data").mkdir(parents=True)
+    shutil.copy(CONFIGS / "csv.yaml", project / "configs")
+    shutil.copy(CONFIGS / "data" / "regression.csv", project / "configs" / "data")
+    export_pytorch(load_experiment(project / "configs" / "csv.yaml"), project / "train.py")
+    text = (project / "train.py").read_text()
+    assert "DATA_FILE = HERE / 'configs/data/regression.csv'\n" in text
+    X, T = script_module(project.rename(tmp_path / "moved") / "train.py").training_data()
+    data = load_experiment(CONFIGS / "csv.yaml").data
+    assert np.array_equal(X, data.X) and np.array_equal(T, data.T)
+    export_pytorch(load_experiment(CONFIGS / "csv.yaml"), tmp_path / "elsewhere.py")
+    path = (CONFIGS / "data" / "regression.csv").resolve()
+    assert f"DATA_FILE = Path({str(path)!r})\n" in (tmp_path / "elsewhere.py").read_text()
 
 
 def test_a_checkpoint_continues_training_in_pytorch(

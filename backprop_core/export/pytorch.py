@@ -55,7 +55,7 @@ def export_pytorch(experiment: Experiment, path: Path) -> list[Path]:
             "and from torch; choose another name, e.g. train_bp.py",
             file=str(path),
         )
-    made = pytorch_script(experiment, path.name)
+    made = pytorch_script(experiment, path)
     written = []
     for name, data in made.beside.items():
         write_bytes(path.parent / name, data)
@@ -64,17 +64,18 @@ def export_pytorch(experiment: Experiment, path: Path) -> list[Path]:
     return [*written, path]
 
 
-def pytorch_script(experiment: Experiment, script_name: str) -> Export:
+def pytorch_script(experiment: Experiment, script: Path) -> Export:
+    """The script to be written at `script` (its folder places the data files)."""
     loaded, network = experiment.loaded, experiment.network
     c = loaded.config
     spec = c.training
-    stem = Path(script_name).stem
+    stem = script.stem
     checkpoint = f"{stem}.checkpoint.yaml"
     header = Template(parts.HEADER).substitute(
         name=c.name or stem,
         bp_version=__version__,
         source=loaded.source.label,
-        script=script_name,
+        script=script.name,
         checkpoint=checkpoint,
         precision=spec.precision,
         seed=c.seed,
@@ -85,7 +86,7 @@ def pytorch_script(experiment: Experiment, script_name: str) -> Export:
         stop_at_loss=spec.stop_at_loss,
         imports=_imports(experiment),
     )
-    data, beside = _data_section(experiment, stem)
+    data, beside = _data_section(experiment, stem, script.resolve().parent)
     main = Template(parts.CHECKPOINT).substitute(checkpoint_literal=repr(checkpoint))
     text = (
         header
@@ -112,7 +113,7 @@ def _literal(name: str, value: Any, comment: str = "") -> str:
 # --- data ------------------------------------------------------------------------
 
 
-def _data_section(experiment: Experiment, stem: str) -> tuple[str, dict[str, bytes]]:
+def _data_section(experiment: Experiment, stem: str, folder: Path) -> tuple[str, dict[str, bytes]]:
     loaded = experiment.loaded
     c = loaded.config
     raw = read_source(loaded)
@@ -121,7 +122,7 @@ def _data_section(experiment: Experiment, stem: str) -> tuple[str, dict[str, byt
     file = c.data.file
     lines = ["\n"]
     if _reads_csv(experiment):
-        lines.append(f"DATA_FILE = Path({str(data_path(loaded, file.path).resolve())!r})\n")
+        lines.append(_data_file(data_path(loaded, file.path), folder))
         lines.append(_literal("INPUT_COLUMNS", raw.input_names))
         lines.append(_literal("TARGET_COLUMNS", raw.target_names))
         lines.append(
@@ -132,7 +133,7 @@ def _data_section(experiment: Experiment, stem: str) -> tuple[str, dict[str, byt
         lines.append(_literal("OUTPUTS", T.shape[1]))
         reader = parts.CSV_READER
     elif file is not None and raw.labels is None:
-        lines.append(f"DATA_FILE = Path({str(data_path(loaded, file.path).resolve())!r})\n")
+        lines.append(_data_file(data_path(loaded, file.path), folder))
         reader = parts.NPZ_READER
     elif c.data.generate is not None or file is not None:
         # Generated rows (or an .npz of class labels), encoded, in a file beside the script.
@@ -154,6 +155,16 @@ def _data_section(experiment: Experiment, stem: str) -> tuple[str, dict[str, byt
     lines.append(_literal("MEAN", mean, "input standardization: (X - MEAN) / STD"))
     lines.append(_literal("STD", std))
     return "".join(lines) + reader + parts.DATA_COMMON, beside
+
+
+def _data_file(path: Path, folder: Path) -> str:
+    """DATA_FILE: relative to the script when the file is in the script's folder or below
+    it (copy the folder, to another machine too, and the script still finds it), else the
+    file's absolute path."""
+    path = path.resolve()
+    if path.is_relative_to(folder):
+        return f"DATA_FILE = HERE / {path.relative_to(folder).as_posix()!r}\n"
+    return f"DATA_FILE = Path({str(path)!r})\n"
 
 
 def _reads_csv(experiment: Experiment) -> bool:
