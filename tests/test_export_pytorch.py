@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+from background import Started, finished, start
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
@@ -288,24 +286,10 @@ def test_a_script_named_after_a_module_it_imports_is_refused(tmp_path: Path) -> 
     assert list(tmp_path.iterdir()) == []
 
 
-# The two real processes, started together when this module's first test runs so
-# that their torch imports overlap the in-process tests; their tests (at the end
-# of the module) wait for them.
+# The two real processes (see background.py): started with the test session,
+# they run beside the other tests; their tests, at the end of this module, wait.
 PLAIN = ["training.epochs=3"]  # csv.yaml: a CSV file at a path relative to the config
 TWO_PROCESSES = ["training.epochs=20", "training.optimizer=momentum"]  # iris, full batch
-Started = dict[str, tuple[Path, "subprocess.Popen[str]"]]
-
-
-def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        args,
-        cwd=cwd,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group: teardown ends torchrun's workers too
-    )
 
 
 def plain_python(folder: Path) -> subprocess.Popen[str]:
@@ -328,36 +312,10 @@ def two_processes(folder: Path) -> subprocess.Popen[str]:
     return start([sys.executable, *torchrun, "t.py", "--save", "two.yaml"], folder)
 
 
-PROCESSES = {
+BACKGROUND = {
     "test_a_script_runs_with_plain_python_from_another_folder": plain_python,
     "test_torchrun_two_processes_give_the_one_process_losses": two_processes,
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def processes(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Started]:
-    """The processes of the selected tests among PROCESSES, by test name, with their folders."""
-    selected = {item.name for item in request.session.items if item.module is request.module}
-    started: Started = {}
-    for name, launch in PROCESSES.items():
-        if name in selected:
-            folder = tmp_path_factory.mktemp("process")
-            started[name] = (folder, launch(folder))
-    yield started
-    for _, process in started.values():
-        if process.poll() is None:  # its test did not run to the end
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-
-
-def finished(processes: Started, request: pytest.FixtureRequest) -> tuple[Path, dict]:
-    """The folder and printed summary of the requesting test's process, once it has ended."""
-    folder, process = processes[request.node.name]
-    stdout, stderr = process.communicate(timeout=600)
-    assert process.returncode == 0, stderr[-2000:]
-    return folder, json.loads(stdout)  # one document: printed by rank 0 only
 
 
 def test_every_optimizer_has_its_update_rule_written_out() -> None:
@@ -425,9 +383,10 @@ def test_a_model_torch_onnx_exports_imports_into_bp(tmp_path: Path) -> None:
 
 
 def test_a_script_runs_with_plain_python_from_another_folder(
-    processes: Started, request: pytest.FixtureRequest
+    background_processes: Started, request: pytest.FixtureRequest
 ) -> None:
-    folder, summary = finished(processes, request)
+    folder, stdout = finished(background_processes, request)
+    summary = json.loads(stdout)
     losses, _ = bp_losses(CONFIGS / "csv.yaml", PLAIN)
     assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
     checkpoint = folder / "t.checkpoint.yaml"
@@ -436,10 +395,11 @@ def test_a_script_runs_with_plain_python_from_another_folder(
 
 
 def test_torchrun_two_processes_give_the_one_process_losses(
-    processes: Started, request: pytest.FixtureRequest
+    background_processes: Started, request: pytest.FixtureRequest
 ) -> None:
     """Full batch: each process takes half the rows; DDP averages the gradients."""
-    folder, summary = finished(processes, request)
+    folder, stdout = finished(background_processes, request)
+    summary = json.loads(stdout)  # one document: printed by rank 0 only
     losses, final = bp_losses(CONFIGS / "iris.yaml", TWO_PROCESSES)
     assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
     assert summary["final_loss"] == pytest.approx(final, rel=1e-9)
