@@ -382,6 +382,23 @@ def test_a_model_torch_onnx_exports_imports_into_bp(tmp_path: Path) -> None:
     assert_allclose(predict(imported, X).Y, expected, rtol=1e-12, atol=1e-12)
 
 
+def test_a_torch_onnx_model_with_a_layer_bp_lacks_is_refused_in_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("onnx", reason="the onnx extra is not installed")
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.GELU(), torch.nn.Linear(4, 1))
+    path = tmp_path / "gelu.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter
+        torch.onnx.export(model, (torch.zeros(1, 3),), str(path), dynamo=False)
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "gelu.yaml")])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}: node 2 Gelu (/1/Gelu) is not supported: bp imports Gemm or "
+        "MatMul+Add layers, each followed by one of Mul, Sigmoid, Tanh, Relu, LeakyRelu, "
+        "Softplus, Softmax or nothing\n"
+    )
+    assert not (tmp_path / "gelu.yaml").exists()
+
+
 def test_a_script_runs_with_plain_python_from_another_folder(
     background_processes: Started, request: pytest.FixtureRequest
 ) -> None:
