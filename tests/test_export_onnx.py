@@ -344,6 +344,9 @@ def test_dash_is_stdout_for_export_and_stdin_for_import(tmp_path: Path) -> None:
     script = runner.invoke(app, ["export", "--to", "pytorch", "-o", "-"])
     assert script.exit_code == 0
     assert script.stdout.startswith('"""Train "tiny" with PyTorch exactly as bp trains it.')
+    csv = bp("export", str(CONFIGS / "csv.yaml"), "--to", "pytorch", "-o", "-")
+    path = (CONFIGS / "data" / "regression.csv").resolve()  # where stdout goes is unknown
+    assert f"DATA_FILE = Path({str(path)!r})\n" in csv.stdout
     beside = bp("export", str(CONFIGS / "spiral.yaml"), "--to", "pytorch", "-o", "-")
     assert beside.exit_code == 2
     assert beside.stderr == (

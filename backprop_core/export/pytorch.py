@@ -64,8 +64,10 @@ def export_pytorch(experiment: Experiment, path: Path) -> list[Path]:
     return [*written, path]
 
 
-def pytorch_script(experiment: Experiment, script: Path) -> Export:
-    """The script to be written at `script` (its folder places the data files)."""
+def pytorch_script(experiment: Experiment, script: Path, *, placed: bool = True) -> Export:
+    """The script to be written at `script`; data files in or below its folder are read
+    relative to it. Not `placed` (written to stdout, so its folder is unknown): every
+    data file by its absolute path."""
     loaded, network = experiment.loaded, experiment.network
     c = loaded.config
     spec = c.training
@@ -86,7 +88,8 @@ def pytorch_script(experiment: Experiment, script: Path) -> Export:
         stop_at_loss=spec.stop_at_loss,
         imports=_imports(experiment),
     )
-    data, beside = _data_section(experiment, stem, script.resolve().parent)
+    folder = script.resolve().parent if placed else None
+    data, beside = _data_section(experiment, stem, folder)
     main = Template(parts.CHECKPOINT).substitute(checkpoint_literal=repr(checkpoint))
     text = (
         header
@@ -113,7 +116,9 @@ def _literal(name: str, value: Any, comment: str = "") -> str:
 # --- data ------------------------------------------------------------------------
 
 
-def _data_section(experiment: Experiment, stem: str, folder: Path) -> tuple[str, dict[str, bytes]]:
+def _data_section(
+    experiment: Experiment, stem: str, folder: Path | None
+) -> tuple[str, dict[str, bytes]]:
     loaded = experiment.loaded
     c = loaded.config
     raw = read_source(loaded)
@@ -157,12 +162,12 @@ def _data_section(experiment: Experiment, stem: str, folder: Path) -> tuple[str,
     return "".join(lines) + reader + parts.DATA_COMMON, beside
 
 
-def _data_file(path: Path, folder: Path) -> str:
+def _data_file(path: Path, folder: Path | None) -> str:
     """DATA_FILE: relative to the script when the file is in the script's folder or below
     it (copy the folder, to another machine too, and the script still finds it), else the
     file's absolute path."""
     path = path.resolve()
-    if path.is_relative_to(folder):
+    if folder is not None and path.is_relative_to(folder):
         return f"DATA_FILE = HERE / {path.relative_to(folder).as_posix()!r}\n"
     return f"DATA_FILE = Path({str(path)!r})\n"
 

@@ -60,7 +60,7 @@ def command(
 
         experiment = load_experiment(config, overrides)
         if to_stdout:
-            made = pytorch_script(experiment, Path("train_bp.py"))
+            made = pytorch_script(experiment, Path("train_bp.py"), placed=False)
             if made.beside:
                 raise fail(
                     "-o -: this script reads its data from a file written beside it "
