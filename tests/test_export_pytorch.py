@@ -19,6 +19,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 from background import Started, finished, start
+from networks import NET_222
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
@@ -37,25 +38,7 @@ runner = CliRunner()
 
 # Mazur's "step by step backpropagation example": 2-2-2 sigmoid with biases, sse.
 # h1 = w1 i1 + w2 i2 + b1, so W1 holds w1, w3 in row i1 and w2, w4 in row i2.
-MAZUR = """\
-name: mazur
-network:
-  inputs: 2
-  layers:
-    - units: 2
-      activation: sigmoid
-      weights: [[0.15, 0.25], [0.20, 0.30]]
-      biases: [0.35, 0.35]
-    - units: 2
-      activation: sigmoid
-      weights: [[0.40, 0.50], [0.45, 0.55]]
-      biases: [0.60, 0.60]
-loss: sse
-data:
-  inputs: [[0.05, 0.10]]
-  targets: [[0.01, 0.99]]
-training: {eta: 0.5, epochs: 20, optimizer: sgd}
-"""
+MAZUR = "name: mazur\n" + NET_222 + "training: {eta: 0.5, epochs: 20, optimizer: sgd}\n"
 
 
 def write(folder: Path, name: str, text: str) -> Path:
