@@ -33,8 +33,11 @@ def config_text(w: Workload, *, inline_data: bool = False) -> str:
     )
 
 
-def make_epoch(w: Workload, threads: int = 1) -> Callable[[], float]:
+def make_epoch(w: Workload, threads: int = 1, *, fresh: bool = False) -> Callable[[], float]:
+    """`fresh`: every update makes its arrays afresh (no reused workspace), as
+    before buffers were reused: the width benchmark's comparison."""
     from backprop_core.data.load import Dataset
+    from backprop_core.engine.network import FRESH
     from backprop_core.run.experiment import load_experiment
     from backprop_core.run.training import Trainer
 
@@ -54,6 +57,8 @@ def make_epoch(w: Workload, threads: int = 1) -> Callable[[], float]:
                 experiment.network.b[k][...] = b[k - 1]
     trainer = Trainer(experiment)
     trainer.threads = threads  # as training.threads / --threads set it
+    if fresh:
+        trainer._workspace = lambda X, T: FRESH  # type: ignore[method-assign]
     # As `bp train` does: the gradient norm is measured only for the ~20 epochs
     # its table logs, none of which fall in a timed stretch this short.
     trainer.measure_norm = lambda epoch: False

@@ -26,10 +26,10 @@ def train(request: dict[str, Any]) -> dict[str, Any]:
     start_mb = peak_mb()
     variant = request["variant"]
     epoch: Callable[[], float]
-    if variant == "bp":
+    if variant in ("bp", "bp-fresh"):
         from benchmarks.bp_variant import make_epoch
 
-        epoch = make_epoch(w, request["threads"])
+        epoch = make_epoch(w, request["threads"], fresh=variant == "bp-fresh")
     elif variant == "numpy":
         from threadpoolctl import threadpool_limits
 

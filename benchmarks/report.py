@@ -140,3 +140,23 @@ def rendering(r: dict[str, Any], epochs: int) -> None:
         shown, quiet = t["shown"] * 1e3, t["quiet"] * 1e3
         lines.append(f"| {name} | {shown:.0f} ms | {quiet:.0f} ms | {share:.1%} |")
     _print(*lines, "")
+
+
+def width(rows: dict[str, dict[str, Any]], widths: dict[str, int]) -> None:
+    """Time per epoch by width, reused buffers against arrays made afresh."""
+    first = next(iter(rows))
+    base = statistics.median(rows[first]["bp"]["times"])
+    lines = [
+        "### Width: time per epoch, one hidden layer (bp, reused buffers vs made afresh)",
+        "",
+        "| width | bp | vs narrowest | linear would be | arrays made afresh | reuse speed-up |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, row in rows.items():
+        t = statistics.median(row["bp"]["times"])
+        fresh = statistics.median(row["bp-fresh"]["times"])
+        lines.append(
+            f"| {widths[name]} | {_duration(t)} | {t / base:.2f}x "
+            f"| {widths[name] / widths[first]:.0f}x | {_duration(fresh)} | {fresh / t:.2f}x |"
+        )
+    _print(*lines, "")

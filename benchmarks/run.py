@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable
 from benchmarks import report  # noqa: E402
 from benchmarks.data_scale import write_csv, write_npz  # noqa: E402
 from benchmarks.startup import rendering, startup  # noqa: E402
-from benchmarks.workloads import workloads  # noqa: E402
+from benchmarks.workloads import width_workloads, workloads  # noqa: E402
 
 # mode: repetitions (small, large workloads), rounds, matmul size, start-up runs, epochs
 SETTINGS = {
@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     parser.add_argument("--no-startup", action="store_true", help="skip start-up and rendering")
     parser.add_argument("--no-data", action="store_true", help="skip the CSV and .npz figures")
+    parser.add_argument("--no-width", action="store_true", help="skip the width scaling")
     parser.add_argument(
         "--threads",
         type=int,
@@ -151,6 +152,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         row = {v: _pooled(r) for v, r in runs.items()}
         results["workloads"][w.name] = row
         report.workload(w, row, results["peak"])
+    if not args.no_width:
+        results["width"] = _width(mode, s["repeats"], s["rounds"], args.threads)
+        report.width(results["width"], {w.name: w.units[1] for w in width_workloads(mode)})
     if not args.no_data:
         with tempfile.TemporaryDirectory() as folder:
             results["csv"] = _csv(Path(folder), s["csv_numbers"], s["rounds"])
@@ -180,6 +184,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             raise SystemExit(1)
         print(f"all {len(verdicts)} targets met")
     return results
+
+
+def _width(mode: str, repeats: int, rounds: int, threads: int) -> dict[str, Any]:
+    """bp on each width, with its buffers reused and with arrays made afresh,
+    widths and variants taking turns round after round."""
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for _ in range(rounds):
+        for w in width_workloads(mode):
+            for variant in ("bp", "bp-fresh"):
+                request = {"kind": "train", "variant": variant, "workload": w.name}
+                request |= {"mode": mode, "repeats": repeats, "threads": threads}
+                runs.setdefault(w.name, {}).setdefault(variant, []).append(child(request))
+    return {name: {v: _pooled(r) for v, r in row.items()} for name, row in runs.items()}
 
 
 def _csv(folder: Path, numbers: int, rounds: int) -> dict[str, Any]:
@@ -234,6 +251,23 @@ def check(results: dict[str, Any]) -> list[tuple[str, bool, str]]:
             ratio,
             1.0,
             f"bp takes {ratio:.2f}x PyTorch's time",
+        )
+    if "width" in results:
+        times = {name: _median(row["bp"]) for name, row in results["width"].items()}
+        units = {w.name: w.units[1] for w in width_workloads(results["mode"])}
+        first = next(iter(times))
+        # growth beyond linear: time ratio to the narrowest over the width ratio
+        worst = max(
+            (times[n] / times[first]) / (units[n] / units[first]) for n in times if n != first
+        )
+        widest = max(units.values())
+        judge(
+            f"time per epoch at most linear in width, {units[first]} to {widest} units",
+            worst,
+            1.0,
+            f"worst {worst:.2f}x linear; {widest} units: "
+            f"{times[f'width-{widest}'] / times[first]:.1f}x the time, "
+            f"{widest // units[first]}x the width",
         )
     if "csv" in results:
         c = results["csv"]

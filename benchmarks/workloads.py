@@ -111,8 +111,32 @@ def workloads(mode: str) -> list[Workload]:
     return out
 
 
+def width_workloads(mode: str) -> list[Workload]:
+    """One hidden layer 128 to 2048 units wide: the matrix products' work grows
+    linearly with the width, so time per epoch should too."""
+    widths = (16, 32) if mode == "smoke" else WIDTHS
+    samples = {"full": 2_560, "quick": 1_280, "smoke": 256}[mode]
+    return [
+        Workload(
+            f"width-{u}",
+            f"256-{u}-10 relu+softmax, batch 128",
+            (256, u, 10),
+            ("relu", "softmax"),
+            "cross_entropy",
+            samples,
+            128,
+            1,
+            0.05,
+        )
+        for u in widths
+    ]
+
+
+WIDTHS = (128, 256, 512, 1024, 2048)
+
+
 def by_name(mode: str, name: str) -> Workload:
-    return next(w for w in workloads(mode) if w.name == name)
+    return next(w for w in [*workloads(mode), *width_workloads(mode)] if w.name == name)
 
 
 def make_data(w: Workload) -> tuple[Array, Array]:

@@ -124,3 +124,33 @@ def test_check_names_each_missed_target() -> None:
     assert verdicts["tiny: time per update at most 1.0x the NumPy loop"] == (False, "2.00x")
     assert verdicts["CSV: peak memory at most 2.5x its float64 array"] == (True, "2.00x")
     assert len(verdicts) == 6
+
+
+def test_width_scaling_ran_reused_and_fresh_buffers_on_the_same_maths(
+    smoke: tuple[dict[str, Any], str],
+) -> None:
+    results, text = smoke
+    assert "### Width: time per epoch" in text
+    rows = results["width"]
+    assert set(rows) == {"width-16", "width-32"}
+    for row in rows.values():
+        assert set(row) == {"bp", "bp-fresh"} and all(t > 0 for t in row["bp"]["times"])
+        assert row["bp"]["loss"] == row["bp-fresh"]["loss"]  # the same bits
+
+
+def test_check_judges_width_growth_against_linear() -> None:
+    def width(seconds_16: float, seconds_32: float) -> dict[str, Any]:
+        return {
+            "mode": "smoke",
+            "workloads": {},
+            "width": {
+                "width-16": {"bp": {"times": [seconds_16]}},
+                "width-32": {"bp": {"times": [seconds_32]}},
+            },
+        }
+
+    [(target, met, shown)] = run.check(width(1.0, 2.0))
+    assert target == "time per epoch at most linear in width, 16 to 32 units"
+    assert met and shown == "worst 1.00x linear; 32 units: 2.0x the time, 2x the width"
+    [(_, met, shown)] = run.check(width(1.0, 2.5))
+    assert not met and shown.startswith("worst 1.25x linear")

@@ -120,8 +120,8 @@ def test_every_activation_and_loss_passes(hidden: str, loss: str) -> None:
 def test_a_wrong_gradient_fails_and_names_the_weight(monkeypatch: pytest.MonkeyPatch) -> None:
     original = Network.backward
 
-    def off_by_a_bit(self: Network, trace, T):  # type: ignore[no-untyped-def]
-        grads = original(self, trace, T)
+    def off_by_a_bit(self: Network, trace, T, *rest):  # type: ignore[no-untyped-def]
+        grads = original(self, trace, T, *rest)
         grads.dL_dW[2][0, 1] *= 1.00001  # hh2 off by 1e-5 relative: above RTOL
         return grads
 

@@ -16,6 +16,7 @@ allowed on the output layer with ``cross_entropy``, where the output delta is
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -37,7 +38,8 @@ class ActivationRecord:
     """
 
     name: str
-    # phi(H, **parameters) -> A, the same shape as H.
+    # phi(H, **parameters, out=None) -> A, the same shape as H; written into
+    # `out` when given (the engine's reused buffers, see network.Workspace).
     phi: Fn
     # phi'(H, **parameters) -> dA/dH element-wise, taking H as the derivation does.
     phi_prime: Fn
@@ -82,8 +84,8 @@ def register(record: ActivationRecord) -> ActivationRecord:
     return record
 
 
-def linear(H: Array, slope: float = 1.0) -> Array:
-    return H * slope  # a new array even for slope 1: A[k] never aliases H[k]
+def linear(H: Array, slope: float = 1.0, out: Array | None = None) -> Array:
+    return np.multiply(H, slope, out=out)  # a new array even for slope 1: A[k] never aliases H[k]
 
 
 def linear_prime(H: Array, slope: float = 1.0) -> Array:
@@ -105,11 +107,11 @@ register(
 )
 
 
-def sigmoid(H: Array) -> Array:
+def sigmoid(H: Array, out: Array | None = None) -> Array:
     # 1 / (1 + exp(-H)), with -H kept below exp's overflow: beyond it the result
     # is already 0 to within the dtype's smallest normal number. Computed in one
     # temporary (five passes, one allocation): the engine calls this per update.
-    E = np.maximum(H, _EXP_LIMIT[np.dtype(H.dtype).itemsize])
+    E = np.maximum(H, _EXP_LIMIT[np.dtype(H.dtype).itemsize], out=out)
     np.negative(E, out=E)
     np.exp(E, out=E)
     E += 1.0
@@ -141,8 +143,8 @@ register(
 )
 
 
-def tanh(H: Array) -> Array:
-    return np.tanh(H)
+def tanh(H: Array, out: Array | None = None) -> Array:
+    return np.tanh(H, out=out)
 
 
 def tanh_prime(H: Array) -> Array:
@@ -162,8 +164,8 @@ register(
 )
 
 
-def relu(H: Array) -> Array:
-    return np.maximum(H, 0.0)
+def relu(H: Array, out: Array | None = None) -> Array:
+    return np.maximum(H, 0.0, out=out)
 
 
 def relu_prime(H: Array) -> Array:
@@ -185,8 +187,12 @@ register(
 )
 
 
-def leaky_relu(H: Array, alpha: float = 0.01) -> Array:
-    return np.where(H > 0, H, alpha * H)
+def leaky_relu(H: Array, alpha: float = 0.01, out: Array | None = None) -> Array:
+    A = np.where(H > 0, H, alpha * H)  # np.where has no out=: copied into it
+    if out is None:
+        return A
+    np.copyto(out, A)
+    return out
 
 
 def leaky_relu_prime(H: Array, alpha: float = 0.01) -> Array:
@@ -212,8 +218,8 @@ register(
 )
 
 
-def softplus(H: Array) -> Array:
-    return np.logaddexp(0.0, H)
+def softplus(H: Array, out: Array | None = None) -> Array:
+    return np.logaddexp(0.0, H, out=out)
 
 
 def softplus_prime(H: Array) -> Array:
@@ -249,9 +255,9 @@ register(
 )
 
 
-def softmax(H: Array) -> Array:
+def softmax(H: Array, out: Array | None = None) -> Array:
     # subtracting the row maximum changes nothing mathematically and keeps exp finite
-    E = H - H.max(axis=-1, keepdims=True)
+    E = np.subtract(H, H.max(axis=-1, keepdims=True), out=out)
     np.exp(E, out=E)  # in place: E is our own temporary
     E /= E.sum(axis=-1, keepdims=True)
     return E
@@ -281,14 +287,16 @@ class Activation:
     """One layer's activation: a registered record bound to its parameters.
 
     ``phi(H)`` and ``phi_prime(H)`` are the record's pair with the parameters
-    applied; ``derivative(H, A)`` is phi'(H) for the delta recursion, given also
-    A = phi(H), in the record's cheapest equal form (`fast_prime`). All three
-    are bound once here because the engine calls them per layer per update.
+    applied (``phi_into(H, out)``: phi written into a buffer, for the engine);
+    ``derivative(H, A)`` is phi'(H) for the delta recursion, given also A = phi(H),
+    in the record's cheapest equal form (`fast_prime`). All are bound once here
+    because the engine calls them per layer per update.
     """
 
     name: str
     params: Mapping[str, float] = field(default_factory=dict)
     phi: Fn = field(init=False, repr=False, compare=False)
+    phi_into: Callable[[Array, Array | None], Array] = field(init=False, repr=False, compare=False)
     phi_prime: Fn = field(init=False, repr=False, compare=False)
     derivative: Callable[[Array, Array], Array | float] = field(
         init=False, repr=False, compare=False
@@ -304,6 +312,12 @@ class Activation:
             phi, phi_prime = partial(phi, **self.params), partial(phi_prime, **self.params)
             fast = partial(fast, **self.params) if fast is not None else None
         object.__setattr__(self, "phi", phi)
+        # phi_into(H, out): phi written into `out` (None: a new array) when the
+        # record's phi takes `out=`, as the built-in ones do; a registered phi
+        # that does not makes its own array, and the engine keeps that one.
+        takes_out = "out" in inspect.signature(record.phi).parameters
+        phi_into = (lambda H, out: phi(H, out=out)) if takes_out else (lambda H, out: phi(H))
+        object.__setattr__(self, "phi_into", phi_into)
         object.__setattr__(self, "phi_prime", phi_prime)
         derivative = fast if fast is not None else (lambda H, A: phi_prime(H))
         object.__setattr__(self, "derivative", derivative)

@@ -72,6 +72,49 @@ class Gradients:
 
 
 @dataclass
+class Workspace:
+    """The arrays one update writes, for one batch size, kept from update to update.
+
+    A wide layer's ``H``, ``A``, ``delta`` and ``dL/dW`` are megabytes each; made
+    afresh every update, they are handed back to the operating system and faulted
+    in again every step (more system time than arithmetic at 2048 units). The
+    engine writes into these instead (``out=``): the same operations on the same
+    values, so the same bits. The output layer's delta is made afresh (it is
+    ``units[K]`` wide). A trace and gradients computed into a workspace hold its
+    arrays: they are overwritten by the next update that uses it.
+    """
+
+    H: dict[int, Array]
+    A: dict[int, Array]
+    delta: dict[int, Array]  # delta(k) for k < K
+    delta_mean: dict[int, Array]  # delta(k) / n
+    dL_dW: dict[int, Array]
+    dL_db: dict[int, Array]
+
+    @classmethod
+    def of(cls, net: Network, n: int) -> Workspace:
+        """Buffers for batches of `n` samples (X and T in the network's dtype)."""
+        dtype = net.dtype
+
+        def rows(ks: range) -> dict[int, Array]:
+            return {k: np.empty((n, net.units[k]), dtype) for k in ks}
+
+        K = net.K
+        return cls(
+            H=rows(range(1, K + 1)),
+            A=rows(range(1, K + 1)),
+            delta=rows(range(1, K)),
+            delta_mean=rows(range(1, K + 1)),
+            dL_dW={k: np.empty_like(w, dtype=dtype) for k, w in net.W.items()},
+            dL_db={k: np.empty_like(b, dtype=dtype) for k, b in net.b.items()},
+        )
+
+
+# No workspace: every `out=` below is None, so every array is made afresh.
+FRESH = Workspace({}, {}, {}, {}, {}, {})
+
+
+@dataclass
 class Network:
     inputs: int
     layers: tuple[Layer, ...]
@@ -126,15 +169,15 @@ class Network:
             {k: b.copy() for k, b in self.b.items()},
         )
 
-    def forward(self, X: Array) -> Trace:
+    def forward(self, X: Array, ws: Workspace = FRESH) -> Trace:
         """H_j(k) = sum_i O_i(k-1) w_ij(k-1, k);  A_j(k) = phi_k(H_j(k))."""
         H: dict[int, Array] = {}
         A: dict[int, Array] = {0: X}
         for k in range(1, self.K + 1):
-            H[k] = A[k - 1] @ self.W[k]
+            H[k] = np.matmul(A[k - 1], self.W[k], out=ws.H.get(k))
             if k in self.b:
                 H[k] += self.b[k]
-            A[k] = self.layers[k - 1].activation.phi(H[k])
+            A[k] = self.layers[k - 1].activation.phi_into(H[k], ws.A.get(k))
         return Trace(H, A)
 
     def predict(self, X: Array) -> Array:
@@ -170,7 +213,13 @@ class Network:
             return record.output_delta(Y, T)
         return self.layers[K - 1].activation.derivative(trace.H[K], Y) * record.dL_dY(Y, T)
 
-    def backward(self, trace: Trace, T: Array, skip: Collection[tuple[str, int]] = ()) -> Gradients:
+    def backward(
+        self,
+        trace: Trace,
+        T: Array,
+        skip: Collection[tuple[str, int]] = (),
+        ws: Workspace = FRESH,
+    ) -> Gradients:
         """The delta recursion, from the output layer back to layer 1.
 
         delta_i(k) = phi_k'(H_i(k)) * sum_j w_ij(k, k+1) delta_j(k+1)
@@ -188,14 +237,15 @@ class Network:
         dL_db: dict[int, Array] = {}
         delta[self.K] = self.output_delta(trace, T)
         for k in range(self.K, 0, -1):
-            delta_mean = delta[k] / n
+            delta_mean = np.divide(delta[k], n, out=ws.delta_mean.get(k))
             if ("W", k) not in skip:
-                dL_dW[k] = A[k - 1].T @ delta_mean
+                dL_dW[k] = np.matmul(A[k - 1].T, delta_mean, out=ws.dL_dW.get(k))
             if k in self.b and ("b", k) not in skip:
-                dL_db[k] = self.ones(n) @ delta_mean
+                dL_db[k] = np.matmul(self.ones(n), delta_mean, out=ws.dL_db.get(k))
             if k > 1:
                 phi_prime = self.layers[k - 2].activation.derivative(H[k - 1], A[k - 1])
-                delta[k - 1] = phi_prime * (delta[k] @ self.W[k].T)
+                back = np.matmul(delta[k], self.W[k].T, out=ws.delta.get(k - 1))
+                delta[k - 1] = np.multiply(phi_prime, back, out=back)
         return Gradients(dL_dW, dL_db, delta)
 
     def ones(self, n: int) -> Array:
@@ -206,9 +256,13 @@ class Network:
         return ones
 
     def loss_and_gradients(
-        self, X: Array, T: Array, skip: Collection[tuple[str, int]] = ()
+        self,
+        X: Array,
+        T: Array,
+        skip: Collection[tuple[str, int]] = (),
+        ws: Workspace = FRESH,
     ) -> tuple[float, Gradients, Trace]:
-        trace = self.forward(X)
+        trace = self.forward(X, ws)
         loss = self.loss_of(trace, T)
-        grads = self.backward(trace, T, skip) if skip else self.backward(trace, T)
+        grads = self.backward(trace, T, skip, ws)
         return loss, grads, trace

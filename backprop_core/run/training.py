@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from backprop_core.engine.losses import LOSSES, ONE_HOT
 from backprop_core.engine.naming import WeightId
-from backprop_core.engine.network import Gradients, Network
+from backprop_core.engine.network import FRESH, Gradients, Network, Workspace
 from backprop_core.engine.optimizers import make_optimizer
 from backprop_core.engine.seeding import SHUFFLE, rng
 from backprop_core.run.experiment import Experiment
@@ -245,6 +245,7 @@ class Trainer:
         self.params = [p for _, p in self.network.parameters()]
         self.trained = [self.params[i] for i in self.moving]
         self.last_gradients: Gradients | None = None
+        self.workspaces: dict[int, list[Workspace]] = {}
         self.record_steps = record_steps
         self.measure_norm = measure_norm
         self.threads: int = spec.threads if spec.threads is not None else default_threads()
@@ -286,7 +287,7 @@ class Trainer:
             X, T = (data.X, data.T) if n == B else (data.X[rows], data.T[rows])
             # Wholly frozen arrays' gradients are not computed, unless --grads shows them.
             skip = () if record_step else self.still_keys
-            loss, grads, trace = net.loss_and_gradients(X, T, skip)
+            loss, grads, trace = net.loss_and_gradients(X, T, skip, self._workspace(X, T))
             if not math.isfinite(loss):
                 return self._diverged(epoch, loss, self.last_gradients or grads)
             total += loss * X.shape[0]
@@ -307,9 +308,22 @@ class Trainer:
         if before is not None:
             # The true gradients, frozen weights' included (their step is 0).
             after = [p.copy() for p in self.params]
-            record.step = StepDetail(self.keys, before, self._ordered(grads), after)
+            gradients = [g.copy() for g in self._ordered(grads)]  # the workspace is reused
+            record.step = StepDetail(self.keys, before, gradients, after)
         self._validate(record)
         return record
+
+    def _workspace(self, X: Array, T: Array) -> Workspace:
+        """The buffers for this batch size, two taking turns: the previous update's
+        gradients (`last_gradients`, reported if this update diverges) stay intact."""
+        net, n = self.network, X.shape[0]
+        if X.dtype != net.dtype or T.dtype != net.dtype:
+            return FRESH  # mixed dtypes: let NumPy choose the result types, as always
+        pair = self.workspaces.get(n)
+        if pair is None:
+            pair = self.workspaces[n] = [Workspace.of(net, n), Workspace.of(net, n)]
+        pair.reverse()
+        return pair[0]
 
     def weights_to_save(self, status: str) -> SavedWeights | None:
         """The weights to keep after a run that ended with `status`; never weights
