@@ -171,3 +171,11 @@ def doc_paths_section(doc: dict) -> list[dict]:
         {"symbol": f"path {i + 1}", "value": p["product"], "table": p.get("table")}
         for i, p in enumerate(doc["paths"])
     ]
+
+
+def test_a_negative_input_mean_is_added_not_subtracted_twice() -> None:
+    doc = json.loads(run("explain", "configs/csv.yaml", "-w", "w1_1_1", "--json").stdout)
+    standardized = next(line for line in doc["description"] if "standardized" in line)
+    assert "x3 = (x3 + 0.09269375) / 1.18973" in standardized
+    assert "- -" not in standardized
+    assert "x1 = (x1 - 0.11168333) / 1.0116709" in standardized

@@ -206,7 +206,7 @@ def data_lines(data: TrainingData) -> list[str]:
         lines.append("inputs (CSV columns): " + ", ".join(shown) + more)
     if data.mean is not None and data.std is not None:
         shown = [
-            f"x{i} = ({n or 'input ' + str(i)} - {fmt(m)}) / {fmt(s)}"
+            f"x{i} = ({n or 'input ' + str(i)} {_minus(m)}) / {fmt(s)}"
             for i, (n, m, s) in enumerate(zip(names, data.mean, data.std, strict=True), start=1)
         ][:MAX_NODES]
         more = ", ..." if count > MAX_NODES else ""
@@ -216,6 +216,11 @@ def data_lines(data: TrainingData) -> list[str]:
             + more
         )
     return lines
+
+
+def _minus(mean: float) -> str:
+    """``- 0.11`` for a positive mean, ``+ 0.093`` for a negative one (not ``- -0.093``)."""
+    return f"+ {fmt(-mean)}" if mean < 0 else f"- {fmt(mean)}"
 
 
 def _build(ctx: Context, jacobian: bool = False) -> Explanation:
