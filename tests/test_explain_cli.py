@@ -179,3 +179,27 @@ def test_a_negative_input_mean_is_added_not_subtracted_twice() -> None:
     assert "x3 = (x3 + 0.09269375) / 1.18973" in standardized
     assert "- -" not in standardized
     assert "x1 = (x1 - 0.11168333) / 1.0116709" in standardized
+
+
+def test_text_at_80_columns_keeps_every_value_and_breaks_no_expression() -> None:
+    result = runner.invoke(
+        app,
+        ["explain", "configs/csv.yaml", "-w", "w1_1_1"],
+        env={**PLAIN, "COLUMNS": "80"},
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # Per-sample values wrap after a comma instead of being cut off.
+    start = lines.index(
+        "  x1 = [-1.0231424, -1.491773, -1.1924662, -2.0826767, 0.44452862, 1.2689074,"
+    )
+    assert lines[start + 1] == "        ... 90 more], mean -1.8503717e-17"
+    # Prose wraps between words, indented, never inside "a -> b" or "(x - m)".
+    assert "  x1 = (x1 - 0.11168333) / 1.0116709, x2 = (x2 - 0.055251042) / 1.1178105," in lines
+    assert "  x3 = (x3 + 0.09269375) / 1.18973" in lines
+    summary = lines[-3:]
+    assert summary[0].startswith("dL/dxh11 = -1.3077289 (paths -1.3077289,")
+    assert all(line.startswith("  ") for line in summary[1:])
+    assert "xh11: 0.39184882 -> 0.40492611;" in " ".join(summary)
+    assert "4.8509864 -> 4.8340181" in summary[-1]
