@@ -203,3 +203,12 @@ def test_text_at_80_columns_keeps_every_value_and_breaks_no_expression() -> None
     assert all(line.startswith("  ") for line in summary[1:])
     assert "xh11: 0.39184882 -> 0.40492611;" in " ".join(summary)
     assert "4.8509864 -> 4.8340181" in summary[-1]
+
+
+def test_latex_per_sample_values_then_a_spaced_mean_with_a_unary_sign() -> None:
+    tex = run("explain", str(HANDOUTS / "tanh3.yaml"), "-w", "xh01", "--format", "latex").stdout
+    assert r"&= (1.211399, 0.56490971, -2.2892965) \quad\text{mean }{-0.17099593} \\" in tex
+    # The heading sets dL/dw on one line, not as a script-size \frac.
+    assert r"\section*{$dL/d\,\mathit{xh}_{01}$ (\texttt{w1\_0\_1}):" in tex
+    standard = run("explain", "-w", "xh1", "--notation", "standard", "--format", "latex").stdout
+    assert r"\section*{$\partial L/\partial w^{(1)}_{11}$ (\texttt{w1\_1\_1}):" in standard

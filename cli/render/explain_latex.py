@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from backprop_core.explain.expr import BREAK, Expr, text_pieces
+from backprop_core.explain.expr import BREAK, Deriv, Expr, text_pieces
 from cli.render.explain_text import MAX_SAMPLE_VALUES, summary
 from cli.render.math_latex import PT_PER_CHAR, escape, latex, number, plain, width
 from cli.render.numbers import num
@@ -61,7 +61,8 @@ def value_chunks(step: Any) -> list[Chunk]:
     chunks[0] = ("(" + first, size + PT_PER_CHAR)
     last, size = chunks[-1]
     chunks[-1] = (last[:-1] + ")", size)
-    chunks.append((rf"\text{{mean }} {mean}", (len(step.value_text) + 6) * PT_PER_CHAR))
+    # A quad after the bracket; the mean in braces, so that its sign is unary.
+    chunks.append((rf"\quad\text{{mean }}{{{mean}}}", (len(step.value_text) + 8) * PT_PER_CHAR))
     return chunks
 
 
@@ -159,7 +160,13 @@ def sample_table(step: Any) -> list[str]:
 
 
 def title(x: Any) -> str:
-    derivative = plain(x.section("deltas").steps[-1].lhs)
+    lhs = x.section("deltas").steps[-1].lhs
+    # A heading takes dL/dw on one line: \frac would set it in script size.
+    if isinstance(lhs, Deriv):
+        d, gap = (r"\partial ", "") if lhs.partial else ("d", r"\,")
+        derivative = f"{d}{plain(lhs.top)}/{d}{gap}{plain(lhs.bottom)}"
+    else:
+        derivative = plain(lhs)
     return f"${derivative}$ (\\texttt{{{escape(x.canonical)}}}): backpropagation step by step"
 
 
