@@ -212,3 +212,12 @@ def test_latex_per_sample_values_then_a_spaced_mean_with_a_unary_sign() -> None:
     assert r"\section*{$dL/d\,\mathit{xh}_{01}$ (\texttt{w1\_0\_1}):" in tex
     standard = run("explain", "-w", "xh1", "--notation", "standard", "--format", "latex").stdout
     assert r"\section*{$\partial L/\partial w^{(1)}_{11}$ (\texttt{w1\_1\_1}):" in standard
+
+
+def test_a_weight_asked_for_twice_is_explained_once() -> None:
+    result = run("explain", "-w", "xh1", "-w", "hh1", "-w", "w1_1_1", "-w", "hh1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("backpropagation step by step") == 2
+    assert result.stdout.index("dL/dxh1 (w1_1_1)") < result.stdout.index("dL/dhh1 (w2_1_1)")
+    one = json.loads(run("explain", "-w", "xh1", "-w", "w1_1_1", "--json").stdout)
+    assert one["weight"] == "w1_1_1"
