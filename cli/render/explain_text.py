@@ -10,13 +10,13 @@ between words but never inside ``a -> b``, ``x - m`` or before a bracket.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.padding import Padding
 from rich.text import Text
 
 from backprop_core.explain.expr import layout_text, render_text
+from backprop_core.explain.steps import Explanation, SampleTable, Step
 from cli.render.fit import titled_table
 from cli.render.numbers import num
 
@@ -30,7 +30,7 @@ def sample_values(samples: tuple[float, ...]) -> str:
     return "[" + ", ".join(shown) + (f", ... {more} more" if more > 0 else "") + "]"
 
 
-def step_parts(step: Any) -> list[str]:
+def step_parts(step: Step) -> list[str]:
     """The right-hand sides of a step, left to right; the last is its value."""
     exprs = (step.explains, step.formula, step.numbers)
     parts = [render_text(e) for e in exprs if e is not None]
@@ -88,7 +88,7 @@ class StepLine:
     """``symbol = formula = numbers = value`` on one line when it fits the console,
     else one ``= ...`` part per line, a part too wide broken before a ``+``."""
 
-    def __init__(self, step: Any, indent: int = 2) -> None:
+    def __init__(self, step: Step, indent: int = 2) -> None:
         self.symbol = step.symbol
         self.exprs = [e for e in (step.explains, step.formula, step.numbers) if e is not None]
         self.parts = step_parts(step)
@@ -127,11 +127,11 @@ class StepLine:
                 yield Text(" " * lead + line, no_wrap=True, overflow="ignore")
 
 
-def title(x: Any) -> str:
+def title(x: Explanation) -> str:
     return f"dL/d{x.alias} ({x.canonical}): backpropagation step by step"
 
 
-def summary(x: Any) -> str:
+def summary(x: Explanation) -> str:
     via = f"paths {num(x.path_sum)}, " if x.path_sum is not None else ""
     return (
         f"dL/d{x.alias} = {num(x.grad)} ({via}delta form {num(x.grad)}, "
@@ -141,7 +141,7 @@ def summary(x: Any) -> str:
     )
 
 
-def sample_table(table: Any) -> RenderableType:
+def sample_table(table: SampleTable) -> RenderableType:
     """A path's factors and product per sample, then their means."""
     columns = [(render_text(c), "right") for c in table.columns]
     grid = titled_table("", [("sample", "left"), *columns])  # type: ignore[list-item]
@@ -153,7 +153,7 @@ def sample_table(table: Any) -> RenderableType:
     return grid
 
 
-def summary_table(xs: Sequence[Any]) -> RenderableType:
+def summary_table(xs: Sequence[Explanation]) -> RenderableType:
     """Several weights explained: each one's value, gradient and update."""
     table = titled_table(
         "Summary",
@@ -170,7 +170,7 @@ def summary_table(xs: Sequence[Any]) -> RenderableType:
     return table
 
 
-def render(x: Any, paths: list[str] | None = None) -> RenderableType:
+def render(x: Explanation, paths: list[str] | None = None) -> RenderableType:
     """The whole derivation, section by section, in the order of the source derivation.
 
     `paths`, when given, is a sketch of the chain-rule paths (one line each), shown

@@ -7,16 +7,17 @@ fragment (names typeset as `bp explain --format latex` does).
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Any
 
+from backprop_core.grading.quantities import Derivation
 from backprop_core.grading.sheet import TITLES, number_text
+from backprop_core.run.experiment import Experiment
 from cli.render.diagram import path_sketch
 from cli.render.math_latex import escape as tex_text
 from cli.render.math_latex import name_latex
 from cli.render.numbers import num
 
 
-def _givens(derivation: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def _givens(derivation: Derivation) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(name, value) of the data (inputs, targets) and of the weights."""
     data, weights = [], []
     for name, value in derivation.givens:
@@ -27,12 +28,12 @@ def _givens(derivation: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str
     return data, weights
 
 
-def _network(derivation: Any) -> list[str]:
+def _network(derivation: Derivation) -> list[str]:
     first = derivation.explanations[0].description
     return [line for line in first if line.startswith(("network:", "layer "))]
 
 
-def markdown(derivation: Any, experiment: Any, where: str) -> str:
+def markdown(derivation: Derivation, experiment: Experiment, where: str) -> str:
     """The handout in GitHub Markdown; `where` (the config) is not shown to the student."""
     from cli.render.diagram import DiagramTooLargeError, mermaid
 
@@ -63,7 +64,7 @@ def markdown(derivation: Any, experiment: Any, where: str) -> str:
     return "\n".join(lines)
 
 
-def latex(derivation: Any, experiment: Any, where: str) -> str:
+def latex(derivation: Derivation, experiment: Experiment, where: str) -> str:
     from backprop_core.explain.notation import notation_for
 
     leaves = notation_for(experiment.network).leaves(experiment.names)
