@@ -221,3 +221,26 @@ def test_a_weight_asked_for_twice_is_explained_once() -> None:
     assert result.stdout.index("dL/dxh1 (w1_1_1)") < result.stdout.index("dL/dhh1 (w2_1_1)")
     one = json.loads(run("explain", "-w", "xh1", "-w", "w1_1_1", "--json").stdout)
     assert one["weight"] == "w1_1_1"
+
+
+def test_description_and_notes_typeset_their_formulas_in_latex_and_markdown() -> None:
+    config = str(HANDOUTS / "activations.yaml")
+    text = run("explain", config, "-w", "xh11").stdout
+    assert "layer 2: 2 nodes, phi_2 = relu, phi_2'(H) = 1 if H > 0 else 0, with bias" in text
+    assert "layer 3: 1 node, phi_3 = tanh, phi_3'(H) = 1 - tanh(H)^2, with bias" in text
+    assert "agrees with the delta form to better than 1e-8 (relative)" in text
+    tex = run("explain", config, "-w", "xh11", "--format", "latex").stdout
+    assert (
+        r"\item[--] layer 3: 1 node, $\varphi_{3}$ = tanh, $\varphi_{3}'(H)$ = "
+        r"$1 - \tanh(H)^{2}$, with bias"
+    ) in tex
+    assert (
+        r"\item[--] weight: $\mathit{xh}_{11}$ = w1\_1\_1, from $x_{1}$ into $H_{11}$ "
+        r"(layer 0 $\to$ 1)"
+    ) in tex
+    assert r"agrees with the delta form to better than $1\times10^{-8}$ (relative)" in tex
+    # The OT1 text font prints > as an inverted question mark.
+    assert r"\text{1 if H21 \textgreater{} 0, else 0}" in tex
+    assert ">" not in tex.replace(r"\textgreater{}", "")
+    md = run("explain", config, "-w", "xh11", "--format", "markdown").stdout
+    assert "- layer 1: 2 nodes, $`\\varphi_{1}`$ = softplus, $`\\varphi_{1}'(H)`$ = " in md

@@ -45,12 +45,15 @@ from typing import Protocol
 
 import numpy as np
 
+from backprop_core.engine.activations import Activation
 from backprop_core.engine.gradcheck import as_float64, numeric_gradient
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Network
 from backprop_core.errors import BpError
 from backprop_core.explain.context import Context
 from backprop_core.explain.deltas import delta_section
+from backprop_core.explain.expr import Apply, Expr, Num, Prose, Sym, Words, render_text
+from backprop_core.explain.formulas import phi_prime
 from backprop_core.explain.forward import forward_section
 from backprop_core.explain.notation import Notation, notation_for
 from backprop_core.explain.output import jacobian_section, output_section
@@ -281,31 +284,58 @@ def _build(ctx: Context, jacobian: bool = False) -> Explanation:
     )
 
 
+def _derivative_formula(act: Activation) -> Expr:
+    """``phi'(H)`` of an activation for any H, as a tree where formulas.phi_prime writes
+    one whose text is the record's own (the text the description has always shown)."""
+    text = act.record.derivative_formula.format(**{key: fmt(v) for key, v in act.params.items()})
+    if not act.elementwise:
+        return Words("not element-wise (the output delta is Y - T, see below)")
+    try:  # a constant: linear's slope
+        return Num(float(text), text)
+    except ValueError:
+        pass
+    H = Sym("H", "H")
+    for A in (Apply(Sym("phi", "phi"), (H,)), Apply(act.name, (H,))):
+        written = phi_prime(act, H, A, 0.0, 0.0)
+        if written is not None and render_text(written[0]) == text:
+            return written[0]
+    return Words(text)
+
+
 def describe(ctx: Context) -> list[str]:
-    """The network, the weight and the data explained, one line each."""
+    """The network, the weight and the data explained, one line each (`Prose` where a
+    line holds formulas)."""
     net, nt, w = ctx.net, ctx.nt, ctx.w
-    lines = [
+    lines: list[str] = [
         "network: "
         + " -> ".join(str(u) for u in net.units)
         + f" nodes (inputs first), loss {net.loss}",
     ]
     for k in range(1, net.K + 1):
         act = net.layer(k).activation
-        derivative = act.record.derivative_formula.format(
-            **{key: fmt(v) for key, v in act.params.items()}
-        )
-        if not act.elementwise:
-            derivative = "not element-wise (the output delta is Y - T, see below)"
         lines.append(
-            f"layer {k}: {plural(net.units[k], 'node')}, "
-            f"{nt.phi(k)} = {act.describe()}, {nt.phi(k)}'(H) = {derivative}"
-            f"{', with bias' if net.layer(k).bias else ''}"
+            Prose(
+                f"layer {k}: {plural(net.units[k], 'node')}, ",
+                nt.phi(k),
+                f" = {act.describe()}, ",
+                nt.dphi(k, Sym("H", "H")),
+                " = ",
+                _derivative_formula(act),
+                ", with bias" if net.layer(k).bias else "",
+            )
         )
     target = nt.H(w.k, w.j)
-    source = "the bias node (O_0 = 1)" if w.is_bias else nt.out(w.k - 1, w.i)
+    source: str | Expr = "the bias node (O_0 = 1)" if w.is_bias else nt.out(w.k - 1, w.i)
     lines.append(
-        f"weight: {ctx.w_alias} = {w.canonical}, from {source} "
-        f"into {target} (layer {w.k - 1} -> {w.k})"
+        Prose(
+            "weight: ",
+            ctx.w_expr,
+            f" = {w.canonical}, from ",
+            source,
+            " into ",
+            target,
+            f" (layer {w.k - 1} -> {w.k})",
+        )
     )
     if ctx.sample is not None:
         lines.append(f"data: training sample {ctx.sample} alone")

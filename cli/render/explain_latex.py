@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from backprop_core.explain.expr import BREAK, Deriv, Expr, New, text_pieces
 from backprop_core.explain.steps import Explanation, SampleTable, Step
 from cli.render.explain_text import MAX_SAMPLE_VALUES, summary
-from cli.render.math_latex import PT_PER_CHAR, escape, latex, number, plain, width
+from cli.render.math_latex import PT_PER_CHAR, escape, latex, number, plain, prose, width
 from cli.render.numbers import num
 
 TEXT_WIDTH = 469.0  # pt: 6.5in, set in the preamble
@@ -125,7 +125,7 @@ def body(x: Explanation, heading: str = r"\subsection*") -> list[str]:
     # Dashes, not itemize's default bullets: those need a font (TS1) that
     # texlive-latex-base may have to build first.
     lines = [r"\begin{itemize}"]
-    lines += [rf"\item[--] {escape(line)}" for line in x.description]
+    lines += [rf"\item[--] {prose(line)}" for line in x.description]
     lines.append(r"\end{itemize}")
     for section in x.sections:
         if not section.steps and not section.notes:
@@ -137,7 +137,7 @@ def body(x: Explanation, heading: str = r"\subsection*") -> list[str]:
         for step in section.steps:
             if step.table is not None:
                 lines += sample_table(step.lhs, step.table)
-        lines += [escape(note) + "\n" for note in section.notes]
+        lines += [prose(note) + "\n" for note in section.notes]
     lines.append(r"{\raggedright\textbf{" + escape(summary(x)) + r"}\par}")
     return lines
 
@@ -227,7 +227,7 @@ def fragment(x: Explanation, command: str) -> str:
         rows.append(rf"\intertext{{\textbf{{{escape(section.title)}}}}}")
         for step in section.steps:
             rows += step_rows(step, room)
-        rows += [rf"\intertext{{{escape(note)}}}" for note in section.notes]
+        rows += [rf"\intertext{{{prose(note)}}}" for note in section.notes]
     lines += align(rows)
     lines += [f"% {escape(summary(x))}", ""]
     return "\n".join(lines)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from backprop_core.explain.expr import Expr
+from backprop_core.explain.expr import Expr, Prose
 from backprop_core.explain.steps import Explanation, SampleTable, Step
 from cli.render.explain_text import sample_values, summary
 from cli.render.math_latex import plain
@@ -28,6 +28,13 @@ def math(e: Expr | None) -> str:
     if e is None:
         return ""
     return f"$`{plain(e)}`$".replace("|", "\\|")
+
+
+def prose(line: str) -> str:
+    """A line of prose with its formulas (a `Prose`'s trees) as GitHub math."""
+    if not isinstance(line, Prose):
+        return line
+    return "".join(p if isinstance(p, str) else math(p) for p in line.parts)
 
 
 def value_cell(step: Step) -> str:
@@ -49,7 +56,7 @@ def sample_table(table: SampleTable) -> list[str]:
 
 
 def section_lines(x: Explanation, level: str) -> list[str]:
-    lines = [f"- {line}" for line in x.description]
+    lines = [f"- {prose(line)}" for line in x.description]
     for section in x.sections:
         if not section.steps and not section.notes:
             continue
@@ -67,7 +74,7 @@ def section_lines(x: Explanation, level: str) -> list[str]:
             if step.table is not None:
                 lines += ["", f"{math(step.lhs)} per sample:", "", *sample_table(step.table)]
         for note in section.notes:
-            lines += ["", f"> {note}"]
+            lines += ["", f"> {prose(note)}"]
     lines += ["", f"**{summary(x)}**"]
     return lines
 

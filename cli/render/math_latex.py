@@ -27,6 +27,7 @@ from backprop_core.explain.expr import (
     Over,
     Power,
     Prod,
+    Prose,
     Sum,
     Sym,
     Tagged,
@@ -68,9 +69,21 @@ def escape(s: str) -> str:
                 "}": r"\}",
                 "^": r"\^{}",
                 "~": r"\~{}",
+                # The OT1 text font has no <, > or |: they print as ¡, ¿ and a dash.
+                "<": r"\textless{}",
+                ">": r"\textgreater{}",
+                "|": r"\textbar{}",
             }.get(char, char)
         )
-    return "".join(out).replace("->", r"$\to$")
+    return "".join(out).replace(r"-\textgreater{}", r"$\to$")
+
+
+def prose(line: str) -> str:
+    """A line of prose for LaTeX: its formulas (a `Prose`'s trees) as inline math, the
+    rest escaped."""
+    if not isinstance(line, Prose):
+        return escape(line)
+    return "".join(escape(p) if isinstance(p, str) else f"${plain(p)}$" for p in line.parts)
 
 
 def _subscript(parts: list[str]) -> str:
