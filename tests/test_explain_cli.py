@@ -229,6 +229,10 @@ def test_description_and_notes_typeset_their_formulas_in_latex_and_markdown() ->
     assert "layer 2: 2 nodes, phi_2 = relu, phi_2'(H) = 1 if H > 0 else 0, with bias" in text
     assert "layer 3: 1 node, phi_3 = tanh, phi_3'(H) = 1 - tanh(H)^2, with bias" in text
     assert "agrees with the delta form to better than 1e-8 (relative)" in text
+    # relu's phi' with H's number, as sigmoid's with A's.
+    assert "  phi_2'(H22) = 1 if H22 > 0, else 0 = 1 if -0.55866371 > 0, else 0 = 0\n" in text
+    assert "  phi_1'(H11) = sigmoid(H11) = sigmoid(0.12713857) = 0.5317419\n" in text
+    assert "  phi_3'(Y_in) = 1 - Y^2 = 1 - (-0.29278253)^2 = 0.91427839\n" in text
     tex = run("explain", config, "-w", "xh11", "--format", "latex").stdout
     assert (
         r"\item[--] layer 3: 1 node, $\varphi_{3}$ = tanh, $\varphi_{3}'(H)$ = "
