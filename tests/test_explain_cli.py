@@ -248,3 +248,20 @@ def test_description_and_notes_typeset_their_formulas_in_latex_and_markdown() ->
     assert ">" not in tex.replace(r"\textgreater{}", "")
     md = run("explain", config, "-w", "xh11", "--format", "markdown").stdout
     assert "- layer 1: 2 nodes, $`\\varphi_{1}`$ = softplus, $`\\varphi_{1}'(H)`$ = " in md
+
+
+def test_the_jacobian_collapse_is_written_as_math_in_latex() -> None:
+    args = ("explain", str(HANDOUTS / "softmax.yaml"), "-w", "xh01", "--jacobian")
+    text = run(*args, "--json").stdout
+    notes = json.loads(text)["notes"]
+    assert (
+        "Each term is (-T_i / Y_i) * Y_i * (delta_ij - Y_j): the sum is -T_j + Y_j * sum_i T_i "
+        "= Y_j - T_j, because the targets of a sample sum to 1. So the chain starts at "
+        "dL/dY_in = Y - T, with no phi' factor for the output layer."
+    ) in notes
+    tex = run(*args, "--format", "latex").stdout
+    assert (
+        r"Each term is $\bigl(\frac{-T_{i}}{Y_{i}}\bigr) \cdot Y_{i} \cdot (\delta_{ij} - Y_{j})$: "
+        r"the sum is $-T_{j} + Y_{j} \cdot \sum_{i} T_{i}$ = $Y_{j} - T_{j}$"
+    ) in tex
+    assert r"simplifies to $\frac{dL}{dY_{\text{in}}}$ = $Y - T$, so the chain starts at" in tex
