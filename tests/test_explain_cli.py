@@ -52,7 +52,8 @@ def test_all_refuses_past_50_weights_and_choices_must_be_one() -> None:
     result = run("explain")
     assert (result.exit_code, result.stderr) == (
         2,
-        "error: name a weight with --weight NAME (repeatable), or use --all\n",
+        "error: name a weight with --weight NAME (repeatable), or use --all; this network's "
+        "weights: xh1 (w1_1_1), hh1 (w2_1_1), hh2 (w2_1_2), hy1 (w3_1_1), hy2 (w3_2_1)\n",
     )
     result = run("explain", "--all", "-w", "xh1")
     assert (result.exit_code, result.stderr) == (

@@ -299,7 +299,8 @@ def test_without_the_onnx_extra_one_line_names_it(
     result = bp(*args)
     assert result.exit_code == 2
     assert (
-        result.stderr == "error: onnx is not installed; install it with: pip install 'bp[onnx]'\n"
+        result.stderr
+        == "error: onnx is not installed; install it with: pip install 'backprop-explained[onnx]'\n"
     )
 
 

@@ -419,10 +419,11 @@ def test_exercises_stay_hand_friendly(seed: int, shape: str, activation: str) ->
 
 def test_the_docs_commands_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     doc = (ROOT / "docs" / "grading.md").read_text()
-    commands = [
-        line
-        for block in re.findall(r"```sh\n(.*?)```", doc, re.S)
+    commands = [  # console blocks (tests/test_docs.py runs them too, as shell lines)
+        re.sub(r"\s+# exits \d+$", "", line.removeprefix("$ "))
+        for block in re.findall(r"```console\n(.*?)```", doc, re.S)
         for line in block.strip().splitlines()
+        if line.startswith("$ ")
     ]
     assert len(commands) >= 10
     for name in ("docs/grading-answers.yaml", "configs/tiny.yaml"):

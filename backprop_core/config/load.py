@@ -33,19 +33,16 @@ def builtin_config_path(name: str = "tiny") -> Path:
 def load_config(
     path: Path | None = None, overrides: list[str] | tuple[str, ...] = ()
 ) -> LoadedConfig:
-    return validate(_read(path, overrides))
+    return validate(read_source(path, overrides))
 
 
-def schema_problems(
-    path: Path | None = None, overrides: list[str] | tuple[str, ...] = ()
-) -> list[ConfigError]:
+def schema_problems(source: Source) -> list[ConfigError]:
     """Every schema problem of a config, in file order, one per key (`bp check` lists them).
 
     Reading errors (missing file, bad YAML, a bad ``--set``) raise ConfigError as
     in `load_config`; an empty list means the schema is satisfied (semantic
     checks and the data come after, in `load_config` and `load_experiment`).
     """
-    source = _read(path, overrides)
     if not isinstance(source.data, dict):
         return [not_a_mapping(source)]
     try:
@@ -55,7 +52,7 @@ def schema_problems(
     return []
 
 
-def _read(path: Path | None, overrides: list[str] | tuple[str, ...]) -> Source:
+def read_source(path: Path | None, overrides: list[str] | tuple[str, ...] = ()) -> Source:
     """The YAML at `path` (default: the built-in reference example) with ``--set`` applied."""
     source = read_file(path if path is not None else builtin_config_path())
     for assignment in overrides:

@@ -26,6 +26,7 @@ TEMPLATES: dict[str, str] = {
     "iris": "Fisher's iris CSV (150 rows), 20% validation, standardized inputs",
     "sine": "regression of sin(x) from noisy samples (generated), mse",
     "csv": "a CSV regression skeleton with a small shipped table",
+    "csv-classifier": "a CSV classifier skeleton: a text label column, softmax, a shipped table",
 }
 
 

@@ -14,7 +14,9 @@ EXTRAS = {"onnx": "onnx", "onnxruntime": "onnx", "torch": "torch"}
 class MissingExtraError(BpError):
     def __init__(self, module: str) -> None:
         extra = EXTRAS[module]
-        super().__init__(f"{module} is not installed; install it with: pip install 'bp[{extra}]'")
+        super().__init__(
+            f"{module} is not installed; install it with: pip install 'backprop-explained[{extra}]'"
+        )
 
 
 def require(module: str) -> ModuleType:

@@ -46,6 +46,17 @@ class Model(DataDescription):
     network: Network
 
     @property
+    def trained(self) -> bool:
+        """Whether `bp train --save` wrote these weights (its `trained:` record)."""
+        return self.loaded.config.trained is not None
+
+    @property
+    def initial_weights_drawn(self) -> bool:
+        """Whether some layer's weights are the seeded random start, not written values."""
+        net = self.loaded.config.network
+        return net.weights_file is None and any(layer.weights is None for layer in net.layers)
+
+    @property
     def kind(self) -> str:
         """ONE_HOT (one output per class), BINARY (two classes, one output) or 'values'."""
         record = self.network.loss_record

@@ -1,4 +1,4 @@
-"""`bp explain`: the derivation of one weight's gradient, number by number (SPEC §5)."""
+"""`bp explain`: the derivation of one weight's gradient, number by number."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from cli.errors import fail
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
     from pathlib import Path
@@ -99,7 +99,11 @@ def command(
     ] = False,
     json_: JsonOpt = False,
     set_: SetOpt = None,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     from backprop_core.explain.derivation import explain_experiment
     from backprop_core.run.experiment import load_experiment
 
@@ -109,11 +113,14 @@ def command(
     names = list(weight or [])
     if all_ and names:
         raise fail("--all and --weight both choose weights; use one")
-    if not all_ and not names:
-        raise fail("name a weight with --weight NAME (repeatable), or use --all")
     if fragment and chosen is not Format.latex:
         raise fail("--fragment is for --format latex")
     experiment = load_experiment(config, list(set_ or []))
+    if not all_ and not names:
+        raise fail(
+            "name a weight with --weight NAME (repeatable), or use --all; this network's "
+            f"weights: {_weight_list(experiment)}"
+        )
     if all_:
         count = sum(1 for _ in experiment.names.all_ids())
         if count > MAX_ALL:
@@ -175,6 +182,21 @@ def command(
             from cli.render.explain_latex import render as latex
 
             sys.stdout.write(latex(xs, invocation))
+
+
+MAX_LISTED_WEIGHTS = 12
+
+
+def _weight_list(experiment: Experiment) -> str:
+    """``xh1 (w1_1_1), hh1 (w2_1_1), ...``; past MAX_LISTED_WEIGHTS, how many more."""
+    names = experiment.names
+    ids = list(names.all_ids())
+    shown = [
+        w.canonical if names.alias(w) == w.canonical else f"{names.alias(w)} ({w.canonical})"
+        for w in ids[:MAX_LISTED_WEIGHTS]
+    ]
+    more = len(ids) - len(shown)
+    return ", ".join(shown) + (f", ... ({more} more; bp show lists all)" if more > 0 else "")
 
 
 def _train(experiment: Experiment, epochs: int) -> None:

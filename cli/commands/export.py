@@ -68,7 +68,7 @@ def command(
             sys.stdout.write(made.script)
             return
         written = export_pytorch(experiment, output)
-        hint = f"next: python {output}  (needs torch: pip install 'bp[torch]')"
+        hint = f"next: python {output}  (needs torch: pip install 'backprop-explained[torch]')"
     note = console.stderr()
     for path in written:
         note.print(f"wrote {path}", soft_wrap=True, markup=False)

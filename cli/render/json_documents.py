@@ -165,7 +165,8 @@ def check_summary(experiment: Experiment) -> Document:
 
 
 def predict(model: Model, result: Prediction, inputs: list[str], outputs: list[str]) -> Document:
-    """name, inputs (names), outputs (names), classes, predictions[], loss, accuracy."""
+    """name, trained, inputs (names), outputs (names), classes, predictions[], loss,
+    accuracy."""
     rows = []
     for r in range(result.X.shape[0]):
         row: Document = {"row": r + 1}
@@ -188,6 +189,7 @@ def predict(model: Model, result: Prediction, inputs: list[str], outputs: list[s
         rows.append(row)
     doc: Document = {
         "name": model.loaded.config.name,
+        "trained": model.trained,
         "inputs": inputs,
         "outputs": outputs,
         "classes": model.classes if result.labels is not None else None,
