@@ -266,3 +266,10 @@ def test_the_jacobian_collapse_is_written_as_math_in_latex() -> None:
         r"the sum is $-T_{j} + Y_{j} \cdot \sum_{i} T_{i}$ = $Y_{j} - T_{j}$"
     ) in tex
     assert r"simplifies to $\frac{dL}{dY_{\text{in}}}$ = $Y - T$, so the chain starts at" in tex
+
+
+def test_section_titles_name_the_weight_in_the_chosen_notation() -> None:
+    tex = run("explain", "-w", "xh1", "--notation", "standard", "--format", "latex").stdout
+    assert r"\subsection*{Chain rule: every path from $w^{(1)}_{11}$ to the output}" in tex
+    assert r"\subsection*{Forward pass with $w^{(1)}_{11}$ = 0.8 alone updated}" in tex
+    assert "\nChain rule: every path from xh1 to the output\n" in run("explain", "-w", "xh1").stdout

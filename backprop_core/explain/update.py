@@ -89,7 +89,7 @@ def after_section(ctx: Context, new_value: float) -> tuple[Section, Trace, float
     section = forward_section(
         replace(ctx, net=net),
         "after",
-        f"Forward pass with {ctx.w_alias} = {fmt(new_value)} alone updated",
+        Prose("Forward pass with ", ctx.w_expr, f" = {fmt(new_value)} alone updated"),
         trace,
         range(ctx.w.k, ctx.nt.K + 1),
     )

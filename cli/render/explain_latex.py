@@ -130,7 +130,7 @@ def body(x: Explanation, heading: str = r"\subsection*") -> list[str]:
     for section in x.sections:
         if not section.steps and not section.notes:
             continue
-        lines.append(f"{heading}{{{escape(section.title)}}}")
+        lines.append(f"{heading}{{{prose(section.title)}}}")
         room = _room(section.steps, TEXT_WIDTH)
         rows = [row for step in section.steps for row in step_rows(step, room)]
         lines += align(rows)
@@ -224,7 +224,7 @@ def fragment(x: Explanation, command: str) -> str:
     for section in x.sections:
         if not section.steps and not section.notes:
             continue
-        rows.append(rf"\intertext{{\textbf{{{escape(section.title)}}}}}")
+        rows.append(rf"\intertext{{\textbf{{{prose(section.title)}}}}}")
         for step in section.steps:
             rows += step_rows(step, room)
         rows += [rf"\intertext{{{prose(note)}}}" for note in section.notes]

@@ -60,7 +60,7 @@ def section_lines(x: Explanation, level: str) -> list[str]:
     for section in x.sections:
         if not section.steps and not section.notes:
             continue
-        lines += ["", f"{level} {section.title}", ""]
+        lines += ["", f"{level} {prose(section.title)}", ""]
         if section.steps:
             lines += ["| step | formula | with numbers | value |", "| --- | --- | --- | ---: |"]
             for step in section.steps:
