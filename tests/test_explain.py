@@ -13,8 +13,8 @@ and review the diff (docs/explain-example.md is rewritten from the markdown one)
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 from pathlib import Path
 
 import numpy as np
