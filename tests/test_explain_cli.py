@@ -178,6 +178,9 @@ def test_a_negative_input_mean_is_added_not_subtracted_twice() -> None:
     doc = json.loads(run("explain", "configs/csv.yaml", "-w", "w1_1_1", "--json").stdout)
     standardized = next(line for line in doc["description"] if "standardized" in line)
     assert "x3 = (x3 + 0.09269375) / 1.18973" in standardized
+    tex = run("explain", "configs/iris.yaml", "-w", "w1_1_1", "--format", "latex").stdout
+    assert r"$x_{1}$ = $(\text{sepal\_length} - 5.8858333)/0.86306584$, $x_{2}$ = " in tex
+    assert r"inputs (CSV columns): $x_{1}$ = sepal\_length, $x_{2}$ = sepal\_width," in tex
     assert "- -" not in standardized
     assert "x1 = (x1 - 0.11168333) / 1.0116709" in standardized
 
@@ -262,10 +265,11 @@ def test_the_jacobian_collapse_is_written_as_math_in_latex() -> None:
     ) in notes
     tex = run(*args, "--format", "latex").stdout
     assert (
-        r"Each term is $\bigl(\frac{-T_{i}}{Y_{i}}\bigr) \cdot Y_{i} \cdot (\delta_{ij} - Y_{j})$: "
+        r"Each term is $(-T_{i}/Y_{i}) \cdot Y_{i} \cdot (\delta_{ij} - Y_{j})$: "
         r"the sum is $-T_{j} + Y_{j} \cdot \sum_{i} T_{i}$ = $Y_{j} - T_{j}$"
     ) in tex
-    assert r"simplifies to $\frac{dL}{dY_{\text{in}}}$ = $Y - T$, so the chain starts at" in tex
+    # In prose a fraction takes a slash: \frac would set it in script size.
+    assert r"simplifies to $dL/dY_{\text{in}}$ = $Y - T$, so the chain starts at" in tex
 
 
 def test_section_titles_name_the_weight_in_the_chosen_notation() -> None:

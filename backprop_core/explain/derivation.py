@@ -52,7 +52,19 @@ from backprop_core.engine.network import Network
 from backprop_core.errors import BpError
 from backprop_core.explain.context import Context
 from backprop_core.explain.deltas import delta_section
-from backprop_core.explain.expr import Apply, Expr, Num, Prose, Sym, Words, render_text
+from backprop_core.explain.expr import (
+    Apply,
+    Bracket,
+    Diff,
+    Expr,
+    Frac,
+    Num,
+    Prose,
+    Sum,
+    Sym,
+    Words,
+    render_text,
+)
 from backprop_core.explain.formulas import phi_prime
 from backprop_core.explain.forward import forward_section
 from backprop_core.explain.notation import Notation, notation_for
@@ -202,28 +214,34 @@ def data_lines(data: TrainingData) -> list[str]:
     """
     count = data.X.shape[1]
     names: list[str | None] = [*data.input_names] if data.input_names else [None] * count
-    lines = []
+    xs = [Sym(f"x{i}", "x", (str(i),)) for i in range(1, count + 1)]
+    lines: list[str] = []
     if data.input_names:
-        shown = [f"x{i} = {n}" for i, n in enumerate(names[:MAX_NODES], start=1)]
-        more = f", ... ({count} columns)" if count > MAX_NODES else ""
-        lines.append("inputs (CSV columns): " + ", ".join(shown) + more)
+        parts: list[str | Expr] = ["inputs (CSV columns): "]
+        for i, name in enumerate(names[:MAX_NODES]):
+            parts += [", " if i else "", xs[i], f" = {name}"]
+        parts.append(f", ... ({count} columns)" if count > MAX_NODES else "")
+        lines.append(Prose(*parts))
     if data.mean is not None and data.std is not None:
-        shown = [
-            f"x{i} = ({n or 'input ' + str(i)} {_minus(m)}) / {fmt(s)}"
-            for i, (n, m, s) in enumerate(zip(names, data.mean, data.std, strict=True), start=1)
-        ][:MAX_NODES]
-        more = ", ..." if count > MAX_NODES else ""
-        lines.append(
-            "inputs are standardized with the training split's mean and standard deviation: "
-            + ", ".join(shown)
-            + more
-        )
+        parts = ["inputs are standardized with the training split's mean and standard deviation: "]
+        columns = zip(names, data.mean, data.std, strict=True)
+        for i, (name, mean, std) in enumerate(list(columns)[:MAX_NODES]):
+            parts += [
+                ", " if i else "",
+                xs[i],
+                " = ",
+                _standardized(name or f"input {i + 1}", mean, std),
+            ]
+        parts.append(", ..." if count > MAX_NODES else "")
+        lines.append(Prose(*parts))
     return lines
 
 
-def _minus(mean: float) -> str:
-    """``- 0.11`` for a positive mean, ``+ 0.093`` for a negative one (not ``- -0.093``)."""
-    return f"+ {fmt(-mean)}" if mean < 0 else f"- {fmt(mean)}"
+def _standardized(column: str, mean: float, std: float) -> Expr:
+    """``(column - mean) / std``; a negative mean is added: ``(x3 + 0.093)``, not ``- -0.093``."""
+    raw = Words(column)
+    centred = Sum((raw, Num(-mean))) if mean < 0 else Diff(raw, Num(mean))
+    return Frac(Bracket(centred), Num(std))
 
 
 def _build(ctx: Context, jacobian: bool = False) -> Explanation:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from backprop_core.explain.expr import BREAK, Deriv, Expr, New, text_pieces
+from backprop_core.explain.expr import BREAK, Expr, New, text_pieces
 from backprop_core.explain.steps import Explanation, SampleTable, Step
 from cli.render.explain_text import MAX_SAMPLE_VALUES, summary
-from cli.render.math_latex import PT_PER_CHAR, escape, latex, number, plain, prose, width
+from cli.render.math_latex import PT_PER_CHAR, escape, inline, latex, number, plain, prose, width
 from cli.render.numbers import num
 
 TEXT_WIDTH = 469.0  # pt: 6.5in, set in the preamble
@@ -159,13 +159,7 @@ def sample_table(lhs: Expr, table: SampleTable) -> list[str]:
 
 
 def title(x: Explanation) -> str:
-    lhs = x.section("deltas").steps[-1].lhs
-    # A heading takes dL/dw on one line: \frac would set it in script size.
-    if isinstance(lhs, Deriv):
-        d, gap = (r"\partial ", "") if lhs.partial else ("d", r"\,")
-        derivative = f"{d}{plain(lhs.top)}/{d}{gap}{plain(lhs.bottom)}"
-    else:
-        derivative = plain(lhs)
+    derivative = inline(x.section("deltas").steps[-1].lhs)
     return f"${derivative}$ (\\texttt{{{escape(x.canonical)}}}): backpropagation step by step"
 
 
