@@ -179,7 +179,7 @@ def test_a_negative_input_mean_is_added_not_subtracted_twice() -> None:
     standardized = next(line for line in doc["description"] if "standardized" in line)
     assert "x3 = (x3 + 0.09269375) / 1.18973" in standardized
     tex = run("explain", "configs/iris.yaml", "-w", "w1_1_1", "--format", "latex").stdout
-    assert r"$x_{1}$ = $(\text{sepal\_length} - 5.8858333)/0.86306584$, $x_{2}$ = " in tex
+    assert r"$x_{1}$ = $(\text{sepal}\_\text{length} - 5.8858333)/0.86306584$, $x_{2}$ = " in tex
     assert r"inputs (CSV columns): $x_{1}$ = sepal\_length, $x_{2}$ = sepal\_width," in tex
     assert "- -" not in standardized
     assert "x1 = (x1 - 0.11168333) / 1.0116709" in standardized
@@ -277,3 +277,10 @@ def test_section_titles_name_the_weight_in_the_chosen_notation() -> None:
     assert r"\subsection*{Chain rule: every path from $w^{(1)}_{11}$ to the output}" in tex
     assert r"\subsection*{Forward pass with $w^{(1)}_{11}$ = 0.8 alone updated}" in tex
     assert "\nChain rule: every path from xh1 to the output\n" in run("explain", "-w", "xh1").stdout
+
+
+def test_markdown_prose_math_escapes_underscores_as_github_renders_them() -> None:
+    md = run("explain", "configs/iris.yaml", "-w", "w1_1_1", "--format", "markdown").stdout
+    assert (
+        r"$`x_{1}`$ = $`(\text{sepal}\_\text{length} - 5.8858333)/0.86306584`$, $`x_{2}`$ = " in md
+    )

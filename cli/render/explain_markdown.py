@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from backprop_core.explain.expr import Expr, Prose
 from backprop_core.explain.steps import Explanation, SampleTable, Step
 from cli.render.explain_text import sample_values, summary
-from cli.render.math_latex import plain
+from cli.render.math_latex import inline, plain
 from cli.render.numbers import num
 
 
@@ -34,7 +34,7 @@ def prose(line: str) -> str:
     """A line of prose with its formulas (a `Prose`'s trees) as GitHub math."""
     if not isinstance(line, Prose):
         return line
-    return "".join(p if isinstance(p, str) else math(p) for p in line.parts)
+    return "".join(p if isinstance(p, str) else f"$`{inline(p)}`$" for p in line.parts)
 
 
 def value_cell(step: Step) -> str:

@@ -130,7 +130,9 @@ def latex(e: Expr, top: bool = True, breaks: bool = True, inline: bool = False) 
     if isinstance(e, Weight):
         return weight(e)
     if isinstance(e, Words):
-        return rf"\text{{{escape(e.text)}}}"
+        # An underscore between \text groups, in math: GitHub's MathJax shows a \_
+        # inside \text as it is, LaTeX needs it escaped; math \_ suits both.
+        return r"\_".join(rf"\text{{{escape(part)}}}" for part in e.text.split("_"))
     if isinstance(e, Prod):
         return r" \cdot ".join(t(f) for f in e.factors)
     if isinstance(e, Sum):
