@@ -247,9 +247,10 @@ def test_description_and_notes_typeset_their_formulas_in_latex_and_markdown() ->
         r"(layer 0 $\to$ 1)"
     ) in tex
     assert r"agrees with the delta form to better than $1\times10^{-8}$ (relative)" in tex
-    # The OT1 text font prints > as an inverted question mark.
-    assert r"\text{1 if H21 \textgreater{} 0, else 0}" in tex
-    assert ">" not in tex.replace(r"\textgreater{}", "")
+    # The OT1 text font prints > as an inverted question mark: > is set as math.
+    assert r"\text{1 if H21 }>\text{ 0, else 0}" in tex
+    assert r"$\varphi_{2}'(H)$ = $\text{1 if H }>\text{ 0 else 0}$" in tex
+    assert all(">" not in part.partition("}")[0] for part in tex.split(r"\text{")[1:])
     md = run("explain", config, "-w", "xh11", "--format", "markdown").stdout
     assert "- layer 1: 2 nodes, $`\\varphi_{1}`$ = softplus, $`\\varphi_{1}'(H)`$ = " in md
 

@@ -86,6 +86,23 @@ def prose(line: str) -> str:
     return "".join(escape(p) if isinstance(p, str) else f"${inline(p)}$" for p in line.parts)
 
 
+# Set in math between \text groups: GitHub's MathJax shows \_ or \textgreater inside
+# \text as they are written, LaTeX's text font has no < > |; math suits both.
+_MATH_CHARS = {"_": r"\_", "<": "<", ">": ">", "|": r"\vert "}
+
+
+def words(text: str) -> str:
+    """Prose inside math: ``\text{...}``, the characters of _MATH_CHARS as math."""
+    out, run = [], ""
+    for char in text:
+        if char in _MATH_CHARS:
+            out += [rf"\text{{{escape(run)}}}" if run else "", _MATH_CHARS[char]]
+            run = ""
+        else:
+            run += char
+    return "".join(out) + (rf"\text{{{escape(run)}}}" if run else "")
+
+
 def _subscript(parts: list[str]) -> str:
     parts = [p for p in parts if p]
     return f"_{{{','.join(parts)}}}" if parts else ""
@@ -130,9 +147,7 @@ def latex(e: Expr, top: bool = True, breaks: bool = True, inline: bool = False) 
     if isinstance(e, Weight):
         return weight(e)
     if isinstance(e, Words):
-        # An underscore between \text groups, in math: GitHub's MathJax shows a \_
-        # inside \text as it is, LaTeX needs it escaped; math \_ suits both.
-        return r"\_".join(rf"\text{{{escape(part)}}}" for part in e.text.split("_"))
+        return words(e.text)
     if isinstance(e, Prod):
         return r" \cdot ".join(t(f) for f in e.factors)
     if isinstance(e, Sum):
