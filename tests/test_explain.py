@@ -435,7 +435,8 @@ def test_golden(fmt: str) -> None:
             (REPO / "docs" / "explain-example.md").write_text(
                 "# `bp explain --weight xh1`: the derivation, number by number\n\n"
                 "The output of `bp explain --weight xh1 --format markdown` on the built-in\n"
-                "reference example (`configs/tiny.yaml`), the hand derivation of SPEC §2.\n"
+                "reference example (`configs/tiny.yaml`), the hand derivation of "
+                "[math.md](math.md).\n"
                 "It is also a golden file of the test suite (`tests/golden/explain_xh1.md`).\n\n"
                 + result.stdout
             )
