@@ -285,3 +285,10 @@ def test_markdown_prose_math_escapes_underscores_as_github_renders_them() -> Non
     assert (
         r"$`x_{1}`$ = $`(\text{sepal}\_\text{length} - 5.8858333)/0.86306584`$, $`x_{2}`$ = " in md
     )
+
+
+def test_dl_dy_is_written_to_the_digits_a_nearly_zero_difference_needs() -> None:
+    # Hypothesis found Y3 - T3 = 0.50899742 - 0.4999691 = 0.0090283153 (too many digits).
+    out = run("explain", "-w", "xh1", "--set", "data.targets=[[10.000001]]").stdout
+    assert "  dL/dy = Y - T = 10.00000000000 - 10.00000100000 = -0.00000100000\n" in out
+    assert "  Y - T = 10.00000000000 - 10.00000100000 = -0.00000100000\n" in out

@@ -7,6 +7,8 @@ canonical-link shortcut. The chain-rule paths and the delta recursion start from
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from backprop_core.explain.context import Context
@@ -24,6 +26,7 @@ from backprop_core.explain.expr import (
     Sym,
 )
 from backprop_core.explain.formulas import loss_derivative
+from backprop_core.explain.forward import difference
 from backprop_core.explain.steps import MAX_NODES, MAX_TERMS, Array, Section
 
 # The output as a whole, in the notes on the shortcut: Y_in, Y, T (one node or many).
@@ -59,7 +62,15 @@ def output_section(ctx: Context) -> Section:
     section = Section("output", "Derivative of the loss")
     K, m = ctx.nt.K, ctx.net.units[ctx.nt.K]
     for j in range(1, min(m, MAX_NODES) + 1):
-        section.steps.append(ctx.step(*head(ctx, j)))
+        step = ctx.step(*head(ctx, j))
+        numbers = step.numbers
+        if isinstance(numbers, Diff) and isinstance(numbers.left, Num):
+            # Y - T of one sample, written (as in the forward pass) to the digits
+            # its difference needs when Y and T nearly agree.
+            assert isinstance(numbers.right, Num)
+            gap, shown = difference(numbers.left.value, numbers.right.value)
+            step = replace(step, numbers=gap, shown=shown)
+        section.steps.append(step)
     if ctx.shortcut:
         act = ctx.net.layer(K).activation.name
         section.notes.append(
