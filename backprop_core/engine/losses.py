@@ -166,8 +166,12 @@ def cross_entropy_prime(Y: Array, T: Array) -> Array:
 def cross_entropy_from_H(H: Array, T: Array) -> float:
     """cross_entropy of softmax(H): sum_j T_j * (logsumexp(H) - H_j), from H itself."""
     m = H.max(axis=1, keepdims=True)
-    lse = m + np.log(np.exp(H - m).sum(axis=1, keepdims=True))
-    return float(np.sum(T * (lse - H)) / H.shape[0])
+    E = H - m
+    np.exp(E, out=E)  # in place, and methods rather than np.sum: called every update
+    lse = m + np.log(E.sum(axis=1, keepdims=True))
+    D = np.subtract(lse, H, out=E)
+    D *= T
+    return float(D.sum() / H.shape[0])
 
 
 def _distributions(T: Array) -> TargetProblem | None:
