@@ -81,3 +81,17 @@ def test_train_without_output_to_draw_imports_no_rich(flag: str) -> None:
     modules, _ = imported("train", "--epochs", "3", flag)
     assert "backprop_core" in modules
     assert not modules & {"rich", "matplotlib"}, modules
+
+
+@pytest.mark.parametrize("command", [["check"], ["train", "--epochs", "3", "--quiet"]])
+def test_the_reference_example_draws_nothing_random_so_imports_no_numpy_random(
+    command: list[str],
+) -> None:
+    # Its weights are given and its one row is never shuffled: nothing is drawn.
+    modules, _ = imported(*command)
+    assert "numpy" in modules and "numpy.random" not in modules, modules
+
+
+def test_a_run_that_draws_its_initial_weights_imports_numpy_random() -> None:
+    modules, _ = imported("train", "configs/xor.yaml", "--epochs", "2", "--quiet")
+    assert "numpy.random" in modules, modules

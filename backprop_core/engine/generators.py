@@ -97,7 +97,9 @@ def sine(g: np.random.Generator, samples: int, noise: float, classes: int) -> Ge
     return Generated(x, targets=np.sin(x) + g.normal(0.0, noise, x.shape))
 
 
-Generator = Callable[[np.random.Generator, int, float, int], Generated]
+# A string: evaluating np.random here would import numpy.random (milliseconds of
+# start-up) for commands that draw nothing.
+Generator = Callable[["np.random.Generator", int, float, int], Generated]
 
 # name -> (function, input width): the config's `data.generate.name` choices.
 GENERATORS: dict[str, tuple[Generator, int]] = {

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 Matrix = NDArray[np.float64]
-Scheme = Callable[[int, int, np.random.Generator], Matrix]
+Scheme = Callable[[int, int, "np.random.Generator"], Matrix]  # a string: see generators.py
 
 
 def xavier(fan_in: int, fan_out: int, rng: np.random.Generator) -> Matrix:

@@ -15,6 +15,7 @@ import math
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -233,7 +234,6 @@ class Trainer:
             (pos, self.masks[i]) for pos, i in enumerate(self.moving) if self.masks[i] is not None
         ]
         self.classifier = self.network.loss_record.classifier
-        self.rng = rng(experiment.config.seed, SHUFFLE)
         self.keep_snapshot = keep_snapshot
         # What --save writes when training stops early. `snapshot`: the weights
         # after the last completed epoch (after an interrupt). `finite`: the last
@@ -249,6 +249,12 @@ class Trainer:
         self.record_steps = record_steps
         self.measure_norm = measure_norm
         self.threads: int = spec.threads if spec.threads is not None else default_threads()
+
+    @cached_property
+    def shuffler(self) -> np.random.Generator:
+        """The shuffling stream, made on first use: a run that never shuffles (full
+        batch, or `shuffle: false`) does not import numpy.random at all."""
+        return rng(self.experiment.config.seed, SHUFFLE)
 
     def epochs(self) -> Iterator[EpochRecord]:
         """Train epoch by epoch, yielding each epoch's record as it completes."""
@@ -279,7 +285,7 @@ class Trainer:
     def _epoch(self, epoch: int) -> EpochRecord:
         data, net = self.experiment.data, self.network
         n, B = data.n, self.result.batch_size
-        order = self.rng.permutation(n) if (n > B and self.shuffle) else None
+        order = self.shuffler.permutation(n) if (n > B and self.shuffle) else None
         record_step = self.record_steps is not None and self.record_steps(epoch)
         total, right = 0.0, 0
         for start in range(0, n, B):
