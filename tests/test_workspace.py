@@ -64,6 +64,7 @@ def test_training_with_workspaces_gives_the_weights_of_fresh_arrays(
 ) -> None:
     # batch 3 of 7 rows: two batch sizes (3 and the last 1), four workspaces
     path = write(tmp_path, batch="3", optimizer=optimizer)
+    monkeypatch.setattr(Trainer, "reuse_from_bytes", 0)  # however small the arrays
     reused = Trainer(load_experiment(path, []))
     reused.run()
     assert sorted(reused.workspaces) == [1, 3]
@@ -77,6 +78,7 @@ def test_training_with_workspaces_gives_the_weights_of_fresh_arrays(
 
 def test_recorded_steps_keep_their_gradients_after_later_updates(tmp_path: Path) -> None:
     trainer = Trainer(load_experiment(write(tmp_path, batch="3"), ["training.epochs=3"]))
+    trainer.reuse_from_bytes = 0
     trainer.record_steps = lambda epoch: True
     steps, copies = [], []
     for record in trainer.epochs():
@@ -87,3 +89,12 @@ def test_recorded_steps_keep_their_gradients_after_later_updates(tmp_path: Path)
     for step, copy in zip(steps, copies, strict=True):
         for a, b in zip(step.grads, copy, strict=True):
             assert same_bits(a, b)
+
+
+def test_small_arrays_are_made_afresh_and_wide_ones_reused(tmp_path: Path) -> None:
+    trainer = Trainer(load_experiment(write(tmp_path, batch="3"), ["training.epochs=1"]))
+    trainer.run()
+    assert trainer.workspaces == {3: [FRESH], 1: [FRESH]}
+    net = network("tanh", "softmax", "cross_entropy", "float64")
+    assert Workspace.of(net, 8).largest == 8 * 6 * 8
+    assert Workspace.of(net, 4096).largest == 4096 * 6 * 8 >= Trainer.reuse_from_bytes

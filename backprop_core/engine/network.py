@@ -109,6 +109,12 @@ class Workspace:
             dL_db={k: np.empty_like(b, dtype=dtype) for k, b in net.b.items()},
         )
 
+    @property
+    def largest(self) -> int:
+        """The size in bytes of its largest array."""
+        arrays = (*self.H.values(), *self.A.values(), *self.delta.values(), *self.dL_dW.values())
+        return max((a.nbytes for a in arrays), default=0)
+
 
 # No workspace: every `out=` below is None, so every array is made afresh.
 FRESH = Workspace({}, {}, {}, {}, {}, {})

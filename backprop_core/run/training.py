@@ -200,6 +200,9 @@ class Trainer:
     tenth of an update, so `bp train` measures it only for the epochs it logs).
     """
 
+    # Reuse a batch size's arrays when one of them is at least this large.
+    reuse_from_bytes = 128 * 1024
+
     def __init__(
         self,
         experiment: Experiment,
@@ -327,7 +330,11 @@ class Trainer:
             return FRESH  # mixed dtypes: let NumPy choose the result types, as always
         pair = self.workspaces.get(n)
         if pair is None:
-            pair = self.workspaces[n] = [Workspace.of(net, n), Workspace.of(net, n)]
+            ws = Workspace.of(net, n)
+            # Blocks under glibc's mmap threshold are recycled by the allocator
+            # already; for them the buffers would cost more than they save.
+            big = ws.largest >= self.reuse_from_bytes
+            pair = self.workspaces[n] = [ws, Workspace.of(net, n)] if big else [FRESH]
         pair.reverse()
         return pair[0]
 
