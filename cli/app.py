@@ -6,6 +6,8 @@ Command modules import numpy and the core lazily, inside the command, so
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from cli.commands import check, explain, gradcheck, grads, init, predict, schema, show, train
@@ -25,4 +27,26 @@ for module in (train, explain, grads, show, check, gradcheck, predict, init, sch
 
 
 def main() -> None:
-    app()
+    """Run one command with safe standard streams; exit with its code (SPEC §6)."""
+    from backprop_core.errors import BpError
+    from cli import streams
+    from cli.errors import EXIT_INTERRUPTED, print_error
+
+    streams.prepare()
+    code: int | str | None = 0
+    try:
+        app()
+    except SystemExit as e:
+        code = e.code
+    except streams.ReaderGoneError:
+        code = 0
+    except BpError as e:  # an output error while Click printed help or a usage message
+        print_error(str(e))
+        code = e.exit_code
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        code = EXIT_INTERRUPTED
+    if isinstance(code, str):  # sys.exit("message") prints it; none of bp's code does this
+        print_error(code)
+        code = 1
+    sys.exit(streams.finish(code or 0))

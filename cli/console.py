@@ -5,24 +5,60 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from rich.console import Console
+from rich.segment import Segment
+
+# C0 controls but newline and tab, DEL, C1 controls, and lone surrogates (which no
+# encoding can write): text from a config or a data file never reaches the
+# terminal as a control sequence.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters and lone surrogates written as escapes (``\\x1b``)."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+class TextConsole(Console):
+    """A rich console that prints user text as text: no markup, no control sequences."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        # Control segments are rich's own (cursor moves of a live bar); the
+        # rest is text, some of it from configs and data files.
+        return super()._render_buffer(
+            segment if segment.control else Segment(printable(segment.text), segment.style)
+            for segment in buffer
+        )
 
 
 def stdout() -> Console:
     # Created per command so tests that swap sys.stdout (CliRunner) see the output.
-    return Console(file=sys.stdout, highlight=False, color_system=color_system())
+    return TextConsole(file=sys.stdout, highlight=False, markup=False, color_system=color_system())
 
 
 def stderr() -> Console:
-    return Console(file=sys.stderr, highlight=False, color_system=color_system())
+    return TextConsole(file=sys.stderr, highlight=False, markup=False, color_system=color_system())
 
 
 def color_system() -> Literal["auto"] | None:
     """None under NO_COLOR: rich alone drops colours but keeps bold and italic codes."""
     return None if os.environ.get("NO_COLOR") else "auto"
+
+
+def write(text: str) -> None:
+    """A whole document (markdown, LaTeX, DOT, ...) on stdout, control characters escaped."""
+    sys.stdout.write(printable(text))
+    sys.stdout.flush()
 
 
 def emit_json(document: Any) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import signal
 import sys
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import typer
+
+from cli.entry import interrupted_at_startup
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,8 +29,13 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def print_error(message: str, prefix: str = "error") -> None:
-    sys.stderr.write(f"{prefix}: {message}\n")
-    sys.stderr.flush()
+    from cli.console import printable
+
+    try:
+        sys.stderr.write(f"{prefix}: {printable(message)}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr is full or closed: the exit code is all that is left
 
 
 def warn(message: str) -> None:
@@ -41,9 +51,10 @@ def reports_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from backprop_core.errors import BpError
+        from cli.streams import ReaderGoneError
 
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), interruptible():
                 # Overflow on the way to inf/NaN is detected and reported by bp
                 # itself (divergence, non-finite values); numpy's RuntimeWarnings
                 # would only repeat it on stderr with source paths.
@@ -58,9 +69,24 @@ def reports_errors(command: F) -> F:
         except KeyboardInterrupt:
             print_error("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from None
-        except BrokenPipeError:
+        except ReaderGoneError:
             # `bp ... | head`: the reader went away; nothing more to say.
-            sys.stderr.close()
             raise typer.Exit(0) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """While a command runs, Ctrl-C is a KeyboardInterrupt it can act on (train saves)."""
+    quiet = (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is interrupted_at_startup
+    )
+    if quiet:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if quiet:
+            signal.signal(signal.SIGINT, interrupted_at_startup)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from backprop_core.atomic import write_bytes
+from backprop_core.atomic import check_writable, write_bytes
 from backprop_core.config.model import builtin_config_path
 from backprop_core.errors import ConfigError
 
@@ -76,6 +76,8 @@ def write_template(name: str, target: Path, *, force: bool = False) -> list[Path
     for f in files:
         if f.path.is_dir():
             raise ConfigError("is a folder; expected a file to write", file=str(f.path))
+        if f.path.parent.is_dir():  # a data/ folder yet to be made is checked when made
+            check_writable(f.path)
         if f.path.exists() and not force:
             if f.path.read_bytes() == f.content and f is not files[0]:
                 continue

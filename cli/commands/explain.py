@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
+from cli import console
 from cli.errors import fail
 from cli.options import ConfigArg, JsonOpt, SetOpt
 
@@ -82,11 +82,11 @@ def command(
             from cli.render.explain_markdown import render as markdown
 
             picture = _picture(experiment, x.weight)
-            sys.stdout.write(markdown(x, invocation, picture=picture))
+            console.write(markdown(x, invocation, picture=picture))
         else:
             from cli.render.explain_latex import render as latex
 
-            sys.stdout.write(latex(x, invocation))
+            console.write(latex(x, invocation))
 
 
 def _invocation(config: object, weight: str, sample: int | None, sets: list[str]) -> str:

@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from cli import console
+
 NAME = "schema"
 HELP = "Print the JSON Schema of the config file (for editors' YAML language server)."
 
@@ -24,9 +26,9 @@ def command(
 
     text = json.dumps(config_schema(), indent=2) + "\n"
     if output is None:
-        sys.stdout.write(text)
+        console.write(text)
         return
     from backprop_core.atomic import write_text
 
     write_text(output, text)  # atomic; a ConfigError names the file on failure
-    sys.stderr.write(f"wrote {output}\n")
+    sys.stderr.write(f"wrote {console.printable(str(output))}\n")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
+from cli import console
 from cli.commands.grads import WeightsOpt
 from cli.errors import fail
 from cli.options import ConfigArg, JsonOpt, SetOpt
@@ -94,6 +94,10 @@ def _check_format(format_: ShowFormat, output: Path | None, json_: bool) -> None
             raise fail(f"--format {wanted} needs an --output name ending in .{wanted}")
     elif output is not None and format_ not in DRAWINGS:
         raise fail("--output is for --format mermaid, dot, png or svg")
+    elif output is not None:
+        from backprop_core.atomic import check_writable
+
+        check_writable(output)
 
 
 def _draw(format_: ShowFormat, experiment: Any, output: Path | None) -> None:
@@ -109,7 +113,7 @@ def _draw(format_: ShowFormat, experiment: Any, output: Path | None) -> None:
     draw = mermaid if format_ is ShowFormat.mermaid else dot
     text = draw(experiment.network, experiment.names)
     if output is None:
-        sys.stdout.write(text)
+        console.write(text)
     else:
         from backprop_core.atomic import write_text
 
