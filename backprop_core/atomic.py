@@ -45,8 +45,17 @@ def check_writable(path: Path, *, name_room: int = 0) -> None:
     `name_room` reserves bytes for a longer sibling written next to it (a
     checkpoint's weights file) so its name is checked too.
     """
-    target = target_of(path)
     label = str(path)
+    try:
+        _check_writable(path, name_room)
+    except OSError as e:  # a folder name too long, a loop of links, ...
+        raise ConfigError(f"cannot write: {e.strerror or e}", file=label) from None
+
+
+def _check_writable(path: Path, name_room: int) -> None:
+    label = str(path)
+    _check_name(path, path.parent if str(path.parent) else Path("."), name_room)
+    target = target_of(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise ConfigError("cannot write: the folder does not exist", file=label)
@@ -54,8 +63,6 @@ def check_writable(path: Path, *, name_room: int = 0) -> None:
         mode = target.stat().st_mode
     except FileNotFoundError:
         mode = None
-    except OSError as e:
-        raise ConfigError(f"cannot write: {e.strerror or e}", file=label) from None
     if mode is not None:
         if stat.S_ISDIR(mode):
             raise ConfigError("cannot write: is a directory", file=label)
@@ -65,16 +72,20 @@ def check_writable(path: Path, *, name_room: int = 0) -> None:
                     f"cannot write: {kind}, not a regular file (bp only replaces files)",
                     file=label,
                 )
+    _check_name(target, folder, name_room)
+    if not os.access(folder, os.W_OK):
+        raise ConfigError("cannot write: the folder is not writable", file=label)
+
+
+def _check_name(path: Path, folder: Path, name_room: int) -> None:
     limit = _name_max(folder)
-    size = len(os.fsencode(target.name)) + name_room
+    size = len(os.fsencode(path.name)) + name_room
     if size > limit:
         raise ConfigError(
             f"cannot write: the file name is {size} bytes long; "
             f"this file system allows at most {limit}",
-            file=label,
+            file=str(path),
         )
-    if not os.access(folder, os.W_OK):
-        raise ConfigError("cannot write: the folder is not writable", file=label)
 
 
 def _name_max(folder: Path) -> int:

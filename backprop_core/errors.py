@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SNIPPET_CHARS = 24  # of a data file's text quoted in a message
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """`text` quoted for a message: its first `limit` characters, escaped as Python would.
+
+    A data path may point anywhere (a symlink to a system file): a message
+    shows a short piece of what it read, never a whole line.
+    """
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def shortened(names: list[str], most: int = 8) -> str:
+    """Column names for a message: each cut to a snippet, at most `most` of them."""
+    shown = [n if len(n) <= SNIPPET_CHARS else n[:SNIPPET_CHARS] + "..." for n in names[:most]]
+    more = f", ... ({len(names)} in all)" if len(names) > most else ""
+    return ", ".join(shown) + more
+
 
 class BpError(Exception):
     """Anything a user can cause. `exit_code` follows SPEC §6 (2: usage, config or data)."""

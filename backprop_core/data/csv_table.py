@@ -20,7 +20,7 @@ import numpy as np
 
 from backprop_core.config.errors import did_you_mean
 from backprop_core.data.targets import Array, Raw, label_mode
-from backprop_core.errors import ConfigError, DataError
+from backprop_core.errors import ConfigError, DataError, shortened, snippet
 
 if TYPE_CHECKING:
     from backprop_core.config.model import LoadedConfig
@@ -36,7 +36,7 @@ class CsvLocator:
 
     def at(self, row: int | None, column: int | None, message: str) -> ConfigError:
         line = self.lines[row] if row is not None else None
-        key = f"column {self.names[column]!r}" if column is not None else None
+        key = f"column {snippet(self.names[column])}" if column is not None else None
         return DataError(message, file=self.label, line=line, key=key)
 
 
@@ -59,7 +59,7 @@ class Table:
     def missing_message(self, name: str, *, in_file: bool = True) -> str:
         hint = did_you_mean(name, self.header)
         where = f" in {self.label}" if in_file else ""
-        return f"no column {name!r}{where}{hint}; its columns: {', '.join(self.header)}"
+        return f"no column {name!r}{where}{hint}; its columns: {shortened(self.header)}"
 
     def numbers(self, names: list[str]) -> Array:
         """The named columns as a float array; the first bad cell raises with its place."""
@@ -96,9 +96,9 @@ def parse_number(text: str, error: Any) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise error(f"expected a number, got {text!r}") from None
+        raise error(f"expected a number, got {snippet(text)}") from None
     if not math.isfinite(value):
-        raise error(f"expected a finite number, got {text!r}")
+        raise error(f"expected a finite number, got {snippet(text)}")
     return value
 
 
@@ -168,7 +168,9 @@ def _header(cells: list[str], label: str, line: int) -> list[str]:
         if not name:
             raise DataError(f"header column {position} has no name", file=label, line=line)
         if name in seen:
-            raise DataError(f"column {name!r} appears twice in the header", file=label, line=line)
+            raise DataError(
+                f"column {snippet(name)} appears twice in the header", file=label, line=line
+            )
         seen.add(name)
     return cells
 

@@ -46,11 +46,13 @@ def weights_name(path: Path, digest: str) -> str:
     return f"{path.stem}.weights-{digest[:HASH_CHARS]}.npz"
 
 
-def check_save_path(path: Path) -> None:
-    """Before training: the checkpoint and a weights file beside it can be written."""
+def check_save_path(path: Path, parameters: int | None = None) -> None:
+    """Before training: the checkpoint (and the weights file beside it that
+    `parameters` numbers need) can be written."""
     check_writable(path)
-    room = len(weights_name(path, "0" * HASH_CHARS)) - len(path.name)
-    check_writable(path, name_room=max(room, 0))
+    if parameters is not None and parameters > INLINE_LIMIT:
+        room = len(weights_name(path, "0" * HASH_CHARS)) - len(path.name)
+        check_writable(path, name_room=max(room, 0))
 
 
 def checkpoint_document(

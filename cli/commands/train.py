@@ -78,6 +78,10 @@ def command(
     if fail_above is not None and not math.isfinite(fail_above):
         raise fail(f"--fail-above: expected a finite loss, got {fail_above}")
     experiment = load_experiment(config, overrides)
+    if save is not None:
+        from backprop_core.run.checkpoint import check_save_path
+
+        check_save_path(save, experiment.network.parameter_count())
     trainer = Trainer(experiment, keep_snapshot=save is not None)
     planned = trainer.epochs_planned
     if trainer.result.batch_size_clamped:
