@@ -32,7 +32,9 @@ def print_error(message: str, prefix: str = "error") -> None:
     from cli.console import printable
 
     try:
-        sys.stderr.write(f"{prefix}: {printable(message)}\n")
+        # One line, always: a newline from a --set value or a file stays visible as \n.
+        line = printable(message).replace("\n", "\\n")
+        sys.stderr.write(f"{prefix}: {line}\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass  # stderr is full or closed: the exit code is all that is left
