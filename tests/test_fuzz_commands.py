@@ -282,7 +282,7 @@ def cmd_check(data: st.DataObject, case: Case) -> list[str]:
 
 def cmd_train(data: st.DataObject, case: Case) -> list[str]:
     config = write_config(data, case)
-    rest = sets(data) + ["--epochs", str(data.draw(st.integers(1, 12), label="epochs"))]
+    rest = [*sets(data), "--epochs", str(data.draw(st.integers(1, 12), label="epochs"))]
     for flag in data.draw(
         st.lists(st.sampled_from(["--json", "--quiet", "--grads", "--every", "--save", "--plot",
                                   "--fail-above", "--seed", "--eta"]), max_size=3, unique=True)
@@ -332,7 +332,7 @@ def cmd_grads(data: st.DataObject, case: Case) -> list[str]:
 def cmd_show(data: st.DataObject, case: Case) -> list[str]:
     config = write_config(data, case)
     fmt = data.draw(st.sampled_from(["table", "json", "mermaid", "dot", "svg", "png"]))
-    rest = ["--format", fmt] + sets(data)
+    rest = ["--format", fmt, *sets(data)]
     if fmt in ("mermaid", "dot") and data.draw(st.booleans()):
         rest += ["-o", output(data, case, f".{fmt}", "show output")]
     elif fmt in ("svg", "png"):
