@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 SNIPPET_CHARS = 24  # of a data file's text quoted in a message
@@ -21,6 +23,17 @@ def shortened(names: list[str], most: int = 8) -> str:
     shown = [n if len(n) <= SNIPPET_CHARS else n[:SNIPPET_CHARS] + "..." for n in names[:most]]
     more = f", ... ({len(names)} in all)" if len(names) > most else ""
     return ", ".join(shown) + more
+
+
+def close_matches(name: str, options: Iterable[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
+    """The options `name` was most likely meant to be, closest first (none close enough: [])."""
+    return difflib.get_close_matches(name, list(options), n=n, cutoff=cutoff)
+
+
+def did_you_mean(name: str, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest option, or nothing: every such hint bp gives."""
+    match = close_matches(name, options)
+    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 class BpError(Exception):

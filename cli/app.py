@@ -10,7 +10,21 @@ import sys
 
 import typer
 
-from cli.commands import check, explain, gradcheck, grads, init, predict, schema, show, train
+from cli.commands import (
+    check,
+    exercise,
+    explain,
+    gradcheck,
+    grade,
+    grads,
+    init,
+    predict,
+    quiz,
+    schema,
+    sheet,
+    show,
+    train,
+)
 from cli.errors import reports_errors
 
 app = typer.Typer(
@@ -22,7 +36,21 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-for module in (train, explain, grads, show, check, gradcheck, predict, init, schema):
+for module in (
+    train,
+    explain,
+    grads,
+    show,
+    check,
+    gradcheck,
+    predict,
+    init,
+    schema,
+    sheet,
+    grade,
+    quiz,
+    exercise,
+):
     app.command(module.NAME, help=module.HELP)(reports_errors(module.command))
 
 

@@ -61,9 +61,14 @@ def write(text: str) -> None:
     sys.stdout.flush()
 
 
+def json_text(document: Any) -> str:
+    """A JSON document as text. NaN and infinities become null (strict JSON)."""
+    return json.dumps(_finite(document), indent=2, allow_nan=False) + "\n"
+
+
 def emit_json(document: Any) -> None:
-    """One JSON document on stdout. NaN and infinities become null (strict JSON)."""
-    sys.stdout.write(json.dumps(_finite(document), indent=2, allow_nan=False) + "\n")
+    """One JSON document on stdout."""
+    sys.stdout.write(json_text(document))
     sys.stdout.flush()
 
 

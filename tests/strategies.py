@@ -11,11 +11,11 @@ from collections.abc import Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from backprop_core.engine.activations import ACTIVATIONS, PARAMETERS, Activation
-from backprop_core.engine.losses import LOSSES, REQUIRED_OUTPUT
+from backprop_core.engine.activations import ACTIVATIONS, Activation
+from backprop_core.engine.losses import LOSSES
 from backprop_core.engine.network import Layer, Network
 
-HIDDEN = sorted(set(ACTIVATIONS) - {"softmax"})
+HIDDEN = sorted(name for name, a in ACTIVATIONS.items() if not a.output_only)
 
 Case = tuple[Network, np.ndarray, np.ndarray]
 
@@ -23,7 +23,7 @@ Case = tuple[Network, np.ndarray, np.ndarray]
 def activations(draw: st.DrawFn, name: str) -> Activation:
     params = {
         key: draw(st.floats(0.2, 2.0)) if key == "slope" else draw(st.floats(0.01, 0.3))
-        for key in PARAMETERS.get(name, {})
+        for key in ACTIVATIONS[name].parameters
     }
     return Activation(name, params)
 
@@ -39,7 +39,7 @@ def networks(draw: st.DrawFn, max_outputs: int = 3, batch_sizes: Sequence[int] =
         Layer(u, activations(draw, draw(st.sampled_from(HIDDEN))), draw(st.booleans()))
         for u in hidden
     ]
-    out_name = REQUIRED_OUTPUT.get(loss) or draw(st.sampled_from(HIDDEN))
+    out_name = LOSSES[loss].output or draw(st.sampled_from(HIDDEN))
     layers.append(Layer(outputs, activations(draw, out_name), draw(st.booleans())))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     units = [inputs, *(layer.units for layer in layers)]

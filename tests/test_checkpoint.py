@@ -14,7 +14,6 @@ import yaml
 from numpy.testing import assert_array_equal
 from typer.testing import CliRunner
 
-from backprop_core.engine.gradcheck import weight_value
 from backprop_core.run.checkpoint import INLINE_LIMIT, save_checkpoint
 from backprop_core.run.experiment import load_experiment
 from backprop_core.run.training import Trainer
@@ -83,7 +82,7 @@ def test_saved_config_loads_bitwise_identical_weights_and_loss(
     # Same standardized data (the statistics round-trip exactly), so the same loss.
     assert_array_equal(again.data.X, experiment.data.X)
     assert_array_equal(again.data.X_val, experiment.data.X_val)
-    loss = again.network.loss_value(again.network.predict(again.data.X), again.data.T)
+    loss = again.network.loss_of(again.network.forward(again.data.X), again.data.T)
     assert loss == result.final_loss
     doc = yaml.safe_load(saved.read_text(encoding="utf-8"))
     assert doc["network"]["classes"] == ["setosa", "versicolor", "virginica"]
@@ -109,7 +108,7 @@ def test_cli_save_then_train_again_continues_from_the_saved_weights(
     loaded = load_experiment(saved)
     # Every weight `bp train --json` reported is the one the saved file holds.
     assert first["weights"] == {
-        w.canonical: weight_value(loaded.network, w) for w in loaded.names.all_ids()
+        w.canonical: loaded.network.weight(w) for w in loaded.names.all_ids()
     }
     again = tmp_path / "again.yaml"
     second = train_and_save(saved, again, "--epochs", "5")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from backprop_core.config.model import GENERATORS as CONFIG_NAMES
-from backprop_core.data.generators import GENERATORS, generate
+from backprop_core.config.model import GeneratorName
+from backprop_core.engine.generators import GENERATORS, generate
 
 
 def test_every_config_name_has_a_generator() -> None:
-    assert set(GENERATORS) == set(CONFIG_NAMES)
+    assert get_args(GeneratorName) == tuple(GENERATORS)
 
 
 @pytest.mark.parametrize("name", sorted(GENERATORS))

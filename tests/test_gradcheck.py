@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from backprop_core.engine.activations import ACTIVATIONS
 from backprop_core.engine.gradcheck import KINK_RTOL, RTOL, check_gradients
-from backprop_core.engine.losses import LOSSES, REQUIRED_OUTPUT
+from backprop_core.engine.losses import LOSSES
 from backprop_core.engine.naming import WeightNames
 from backprop_core.engine.network import Network
 from cli.app import app
@@ -27,6 +27,7 @@ ROW_KEYS = {
     "numeric_grad",
     "step",
     "new_value",
+    "frozen",
     "abs_error",
     "rel_error",
     "tolerance",
@@ -78,7 +79,7 @@ def net_for(
     from backprop_core.engine.activations import Activation
     from backprop_core.engine.network import Layer
 
-    output = REQUIRED_OUTPUT.get(loss, "linear")
+    output = LOSSES[loss].output or "linear"
     out_units = 1 if loss == "bce" else 3
     units = (3, 4, 3, out_units)
     layers = (
@@ -100,7 +101,7 @@ def net_for(
     return net, X, T, list(WeightNames(units, (True, True, True)).all_ids())
 
 
-HIDDEN = [name for name in ACTIVATIONS if name != "softmax"]
+HIDDEN = [name for name, a in ACTIVATIONS.items() if not a.output_only]
 
 
 @pytest.mark.parametrize("loss", list(LOSSES))

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from strategies import HIDDEN, networks
 
-from backprop_core.engine.activations import KINKS, PARAMETERS, Activation
-from backprop_core.engine.gradcheck import analytic_gradient, numeric_gradient
+from backprop_core.engine.activations import ACTIVATIONS, Activation
+from backprop_core.engine.gradcheck import numeric_gradient
 from backprop_core.engine.naming import WeightNames
 
 
@@ -23,12 +23,12 @@ def test_analytic_gradient_matches_central_differences(case) -> None:
     net, X, T = case
     trace = net.forward(X)
     for k, layer in enumerate(net.layers, start=1):
-        for kink in KINKS.get(layer.activation.name, ()):
+        for kink in layer.activation.record.kinks:
             assume(np.min(np.abs(trace.H[k] - kink)) > 1e-3)
     grads = net.backward(trace, T)
     names = WeightNames(net.units, tuple(layer.bias for layer in net.layers))
     for w in names.all_ids():
-        analytic = analytic_gradient(grads.dL_dW, grads.dL_db, w)
+        analytic = grads.of(w)
         numeric = numeric_gradient(net, X, T, w)
         np.testing.assert_allclose(
             analytic,
@@ -43,7 +43,7 @@ def test_analytic_gradient_matches_central_differences(case) -> None:
 def test_phi_prime_is_the_derivative_of_phi(name: str) -> None:
     # Points kept off the kink at 0 (relu'(0) = 0 by convention, documented).
     H = np.array([-2.5, -0.7, -0.1, 0.2, 0.9, 3.0])
-    act = Activation(name, dict(PARAMETERS.get(name, {})))
+    act = Activation(name, dict(ACTIVATIONS[name].parameters))
     eps = 1e-6
     numeric = (act.phi(H + eps) - act.phi(H - eps)) / (2 * eps)
     np.testing.assert_allclose(act.phi_prime(H), numeric, rtol=1e-6, atol=1e-9)

@@ -17,8 +17,8 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from backprop_core.engine.inspection import gradient_rows, network_summary
 from backprop_core.run.experiment import load_experiment
+from backprop_core.run.inspection import gradient_rows, network_summary
 from cli.app import app
 from cli.render.tables import grads_table, show_tables
 

@@ -23,6 +23,7 @@ ALLOWED_CORE = {
     "data": {"errors", "atomic", "engine", "config"},
     "explain": {"errors", "engine"},
     "run": {"errors", "atomic", "engine", "config", "data"},
+    "grading": {"errors", "atomic", "engine", "config", "data", "explain", "run"},
 }
 ALLOWED_THIRD_PARTY = {
     "engine": {"numpy"},
@@ -30,6 +31,7 @@ ALLOWED_THIRD_PARTY = {
     "data": {"numpy", "yaml"},
     "explain": {"numpy"},
     "run": {"numpy", "yaml"},
+    "grading": {"numpy", "yaml"},
 }
 
 

@@ -159,8 +159,7 @@ def test_every_weight_name_is_on_its_own_edge(net2221: Experiment, render) -> No
     for w in names.all_ids():
         source = diagram.bias_id(w.k) if w.is_bias else diagram.node_id(w.k - 1, w.i, K)
         target = diagram.node_id(w.k, w.j, K)
-        array = net.b[w.k][w.j - 1] if w.is_bias else net.W[w.k][w.i - 1, w.j - 1]
-        label = f"{names.alias(w)} = {float(array):g}"
+        label = f"{names.alias(w)} = {net.weight(w):g}"
         if render is mermaid:
             arrow = "-.->" if w.is_bias else "-->"
             assert f'  {source} {arrow}|"{label}"| {target}\n' in text, w

@@ -25,7 +25,7 @@ def test_forward_pass_matches_the_derivation() -> None:
     assert trace.H[3].tolist() == [[5.0]]  # Y_in
     assert trace.Y.tolist() == [[10.0]]  # Y
     assert (trace.Y - e.data.T).tolist() == [[8.0]]  # Y - T
-    assert e.network.loss_value(trace.Y, e.data.T) == 32.0
+    assert e.network.loss_of(trace, e.data.T) == 32.0
 
 
 def test_chain_rule_factors_multiply_to_40() -> None:

@@ -159,7 +159,7 @@ def test_divergence_saves_the_last_weights_whose_loss_was_finite(
     assert e.config.trained.status == "diverged"
     assert e.config.trained.epochs == 3
     assert e.config.trained.final_loss == pytest.approx(5.5953193e81, rel=1e-7)
-    loss = e.network.loss_value(e.network.predict(e.data.X), e.data.T)
+    loss = e.network.loss_of(e.network.forward(e.data.X), e.data.T)
     assert loss == pytest.approx(5.5953193e81, rel=1e-7)
 
 

@@ -68,7 +68,10 @@ def test_same_seed_gives_bit_identical_weights_and_another_seed_does_not(tmp_pat
 def test_batch_size_above_the_data_is_clamped_to_full(tmp_path: Path) -> None:
     e = load_experiment(write(tmp_path, batch="500"))
     trainer = Trainer(e)
-    assert (trainer.result.batch_size, trainer.result.batch_size_clamped) == (7, True)
+    assert trainer.result.batch_size == 7
+    assert trainer.result.batch_warning == (
+        "batch_size 500 is larger than the 7 training rows; training will use the full batch"
+    )
 
 
 def test_freeze_biases_keeps_every_bias(tmp_path: Path) -> None:

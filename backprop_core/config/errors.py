@@ -11,14 +11,13 @@ the root model is passed in, so `config` imports this one and not the reverse.
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from backprop_core.config.yaml_source import Key, Source
-from backprop_core.errors import ConfigError
+from backprop_core.errors import ConfigError, close_matches, did_you_mean
 
 Group = tuple[Key, list[dict[str, Any]]]  # a key path and pydantic's errors for it
 
@@ -41,18 +40,6 @@ def first_error(error: ValidationError, source: Source, root: type[BaseModel]) -
     return _report(_ranked(error, source, root)[0], source, root)
 
 
-def closest(name: str, options: list[str]) -> str | None:
-    """The option `name` was most likely meant to be, if any is close enough."""
-    match = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
-    return match[0] if match else None
-
-
-def did_you_mean(name: str, options: list[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest option, or nothing."""
-    match = closest(name, options)
-    return f" (did you mean {match!r}?)" if match is not None else ""
-
-
 def _ranked(error: ValidationError, source: Source, root: type[BaseModel]) -> list[Group]:
     """pydantic's errors grouped by key path (a union gives several), in file order."""
     groups: dict[Key, list[dict[str, Any]]] = {}
@@ -60,8 +47,8 @@ def _ranked(error: ValidationError, source: Source, root: type[BaseModel]) -> li
         groups.setdefault(_data_key(tuple(item["loc"]), source.data), []).append(item)
     # A misspelt key is both unknown and missing; its "did you mean" says it all.
     for key in [k for k, items in groups.items() if items[0]["type"] == "extra_forbidden"]:
-        match = closest(str(key[-1]), _fields_at(root, key[:-1]))
-        missing = (*key[:-1], match) if match is not None else None
+        match = close_matches(str(key[-1]), _fields_at(root, key[:-1]))
+        missing = (*key[:-1], match[0]) if match else None
         if missing in groups and {i["type"] for i in groups[missing]} == {"missing"}:
             del groups[missing]
     ranked = []

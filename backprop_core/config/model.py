@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AllowInfNan,
@@ -22,6 +22,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
+    create_model,
     model_validator,
 )
 from pydantic import Strict as StrictMode
@@ -30,16 +31,18 @@ from backprop_core.config.errors import first_error, not_a_mapping, schema_error
 from backprop_core.config.semantics import MAX_PARAMETERS as MAX_PARAMETERS
 from backprop_core.config.semantics import check_semantics
 from backprop_core.config.yaml_source import Key, Source, apply_override, read_file
-from backprop_core.engine.activations import ACTIVATIONS, PARAMETERS, Activation
+from backprop_core.engine.activations import ACTIVATIONS, Activation
+from backprop_core.engine.generators import GENERATORS
+from backprop_core.engine.init_schemes import INIT_SCHEMES
 from backprop_core.engine.losses import LOSSES
-from backprop_core.engine.network import INIT_SCHEMES
+from backprop_core.engine.optimizers import OPTIMIZERS
 from backprop_core.errors import ConfigError
 
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
 LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
-InitName = Literal[INIT_SCHEMES]  # type: ignore[valid-type]
-GENERATORS = ("xor", "circles", "moons", "spiral", "sine")
-GeneratorName = Literal[GENERATORS]  # type: ignore[valid-type]
+InitName = Literal[tuple(INIT_SCHEMES)]  # type: ignore[valid-type]
+GeneratorName = Literal[tuple(GENERATORS)]  # type: ignore[valid-type]
+OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
 # Strict scalars: YAML already gives numbers and booleans their types, so the
 # string "3" or `true` where a count belongs is a mistake to report, not coerce.
 # (A float field still takes an integer: `eta: 1` means 1.0.)
@@ -59,29 +62,42 @@ def _name_or_mapping(value: Any) -> Any:
     return {"name": value} if isinstance(value, str) else value
 
 
-class ActivationSpec(Strict):
+# Every parameter any activation takes, in record order: each is an optional key
+# of `activation` (the records say which activation takes which).
+ACTIVATION_PARAMETERS = tuple(dict.fromkeys(p for a in ACTIVATIONS.values() for p in a.parameters))
+
+
+class _ActivationSpec(Strict):
     name: ActivationName
-    slope: FiniteFloat | None = None
-    alpha: FiniteFloat | None = None
 
     _coerce = model_validator(mode="before")(_name_or_mapping)
 
     @model_validator(mode="after")
-    def _params_belong(self) -> ActivationSpec:
-        allowed = PARAMETERS.get(self.name, {})
-        for param in ("slope", "alpha"):
+    def _params_belong(self) -> _ActivationSpec:
+        allowed = ACTIVATIONS[self.name].parameters
+        for param in ACTIVATION_PARAMETERS:
             if getattr(self, param) is not None and param not in allowed:
                 takes = f"takes {', '.join(allowed)}" if allowed else "takes no parameters"
                 raise ValueError(f"{self.name} {takes}, not {param}")
         return self
 
     def build(self) -> Activation:
-        defaults = PARAMETERS.get(self.name, {})
+        defaults = ACTIVATIONS[self.name].parameters
         params = {
             k: float(getattr(self, k) if getattr(self, k) is not None else v)
             for k, v in defaults.items()
         }
         return Activation(self.name, params)
+
+
+if TYPE_CHECKING:
+    ActivationSpec = _ActivationSpec
+else:  # one optional key per parameter, read from the records
+    ActivationSpec = create_model(
+        "ActivationSpec",
+        __base__=_ActivationSpec,
+        **{p: (FiniteFloat | None, None) for p in ACTIVATION_PARAMETERS},
+    )
 
 
 class LayerSpec(Strict):
@@ -167,7 +183,7 @@ def _batch_size(value: Any) -> Any:
 
 
 class OptimizerSpec(Strict):
-    name: Literal["sgd", "momentum", "adam"] = "sgd"
+    name: OptimizerName = "sgd"
     momentum: Annotated[FiniteFloat, Field(ge=0, lt=1)] = 0.9
     beta1: Annotated[FiniteFloat, Field(ge=0, lt=1)] = 0.9
     beta2: Annotated[FiniteFloat, Field(ge=0, lt=1)] = 0.999
@@ -178,8 +194,7 @@ class OptimizerSpec(Strict):
     @model_validator(mode="after")
     def _params_belong(self) -> OptimizerSpec:
         # A momentum given to plain sgd would be silently ignored: say so instead.
-        takes = {"sgd": (), "momentum": ("momentum",), "adam": ("beta1", "beta2", "epsilon")}
-        allowed = takes[self.name]
+        allowed = OPTIMIZERS[self.name].takes
         for param in sorted(self.model_fields_set - {"name", *allowed}):
             what = f"takes {', '.join(allowed)}" if allowed else "takes no parameters"
             raise ValueError(f"optimizer {self.name} {what}, not {param}")

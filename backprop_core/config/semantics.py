@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from backprop_core.engine.losses import REQUIRED_OUTPUT
+from backprop_core.engine.activations import ACTIVATIONS
+from backprop_core.engine.losses import LOSSES
 
 if TYPE_CHECKING:
     from backprop_core.config.model import LoadedConfig
@@ -37,8 +38,10 @@ def check_semantics(loaded: LoadedConfig) -> None:
                 f"the network would have more than {MAX_PARAMETERS:,} weights; bp trains "
                 "small networks",
             )
-        if layer.activation.name == "softmax" and k != K:
-            raise loaded.error((*at, "activation"), "softmax is only allowed on the output layer")
+        if ACTIVATIONS[layer.activation.name].output_only and k != K:
+            raise loaded.error(
+                (*at, "activation"), f"{layer.activation.name} is only allowed on the output layer"
+            )
         if layer.weights is not None:
             rows, cols = len(layer.weights), {len(r) for r in layer.weights}
             if rows != units[k - 1] or cols != {units[k]}:
@@ -56,14 +59,15 @@ def check_semantics(loaded: LoadedConfig) -> None:
                     (*at, "biases"), f"expected {units[k]} values, got {len(layer.biases)}"
                 )
     output = layers[-1].activation.name
-    required = REQUIRED_OUTPUT.get(c.loss)
+    required = LOSSES[c.loss].output
     if required and output != required:
         raise loaded.error(
             ("loss",), f"{c.loss} needs a {required} output layer, but the output is {output}"
         )
-    if output == "softmax" and c.loss != "cross_entropy":
+    needs = ACTIVATIONS[output].loss
+    if needs is not None and c.loss != needs:
         raise loaded.error(
-            ("network", "layers", K - 1, "activation"), "softmax output needs loss cross_entropy"
+            ("network", "layers", K - 1, "activation"), f"{output} output needs loss {needs}"
         )
     if c.network.standardization is not None:
         for field in ("mean", "std"):

@@ -9,7 +9,6 @@ path beside the new config (``data/iris.csv``), so it trains as written.
 from __future__ import annotations
 
 import contextlib
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import yaml
 
 from backprop_core.atomic import check_writable, write_bytes
 from backprop_core.config.model import builtin_config_path
-from backprop_core.errors import ConfigError
+from backprop_core.errors import ConfigError, did_you_mean
 
 # name -> one line for `bp init --list`, in the order listed.
 TEMPLATES: dict[str, str] = {
@@ -40,8 +39,7 @@ class FileToWrite:
 def resolve(name: str) -> str:
     if name in TEMPLATES:
         return name
-    close = difflib.get_close_matches(name, TEMPLATES, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = did_you_mean(name, TEMPLATES)
     raise ConfigError(f"unknown template {name!r}{hint}; templates: {', '.join(TEMPLATES)}")
 
 

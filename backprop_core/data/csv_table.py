@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backprop_core.config.errors import did_you_mean
 from backprop_core.data.targets import Array, Raw, label_mode
-from backprop_core.errors import ConfigError, DataError, shortened, snippet
+from backprop_core.errors import ConfigError, DataError, did_you_mean, shortened, snippet
 
 if TYPE_CHECKING:
     from backprop_core.config.model import LoadedConfig

@@ -33,7 +33,7 @@ from backprop_core.data.sources import read_source
 from backprop_core.data.targets import Array, encode
 from backprop_core.data.targets import check_classes as check_classes
 from backprop_core.data.targets import encode_labels as encode_labels
-from backprop_core.engine.losses import CLASSIFICATION
+from backprop_core.engine.losses import LOSSES
 from backprop_core.engine.seeding import SPLIT, rng
 from backprop_core.errors import DataError
 
@@ -111,7 +111,7 @@ def split(data: Dataset, fraction: float, seed: int, loss: str) -> Dataset:
     """Hold out `fraction` of the rows, stratified by class for classifiers."""
     generator = rng(seed, SPLIT)
     n = data.n
-    if loss in CLASSIFICATION:
+    if LOSSES[loss].classifier:
         labels = data.T.argmax(axis=1) if data.T.shape[1] > 1 else (data.T[:, 0] >= 0.5)
         held: list[int] = []
         for label in np.unique(labels):

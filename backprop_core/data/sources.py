@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop_core.data.csv_table import from_csv, read_table
-from backprop_core.data.generators import GENERATORS, generate
 from backprop_core.data.npz import from_npz
 from backprop_core.data.targets import Raw, label_mode, label_text
+from backprop_core.engine.generators import GENERATORS, generate
 from backprop_core.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.engine.losses import CLASSIFICATION
+from backprop_core.engine.losses import LOSSES, ONE_HOT
+from backprop_core.engine.losses import first_cell as first_cell
 from backprop_core.errors import ConfigError, shortened, snippet
 
 if TYPE_CHECKING:
@@ -56,9 +57,10 @@ def label_mode(loaded: LoadedConfig, width: int, rows: Sequence[Sequence[Any]]) 
     """
     c = loaded.config
     outputs = c.network.layers[-1].units
-    if width != 1 or c.loss not in CLASSIFICATION:
+    record = LOSSES[c.loss]
+    if width != 1 or not record.classifier:
         return False
-    if c.loss == "cross_entropy":
+    if record.targets == ONE_HOT:
         return outputs > 1
     return outputs == 1 and any(not _is_number(label_text(r[0])) for r in rows if r)
 
@@ -84,45 +86,20 @@ def encode(loaded: LoadedConfig, raw: Raw) -> tuple[Array, list[str] | None]:
         check_target_values(c.loss, raw.T, raw.where_T)
     if known is not None:
         return raw.T, list(known)
-    if c.loss == "cross_entropy" and outputs > 1:
-        return raw.T, [str(i) for i in range(outputs)]
-    if c.loss == "bce" and outputs == 1:
-        return raw.T, ["0", "1"]
+    count = LOSSES[c.loss].classes(outputs)
+    if count is not None:
+        return raw.T, [str(i) for i in range(count)]
     return raw.T, None  # regression, or several independent sigmoid outputs
 
 
 def check_target_values(loss: str, T: Array, where: Locator) -> None:
-    """bce targets are probabilities and cross_entropy rows distributions.
-
-    The engine's output delta Y - T (losses.OUTPUT_DELTA_SHORTCUT) is the
-    gradient only for such targets; any others would train on a wrong gradient.
-    """
-    if loss == "bce":
-        outside = first_cell((T < 0) | (T > 1))
-        if outside is not None:
-            r, c = outside
-            raise where.at(r, c, f"bce targets must lie in [0, 1], got {T[r, c]:g}")
-    elif loss == "cross_entropy":
-        negative = first_cell(T < 0)
-        if negative is not None:
-            r, c = negative
-            raise where.at(r, c, f"cross_entropy targets must not be negative, got {T[r, c]:g}")
-        sums = T.sum(axis=1)
-        off = np.flatnonzero(np.abs(sums - 1.0) > 1e-6)
-        if len(off):
-            r = int(off[0])
-            raise where.at(
-                r, None, f"cross_entropy targets must sum to 1 in each row, got {sums[r]:g}"
-            )
-
-
-def first_cell(mask: NDArray[np.bool_]) -> tuple[int, int] | None:
-    """(row, column) of the first True in a 2-D mask, in row order; None if there is none."""
-    found = np.argwhere(mask)
-    if not len(found):
-        return None
-    r, c = (int(i) for i in found[0])
-    return r, c
+    """Targets the loss can train on (its record's rule: bce probabilities, cross_entropy
+    distributions); the engine's output delta Y - T is the gradient only for those."""
+    check = LOSSES[loss].check_targets
+    problem = check(T) if check is not None else None
+    if problem is not None:
+        row, column, message = problem
+        raise where.at(row, column, message)
 
 
 def check_classes(loaded: LoadedConfig) -> None:

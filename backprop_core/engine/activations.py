@@ -1,10 +1,13 @@
-"""Activations as one table of ``(phi, phi_prime)`` pairs.
+"""Activations: one `ActivationRecord` per activation, everything bp knows about it.
 
-Each function takes the pre-activation ``H`` (any shape) and returns an array of
-the same shape. ``phi_prime`` takes ``H`` too, as the derivation writes
-``phi'(H21)``, so `explain` can print the factor literally. At a kink the
-derivative takes the left-hand value: ``relu'(0) = 0``,
-``leaky_relu'(0) = alpha``.
+Each record holds ``phi`` and ``phi_prime`` (both take the pre-activation ``H``,
+any shape, and return an array of that shape; ``phi_prime`` takes ``H`` as the
+derivation writes ``phi'(H21)``), its parameters with their defaults, its kinks,
+how `explain` writes it, and the rules a config must follow to use it. The
+config's choices, its JSON schema, `explain`, the engine and gradcheck all read
+these records: adding an activation is one `register(ActivationRecord(...))`
+call in this file (plus its tests). At a kink the derivative takes the
+left-hand value: ``relu'(0) = 0``, ``leaky_relu'(0) = alpha``.
 
 ``softmax`` has no element-wise derivative (its Jacobian is full); it is only
 allowed on the output layer with ``cross_entropy``, where the output delta is
@@ -25,12 +28,68 @@ Array = NDArray[np.floating[Any]]
 Fn = Callable[..., Array]
 
 
+@dataclass(frozen=True)
+class ActivationRecord:
+    """One activation, every fact about it in one place.
+
+    Later work (export to other frameworks, a fast path, the explain formulas)
+    adds fields here rather than keeping a table of its own keyed by name.
+    """
+
+    name: str
+    # phi(H, **parameters) -> A, the same shape as H.
+    phi: Fn
+    # phi'(H, **parameters) -> dA/dH element-wise, taking H as the derivation does.
+    phi_prime: Fn
+    # phi'(H) as `explain` describes it; "{slope}"-style fields are the parameters.
+    derivative_formula: str
+    # The parameters it takes, with their defaults (config keys of the activation).
+    parameters: Mapping[str, float] = field(default_factory=dict)
+    # H where phi' jumps: a finite difference within eps of one is unreliable.
+    kinks: tuple[float, ...] = ()
+    # phi'(H) in its cheapest form equal to phi_prime, given H and A = phi(H)
+    # (which the forward pass already holds): the engine calls it per layer per
+    # update. It may return a scalar (linear's slope) or a 0/1 mask (relu's
+    # H > 0) that broadcasts. None: phi_prime(H).
+    fast_prime: Callable[..., Array | float] | None = None
+    # A = phi(H) with numbers as `explain` writes it: H as an operand (negatives
+    # in parentheses), the parameters formatted. None: "name(H)".
+    write: Callable[..., str] | None = None
+    # False for softmax: no element-wise phi', a full Jacobian.
+    elementwise: bool = True
+    # Task rules: only on the output layer, and only with this loss there.
+    output_only: bool = False
+    loss: str | None = None
+
+
+ACTIVATIONS: dict[str, ActivationRecord] = {}
+
+
+def register(record: ActivationRecord) -> ActivationRecord:
+    """Add an activation; the config model reads the records when it is imported."""
+    ACTIVATIONS[record.name] = record
+    return record
+
+
 def linear(H: Array, slope: float = 1.0) -> Array:
     return H * slope  # a new array even for slope 1: A[k] never aliases H[k]
 
 
 def linear_prime(H: Array, slope: float = 1.0) -> Array:
     return np.full_like(H, slope)
+
+
+register(
+    ActivationRecord(
+        "linear",
+        linear,
+        linear_prime,
+        derivative_formula="{slope}",
+        parameters={"slope": 1.0},
+        fast_prime=lambda H, A, slope=1.0: slope,
+        write=lambda H, slope="1": H if slope == "1" else f"{slope} * {H}",
+    )
+)
 
 
 def sigmoid(H: Array) -> Array:
@@ -53,12 +112,37 @@ def sigmoid_prime(H: Array) -> Array:
     return S * (1.0 - S)
 
 
+# phi'(H) through the output A (the same operations on the same value as
+# sigmoid_prime): a deliberate departure from "derivatives take H", for the
+# engine only. Measured, it saves one transcendental pass per layer per update.
+register(
+    ActivationRecord(
+        "sigmoid",
+        sigmoid,
+        sigmoid_prime,
+        derivative_formula="phi(H) * (1 - phi(H))",
+        fast_prime=lambda H, A: A * (1.0 - A),
+    )
+)
+
+
 def tanh(H: Array) -> Array:
     return np.tanh(H)
 
 
 def tanh_prime(H: Array) -> Array:
     return 1.0 - np.tanh(H) ** 2
+
+
+register(
+    ActivationRecord(
+        "tanh",
+        tanh,
+        tanh_prime,
+        derivative_formula="1 - tanh(H)^2",
+        fast_prime=lambda H, A: 1.0 - A**2,
+    )
+)
 
 
 def relu(H: Array) -> Array:
@@ -69,6 +153,19 @@ def relu_prime(H: Array) -> Array:
     return (H > 0).astype(H.dtype)
 
 
+register(
+    ActivationRecord(
+        "relu",
+        relu,
+        relu_prime,
+        derivative_formula="1 if H > 0 else 0",
+        kinks=(0.0,),
+        # multiplying by True/False is multiplying by 1/0
+        fast_prime=lambda H, A: H > 0,
+    )
+)
+
+
 def leaky_relu(H: Array, alpha: float = 0.01) -> Array:
     return np.where(H > 0, H, alpha * H)
 
@@ -77,12 +174,27 @@ def leaky_relu_prime(H: Array, alpha: float = 0.01) -> Array:
     return np.where(H > 0, 1.0, alpha).astype(H.dtype)
 
 
+register(
+    ActivationRecord(
+        "leaky_relu",
+        leaky_relu,
+        leaky_relu_prime,
+        derivative_formula="1 if H > 0 else {alpha}",
+        parameters={"alpha": 0.01},
+        kinks=(0.0,),
+    )
+)
+
+
 def softplus(H: Array) -> Array:
     return np.logaddexp(0.0, H)
 
 
 def softplus_prime(H: Array) -> Array:
     return sigmoid(H)
+
+
+register(ActivationRecord("softplus", softplus, softplus_prime, derivative_formula="sigmoid(H)"))
 
 
 def softmax(H: Array) -> Array:
@@ -97,58 +209,27 @@ def softmax_prime(H: Array) -> Array:
     raise ValueError("softmax has no element-wise derivative; use it with cross_entropy")
 
 
-ACTIVATIONS: dict[str, tuple[Fn, Fn]] = {
-    "linear": (linear, linear_prime),
-    "sigmoid": (sigmoid, sigmoid_prime),
-    "tanh": (tanh, tanh_prime),
-    "relu": (relu, relu_prime),
-    "leaky_relu": (leaky_relu, leaky_relu_prime),
-    "softplus": (softplus, softplus_prime),
-    "softmax": (softmax, softmax_prime),
-}
-
-# phi'(H) computed from the layer's output A = phi(H), which the forward pass
-# already holds: the same number as phi_prime(H) (same operations on the same
-# value), without evaluating phi a second time. Used by the engine only; the
-# table above, taking H, stays the definition, and `explain` prints it. (A
-# deliberate departure from STYLE.md's "derivatives take H": measured, it saves
-# one transcendental pass per layer per update on sigmoid and tanh networks.)
-PRIME_FROM_OUTPUT: dict[str, Callable[[Array], Array]] = {
-    "sigmoid": lambda A: A * (1.0 - A),
-    "tanh": lambda A: 1.0 - A**2,
-}
-
-# The parameters each activation takes, with their defaults.
-PARAMETERS: dict[str, dict[str, float]] = {
-    "linear": {"slope": 1.0},
-    "leaky_relu": {"alpha": 0.01},
-}
-
-# Where phi' jumps: a finite-difference check within eps of these is unreliable.
-KINKS: dict[str, tuple[float, ...]] = {"relu": (0.0,), "leaky_relu": (0.0,)}
-
-# phi'(H) written as a formula for `explain`, per activation.
-DERIVATIVE_FORMULAS: dict[str, str] = {
-    "linear": "{slope}",
-    "sigmoid": "phi(H) * (1 - phi(H))",
-    "tanh": "1 - tanh(H)^2",
-    "relu": "1 if H > 0 else 0",
-    "leaky_relu": "1 if H > 0 else {alpha}",
-    "softplus": "sigmoid(H)",
-    "softmax": "(Jacobian)",
-}
+register(
+    ActivationRecord(
+        "softmax",
+        softmax,
+        softmax_prime,
+        derivative_formula="(Jacobian)",
+        elementwise=False,
+        output_only=True,
+        loss="cross_entropy",
+    )
+)
 
 
 @dataclass(frozen=True)
 class Activation:
-    """One layer's activation: a name from ACTIVATIONS bound to its parameters.
+    """One layer's activation: a registered record bound to its parameters.
 
-    ``phi(H)`` and ``phi_prime(H)`` are the table's pair with the parameters
+    ``phi(H)`` and ``phi_prime(H)`` are the record's pair with the parameters
     applied; ``derivative(H, A)`` is phi'(H) for the delta recursion, given also
-    A = phi(H), in its cheapest equal form: through A for sigmoid and tanh, the
-    slope itself for linear (a constant broadcasts), the 0/1 mask ``H > 0`` for
-    relu (multiplying by True/False is multiplying by 1/0). All three are bound
-    once here because the engine calls them per layer per update.
+    A = phi(H), in the record's cheapest equal form (`fast_prime`). All three
+    are bound once here because the engine calls them per layer per update.
     """
 
     name: str
@@ -160,29 +241,26 @@ class Activation:
     )
 
     def __post_init__(self) -> None:
+        record = self.record
         # Every parameter present, defaults filled in: `explain` prints them all.
-        object.__setattr__(self, "params", {**PARAMETERS.get(self.name, {}), **self.params})
-        phi, phi_prime = ACTIVATIONS[self.name]
+        object.__setattr__(self, "params", {**record.parameters, **self.params})
+        phi, phi_prime = record.phi, record.phi_prime
+        fast = record.fast_prime
         if self.params:
             phi, phi_prime = partial(phi, **self.params), partial(phi_prime, **self.params)
+            fast = partial(fast, **self.params) if fast is not None else None
         object.__setattr__(self, "phi", phi)
         object.__setattr__(self, "phi_prime", phi_prime)
-        object.__setattr__(self, "derivative", self._derivative(phi_prime))
+        derivative = fast if fast is not None else (lambda H, A: phi_prime(H))
+        object.__setattr__(self, "derivative", derivative)
 
-    def _derivative(self, phi_prime: Fn) -> Callable[[Array, Array], Array | float]:
-        if self.name == "linear":
-            slope = float(self.params.get("slope", 1.0))
-            return lambda H, A: slope
-        if self.name == "relu":
-            return lambda H, A: H > 0
-        from_output = PRIME_FROM_OUTPUT.get(self.name)
-        if from_output is not None:
-            return lambda H, A: from_output(A)
-        return lambda H, A: phi_prime(H)
+    @property
+    def record(self) -> ActivationRecord:
+        return ACTIVATIONS[self.name]
 
     @property
     def elementwise(self) -> bool:
-        return self.name != "softmax"
+        return self.record.elementwise
 
     def describe(self) -> str:
         """``linear(slope=2)``, ``sigmoid``: how output and `explain` name it."""

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.engine.activations import KINKS
 from backprop_core.engine.naming import WeightId
 from backprop_core.engine.network import Network, Trace
 
@@ -51,7 +50,7 @@ def central_difference(
 
     `w` is moved in place and put back: `net` must be the caller's own copy.
     """
-    array, index = locate(net, w)
+    array, index = net.locate(w)
     original = array[index]
     with np.errstate(all="ignore"):
         array[index] = original + eps
@@ -63,22 +62,9 @@ def central_difference(
     return numeric, plus, minus
 
 
-def locate(network: Network, w: WeightId) -> tuple[Array, tuple[int, ...]]:
-    """The array holding weight `w` and its index there."""
-    if w.is_bias:
-        return network.b[w.k], (w.j - 1,)
-    return network.W[w.k], (w.i - 1, w.j - 1)
-
-
 def weight_value(network: Network, w: WeightId) -> float:
-    array, index = locate(network, w)
-    return float(array[index])
-
-
-def analytic_gradient(grads_W: dict[int, Array], grads_b: dict[int, Array], w: WeightId) -> float:
-    if w.is_bias:
-        return float(grads_b[w.k][w.j - 1])
-    return float(grads_W[w.k][w.i - 1, w.j - 1])
+    """Kept for cli/render/diagram.py until its rewrite (issue 13): `Network.weight`."""
+    return network.weight(w)
 
 
 def relative_error(analytic: float, numeric: float, tiny: float = 1e-12) -> float:
@@ -175,12 +161,10 @@ def check_gradients(
     tiny = TINY * max(1.0, abs(loss)) if math.isfinite(loss) else TINY
     rows = []
     for w in chosen:
-        a = analytic_gradient(grads.dL_dW, grads.dL_db, w)
+        a = grads.of(w)
         n, kink = _numeric_with_kinks(net, X64, T64, w, eps, base)
         rows.append(
-            GradcheckRow(
-                w, weight_value(net, w), a, n, abs(a - n), relative_error(a, n, tiny), kink
-            )
+            GradcheckRow(w, net.weight(w), a, n, abs(a - n), relative_error(a, n, tiny), kink)
         )
     return GradcheckReport(rows, loss, total, eps, tiny)
 
@@ -203,7 +187,7 @@ def _kink_between(
     """
     for m in range(k, net.K + 1):
         activation = net.layer(m).activation
-        for point in KINKS.get(activation.name, ()):
+        for point in activation.record.kinks:
             moved = plus.H[m] != minus.H[m]
             near = moved & (
                 (np.abs(base.H[m] - point) <= eps)

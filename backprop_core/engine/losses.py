@@ -1,20 +1,82 @@
-"""Losses as one table of ``(loss, dL_dY)`` pairs.
+"""Losses: one `LossRecord` per loss, everything bp knows about it.
 
 ``loss(Y, T)`` is the per-sample loss averaged over the batch (a scalar);
 ``dL_dY(Y, T)`` is the per-sample derivative ``dL/dY`` with shape ``(n, outputs)``,
 *not* divided by ``n``: the engine averages gradients over the batch once, in
-``dL/dW = A.T @ delta / n``.
+``dL/dW = A.T @ delta / n``. A record also says how `explain` writes the loss,
+which output activation it pairs with, and how a classifier's targets encode
+classes. Adding a loss is one `register(LossRecord(...))` here (plus its tests).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[np.floating[Any]]
+
+# How a classifier's targets encode its classes (LossRecord.targets):
+ONE_HOT = "one_hot"  # one output per class, the prediction is the argmax
+BINARY = "binary"  # each output the probability of class 1, the prediction is >= 0.5
+
+# A bad target: (row, column or None for the whole row, message).
+TargetProblem = tuple[int, int | None, str]
+
+
+@dataclass(frozen=True)
+class LossRecord:
+    """One loss, every fact about it in one place (later work adds fields here)."""
+
+    name: str
+    # L(Y, T): the per-sample loss averaged over the batch.
+    loss: Callable[[Array, Array], float]
+    # dL/dY per sample, shape (n, outputs), not divided by n.
+    dL_dY: Callable[[Array, Array], Array]
+    # L for one sample as `explain` writes it in general (any number of outputs).
+    formula: str
+    # dL/dy of one output written out: (y, t, outputs) -> text, y and t being
+    # names or numbers; `explain` calls it once with each.
+    write_derivative: Callable[[str, str, int], str]
+    # L written out over the listed outputs [(y, t), ...], names or numbers;
+    # None: `explain` shows `formula`.
+    write_terms: Callable[[list[tuple[str, str]]], str] | None = None
+    # The canonical output pairing: the output activation this loss requires,
+    # the loss from the output pre-activation H(K) on it (exact where Y has
+    # rounded to 0 or 1), and the output delta dL/dH(K) = (Y - T) / scale it
+    # simplifies to there (no division by Y * (1 - Y) when a sigmoid saturates).
+    output: str | None = None
+    from_H: Callable[[Array, Array], float] | None = None
+    output_delta: Callable[[Array, Array], Array] | None = None
+    # Classifiers: how targets encode classes (ONE_HOT, BINARY); None: regression.
+    targets: str | None = None
+    # The first target the loss cannot train on, or None.
+    check_targets: Callable[[Array], TargetProblem | None] | None = None
+
+    @property
+    def classifier(self) -> bool:
+        return self.targets is not None
+
+    def classes(self, outputs: int) -> int | None:
+        """How many classes `outputs` outputs predict under this loss (None: not classes)."""
+        if self.targets == ONE_HOT and outputs > 1:
+            return outputs
+        if self.targets == BINARY and outputs == 1:
+            return 2
+        return None
+
+
+LOSSES: dict[str, LossRecord] = {}
+
+
+def register(record: LossRecord) -> LossRecord:
+    """Add a loss; the config model reads the records when it is imported."""
+    LOSSES[record.name] = record
+    return record
+
 
 # log() of a probability is taken no lower than log(TINY), so a confidently
 # wrong prediction costs a large finite loss rather than inf.
@@ -31,6 +93,16 @@ def _ceiling(Y: Array) -> float:
     return 1.0 - float(np.finfo(Y.dtype).epsneg)
 
 
+def _per(outputs: int) -> str:
+    return "" if outputs == 1 else f" / {outputs}"
+
+
+def first_cell(mask: NDArray[np.bool_]) -> tuple[int, int] | None:
+    """(row, column) of the first True in a 2-D mask, in row order; None if there is none."""
+    cells = np.argwhere(mask)
+    return (int(cells[0][0]), int(cells[0][1])) if len(cells) else None
+
+
 def sse(Y: Array, T: Array) -> float:
     E = Y - T
     return float(0.5 * (E * E).sum() / Y.shape[0])
@@ -38,6 +110,24 @@ def sse(Y: Array, T: Array) -> float:
 
 def sse_prime(Y: Array, T: Array) -> Array:
     return Y - T
+
+
+def _sse_terms(pairs: list[tuple[str, str]]) -> str:
+    if len(pairs) == 1:
+        return f"1/2 * ({pairs[0][0]} - {pairs[0][1]})^2"
+    return "1/2 * [" + " + ".join(f"({y} - {t})^2" for y, t in pairs) + "]"
+
+
+register(
+    LossRecord(
+        "sse",
+        sse,
+        sse_prime,
+        formula="1/2 * sum_j (Y_j - T_j)^2",
+        write_derivative=lambda y, t, m: f"{y} - {t}",
+        write_terms=_sse_terms,
+    )
+)
 
 
 def mse(Y: Array, T: Array) -> float:
@@ -48,12 +138,60 @@ def mse_prime(Y: Array, T: Array) -> Array:
     return 2.0 * (Y - T) / Y.shape[1]
 
 
+register(
+    LossRecord(
+        "mse",
+        mse,
+        mse_prime,
+        formula="mean_j (Y_j - T_j)^2",
+        write_derivative=lambda y, t, m: f"2 * ({y} - {t}){_per(m)}",
+    )
+)
+
+
 def cross_entropy(Y: Array, T: Array) -> float:
     return float(-np.sum(T * np.log(np.maximum(Y, _floor(Y)))) / Y.shape[0])
 
 
 def cross_entropy_prime(Y: Array, T: Array) -> Array:
     return -T / np.maximum(Y, _floor(Y))
+
+
+def cross_entropy_from_H(H: Array, T: Array) -> float:
+    """cross_entropy of softmax(H): sum_j T_j * (logsumexp(H) - H_j), from H itself."""
+    m = H.max(axis=1, keepdims=True)
+    lse = m + np.log(np.exp(H - m).sum(axis=1, keepdims=True))
+    return float(np.sum(T * (lse - H)) / H.shape[0])
+
+
+def _distributions(T: Array) -> TargetProblem | None:
+    """cross_entropy targets: each row a distribution (the output delta Y - T needs it)."""
+    negative = first_cell(T < 0)
+    if negative is not None:
+        r, c = negative
+        return r, c, f"cross_entropy targets must not be negative, got {T[r, c]:g}"
+    sums = T.sum(axis=1)
+    off = np.flatnonzero(np.abs(sums - 1.0) > 1e-6)
+    if len(off):
+        r = int(off[0])
+        return r, None, f"cross_entropy targets must sum to 1 in each row, got {sums[r]:g}"
+    return None
+
+
+register(
+    LossRecord(
+        "cross_entropy",
+        cross_entropy,
+        cross_entropy_prime,
+        formula="-sum_j T_j * log(Y_j)",
+        write_derivative=lambda y, t, m: f"-{t} / {y}",
+        output="softmax",
+        from_H=cross_entropy_from_H,
+        output_delta=lambda Y, T: Y - T,
+        targets=ONE_HOT,
+        check_targets=_distributions,
+    )
+)
 
 
 def bce(Y: Array, T: Array) -> float:
@@ -66,53 +204,31 @@ def bce_prime(Y: Array, T: Array) -> Array:
     return (Yc - T) / (Yc * (1.0 - Yc)) / Y.shape[1]
 
 
-LOSSES: dict[str, tuple[Callable[[Array, Array], float], Callable[[Array, Array], Array]]] = {
-    "sse": (sse, sse_prime),
-    "mse": (mse, mse_prime),
-    "cross_entropy": (cross_entropy, cross_entropy_prime),
-    "bce": (bce, bce_prime),
-}
-
-
-def cross_entropy_from_H(H: Array, T: Array) -> float:
-    """cross_entropy of softmax(H): sum_j T_j * (logsumexp(H) - H_j), from H itself."""
-    m = H.max(axis=1, keepdims=True)
-    lse = m + np.log(np.exp(H - m).sum(axis=1, keepdims=True))
-    return float(np.sum(T * (lse - H)) / H.shape[0])
-
-
 def bce_from_H(H: Array, T: Array) -> float:
     """bce of sigmoid(H): softplus(H) - T * H, from H itself."""
     return float(np.mean(np.logaddexp(0.0, H) - T * H))
 
 
-# On its required output activation a loss is evaluated from the output
-# pre-activation H(K): where a saturated Y has rounded to exactly 0 or 1, the
-# log of the rounded probability is flat (or clipped) while the gradient Y - T
-# is not, and the finite-difference check would rightly fail. Equal to the
-# table's loss(Y, T) wherever Y is representable.
-LOSS_FROM_H: dict[str, Callable[[Array, Array], float]] = {
-    "cross_entropy": cross_entropy_from_H,
-    "bce": bce_from_H,
-}
+def _probabilities(T: Array) -> TargetProblem | None:
+    """bce targets: probabilities (the output delta Y - T needs them)."""
+    outside = first_cell((T < 0) | (T > 1))
+    if outside is None:
+        return None
+    r, c = outside
+    return r, c, f"bce targets must lie in [0, 1], got {T[r, c]:g}"
 
-# The output activation a loss requires, where it requires one.
-REQUIRED_OUTPUT: dict[str, str] = {"cross_entropy": "softmax", "bce": "sigmoid"}
 
-# Losses whose output delta dL/dH(K) simplifies to (Y - T) / scale on their
-# required output activation (the canonical-link shortcut). Exact, and it avoids
-# dividing by Y * (1 - Y) when a sigmoid saturates.
-OUTPUT_DELTA_SHORTCUT: dict[str, Callable[[Array, Array], Array]] = {
-    "cross_entropy": lambda Y, T: Y - T,
-    "bce": lambda Y, T: (Y - T) / Y.shape[1],
-}
-
-# dL/dY written as a formula for `explain`.
-DERIVATIVE_FORMULAS: dict[str, str] = {
-    "sse": "Y - T",
-    "mse": "2 * (Y - T) / m",
-    "cross_entropy": "-T / Y",
-    "bce": "(Y - T) / (Y * (1 - Y)) / m",
-}
-
-CLASSIFICATION = frozenset({"cross_entropy", "bce"})
+register(
+    LossRecord(
+        "bce",
+        bce,
+        bce_prime,
+        formula="-mean_j [T_j * log(Y_j) + (1 - T_j) * log(1 - Y_j)]",
+        write_derivative=lambda y, t, m: f"({y} - {t}) / ({y} * (1 - {y})){_per(m)}",
+        output="sigmoid",
+        from_H=bce_from_H,
+        output_delta=lambda Y, T: (Y - T) / Y.shape[1],
+        targets=BINARY,
+        check_targets=_probabilities,
+    )
+)

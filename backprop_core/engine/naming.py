@@ -8,12 +8,11 @@ resolving a name costs nothing even for a network with a million weights.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from backprop_core.errors import WeightNameError
+from backprop_core.errors import WeightNameError, close_matches
 
 _CANONICAL = re.compile(r"w(\d+)_(\d+)_(\d+)")
 _UNDERSCORED = re.compile(r"_(\d+)_(\d+)")
@@ -34,6 +33,27 @@ class WeightId:
     @property
     def canonical(self) -> str:
         return f"w{self.k}_{self.i}_{self.j}"
+
+    # Where the weight lives (network.py's layout): ``W[k][i-1, j-1]``, or
+    # ``b[k][j-1]`` for a bias. Every array of weights, gradients or masks keyed
+    # ("W", k) / ("b", k) is read through these two, and only these.
+    @property
+    def key(self) -> tuple[str, int]:
+        """The array holding it: ``("W", k)``, or ``("b", k)`` for a bias."""
+        return ("b", self.k) if self.is_bias else ("W", self.k)
+
+    @property
+    def index(self) -> tuple[int, ...]:
+        """Its index in that array."""
+        return (self.j - 1,) if self.is_bias else (self.i - 1, self.j - 1)
+
+    @classmethod
+    def at(cls, key: tuple[str, int], index: tuple[int, ...]) -> WeightId:
+        """The weight at `index` of the array `key` (the inverse of ``key``/``index``)."""
+        kind, k = key
+        if kind == "b":
+            return cls(k, 0, int(index[0]) + 1)
+        return cls(k, int(index[0]) + 1, int(index[1]) + 1)
 
 
 @dataclass(frozen=True)
@@ -122,7 +142,7 @@ class WeightNames:
 
     def closest(self, name: str, n: int = 5) -> list[str]:
         pool = self._suggestion_pool(name)
-        return difflib.get_close_matches(name, pool, n=n, cutoff=0.5) or pool[: min(n, 3)]
+        return close_matches(name, pool, n=n, cutoff=0.5) or pool[: min(n, 3)]
 
     def _suggestion_pool(self, name: str, limit: int = 20_000) -> list[str]:
         pool: list[str] = []

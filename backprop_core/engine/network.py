@@ -24,11 +24,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_core.engine.activations import Activation
-from backprop_core.engine.losses import LOSS_FROM_H, LOSSES, OUTPUT_DELTA_SHORTCUT, REQUIRED_OUTPUT
+from backprop_core.engine.losses import LOSSES, LossRecord
+from backprop_core.engine.naming import WeightId
 
 Array = NDArray[np.floating[Any]]
-
-INIT_SCHEMES = ("xavier", "he", "normal", "uniform", "zeros")
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,10 @@ class Gradients:
             yield ("W", k), g
         for k, g in self.dL_db.items():
             yield ("b", k), g
+
+    def of(self, w: WeightId) -> float:
+        """dL/dw of one weight."""
+        return float((self.dL_db if w.is_bias else self.dL_dW)[w.k][w.index])
 
     def norm(self) -> float:
         return float(np.sqrt(sum(float(np.vdot(g, g)) for _, g in self.items())))
@@ -102,6 +105,15 @@ class Network:
         for k in sorted(self.b):
             yield ("b", k), self.b[k]
 
+    def locate(self, w: WeightId) -> tuple[Array, tuple[int, ...]]:
+        """The array holding weight `w` and its index there (writable: ``a[i] = v``)."""
+        return (self.b if w.is_bias else self.W)[w.k], w.index
+
+    def weight(self, w: WeightId) -> float:
+        """The value of one weight."""
+        array, index = self.locate(w)
+        return float(array[index])
+
     def parameter_count(self) -> int:
         return sum(p.size for _, p in self.parameters())
 
@@ -128,26 +140,35 @@ class Network:
     def predict(self, X: Array) -> Array:
         return self.forward(X).Y
 
-    def loss_value(self, Y: Array, T: Array) -> float:
-        return LOSSES[self.loss][0](Y, T)
+    @property
+    def loss_record(self) -> LossRecord:
+        return LOSSES[self.loss]
+
+    @property
+    def canonical_output(self) -> bool:
+        """Is the output activation the one the loss pairs with (softmax + cross_entropy)?"""
+        return self.loss_record.output == self.layers[-1].activation.name
 
     def loss_of(self, trace: Trace, T: Array) -> float:
-        """The loss of a forward pass; from H(K) on the canonical output pairs (losses.py)."""
-        K = self.K
-        if REQUIRED_OUTPUT.get(self.loss) == self.layers[K - 1].activation.name:
-            return LOSS_FROM_H[self.loss](trace.H[K], T)
-        return self.loss_value(trace.A[K], T)
+        """The loss of a forward pass; from H(K) on the canonical output pairs (losses.py).
+
+        The one loss every command reads (train, grads, gradcheck, explain).
+        """
+        K, record = self.K, self.loss_record
+        if record.from_H is not None and self.canonical_output:
+            return record.from_H(trace.H[K], T)
+        return record.loss(trace.A[K], T)
 
     def output_delta(self, trace: Trace, T: Array) -> Array:
         """delta(K) = phi_K'(H(K)) * dL/dY, per sample."""
         K = self.K
         Y = trace.A[K]
-        output = self.layers[K - 1].activation
-        if REQUIRED_OUTPUT.get(self.loss) == output.name:
+        record = self.loss_record
+        if record.output_delta is not None and self.canonical_output:
             # Softmax + cross-entropy and sigmoid + bce: the product collapses to
             # (Y - T) / scale exactly. Covered by the finite-difference tests.
-            return OUTPUT_DELTA_SHORTCUT[self.loss](Y, T)
-        return output.derivative(trace.H[K], Y) * LOSSES[self.loss][1](Y, T)
+            return record.output_delta(Y, T)
+        return self.layers[K - 1].activation.derivative(trace.H[K], Y) * record.dL_dY(Y, T)
 
     def backward(self, trace: Trace, T: Array) -> Gradients:
         """The delta recursion, from the output layer back to layer 1.
@@ -185,26 +206,3 @@ class Network:
     def loss_and_gradients(self, X: Array, T: Array) -> tuple[float, Gradients, Trace]:
         trace = self.forward(X)
         return self.loss_of(trace, T), self.backward(trace, T), trace
-
-
-def initial_weights(
-    scheme: str, fan_in: int, fan_out: int, rng: np.random.Generator
-) -> NDArray[np.float64]:
-    """A ``(fan_in, fan_out)`` matrix drawn by `scheme` (biases always start at 0).
-
-    xavier: U(-l, l), l = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010);
-    he: N(0, 2 / fan_in) (He et al. 2015); normal: N(0, 0.1^2); uniform: U(-0.5, 0.5).
-    """
-    shape = (fan_in, fan_out)
-    if scheme == "xavier":
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        return rng.uniform(-limit, limit, shape)
-    if scheme == "he":
-        return rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
-    if scheme == "normal":
-        return rng.normal(0.0, 0.1, shape)
-    if scheme == "uniform":
-        return rng.uniform(-0.5, 0.5, shape)
-    if scheme == "zeros":
-        return np.zeros(shape)
-    raise ValueError(f"unknown init scheme {scheme!r}")

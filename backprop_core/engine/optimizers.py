@@ -7,7 +7,8 @@ adam:     Kingma & Ba (2015), with bias-corrected first and second moments.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -65,11 +66,23 @@ class Adam:
 Optimizer = SGD | Momentum | Adam
 
 
+@dataclass(frozen=True)
+class OptimizerRecord:
+    """An update rule: how to make it from eta and its settings, and which settings it takes."""
+
+    make: Callable[..., Optimizer]  # make(eta, **settings)
+    takes: tuple[str, ...] = ()  # its settings, as `training.optimizer` keys
+
+
+# The config's `training.optimizer.name` choices read this table.
+OPTIMIZERS: dict[str, OptimizerRecord] = {
+    "sgd": OptimizerRecord(SGD),
+    "momentum": OptimizerRecord(Momentum, ("momentum",)),
+    "adam": OptimizerRecord(Adam, ("beta1", "beta2", "epsilon")),
+}
+
+
 def make_optimizer(name: str, eta: float, **settings: float) -> Optimizer:
-    if name == "sgd":
-        return SGD(eta)
-    if name == "momentum":
-        return Momentum(eta, settings["momentum"])
-    if name == "adam":
-        return Adam(eta, settings["beta1"], settings["beta2"], settings["epsilon"])
-    raise ValueError(f"unknown optimizer {name!r}")
+    """The optimizer `name`, given the settings it takes (others are ignored)."""
+    record = OPTIMIZERS[name]
+    return record.make(eta, **{key: settings[key] for key in record.takes})

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.engine.losses import CLASSIFICATION
+from backprop_core.engine.losses import LOSSES
 from backprop_core.engine.network import Network
 
 Array = NDArray[np.floating[Any]]
@@ -39,7 +39,7 @@ class Regions:
 
 def supports_regions(network: Network) -> bool:
     """A decision-region picture needs exactly 2 inputs and a classification loss."""
-    return network.inputs == 2 and network.loss in CLASSIFICATION
+    return network.inputs == 2 and LOSSES[network.loss].classifier
 
 
 def class_of(Y: Array) -> NDArray[np.int64]:

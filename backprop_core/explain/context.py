@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_core.engine.gradcheck import analytic_gradient
-from backprop_core.engine.losses import REQUIRED_OUTPUT
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Gradients, Network, Trace
 from backprop_core.explain.notation import Notation, notation_for
@@ -69,9 +67,9 @@ class Context:
             nt=notation_for(net),
             trace=trace,
             grads=grads,
-            loss=net.loss_value(trace.Y, T),
-            grad=analytic_gradient(grads.dL_dW, grads.dL_db, w),
-            shortcut=REQUIRED_OUTPUT.get(net.loss) == net.layer(net.K).activation.name,
+            loss=net.loss_of(trace, T),
+            grad=grads.of(w),
+            shortcut=net.canonical_output,
         )
 
     @property
@@ -98,7 +96,7 @@ class Context:
         return self.names.alias(WeightId(k, i, j))
 
     def weight(self, k: int, i: int, j: int) -> float:
-        return float(self.net.b[k][j - 1]) if i == 0 else float(self.net.W[k][i - 1, j - 1])
+        return self.net.weight(WeightId(k, i, j))
 
     def out_values(self, trace: Trace, k: int, i: int) -> Array:
         return np.ones(self.n) if i == 0 else trace.A[k][:, i - 1]

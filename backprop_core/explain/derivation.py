@@ -1,7 +1,7 @@
 """`bp explain` as data: the derivation of one weight's gradient, step by step.
 
 Everything here is read out of the engine: the forward `Trace`, the backward
-`Gradients` (deltas), the activation and loss tables. No value is recomputed by
+`Gradients` (deltas), the activation and loss records. No value is recomputed by
 a second implementation; the "formula with numbers" strings only write down
 the engine's own operands, in the source derivation's order:
 
@@ -41,12 +41,11 @@ explain_notation.py, the engine's numbers they all read in explain_context.py.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 
-from backprop_core.engine.activations import DERIVATIVE_FORMULAS
-from backprop_core.engine.gradcheck import as_float64, numeric_gradient, weight_value
+from backprop_core.engine.gradcheck import as_float64, numeric_gradient
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Network
 from backprop_core.errors import BpError
@@ -124,19 +123,39 @@ def explain(
     return _build(Context.read(net, names, X, T, w, eta, frozen, optimizer, sample))
 
 
-def explain_experiment(experiment: Any, name: str, sample: int | None = None) -> Explanation:
+class TrainingData(Protocol):
+    X: Array
+    T: Array
+
+
+class Experiment(Protocol):
+    """What `explain_experiment` reads of a run.experiment.Experiment (explain/ may
+    not import run/): its network, weight names, training data and settings."""
+
+    network: Network
+    names: WeightNames
+
+    @property
+    def data(self) -> TrainingData: ...
+    @property
+    def eta(self) -> float: ...
+    @property
+    def optimizer(self) -> str: ...
+    def is_frozen(self, w: WeightId) -> bool: ...
+
+
+def explain_experiment(experiment: Experiment, name: str, sample: int | None = None) -> Explanation:
     """`explain` for a weight named in any SPEC §4 form, on an experiment's training data."""
     w = experiment.names.resolve(name)
-    training = experiment.config.training
     return explain(
         experiment.network,
         experiment.names,
         experiment.data.X,
         experiment.data.T,
         w,
-        training.eta,
+        experiment.eta,
         frozen=experiment.is_frozen(w),
-        optimizer=training.optimizer.name,
+        optimizer=experiment.optimizer,
         sample=sample,
     )
 
@@ -159,7 +178,7 @@ def _build(ctx: Context) -> Explanation:
         )
     numeric = numeric_gradient(ctx.net, ctx.X, ctx.T, w)
     check = check_section(ctx, numeric)
-    value = weight_value(ctx.net, w)
+    value = ctx.net.weight(w)
     new_value = value - ctx.eta * grad
     update = update_section(ctx, value, new_value)
     after, after_trace, after_loss = after_section(ctx, new_value)
@@ -198,7 +217,7 @@ def describe(ctx: Context) -> list[str]:
     ]
     for k in range(1, net.K + 1):
         act = net.layer(k).activation
-        derivative = DERIVATIVE_FORMULAS[act.name].format(
+        derivative = act.record.derivative_formula.format(
             **{key: fmt(v) for key, v in act.params.items()}
         )
         if not act.elementwise:

@@ -7,6 +7,7 @@ The same section, with the updated weight, is the pass after the update.
 
 from __future__ import annotations
 
+from backprop_core.engine.activations import Activation
 from backprop_core.engine.network import Trace
 from backprop_core.explain.context import Context
 from backprop_core.explain.steps import MAX_NODES, MAX_TERMS, Array, Section, Step, fmt, operand
@@ -28,12 +29,7 @@ def forward_section(ctx: Context, key: str, title: str, trace: Trace, layers: ra
         for j in shown:
             section.steps.append(pre_activation(ctx, trace, k, j))
             h = trace.H[k][:, j - 1]
-            numbers = ""
-            if act.name == "linear":
-                slope = act.params.get("slope", 1.0)
-                numbers = operand(h[0]) if slope == 1.0 else f"{fmt(slope)} * {operand(h[0])}"
-            elif act.elementwise:
-                numbers = f"{act.name}({fmt(h[0])})"
+            numbers = written(act, h[0]) if act.elementwise else ""
             formula = f"{nt.phi(k)}({nt.H(k, j)})"
             if not act.elementwise:
                 formula = f"softmax(Y_in)_{j}"
@@ -43,6 +39,14 @@ def forward_section(ctx: Context, key: str, title: str, trace: Trace, layers: ra
             section.notes.append(f"layer {k}: {hidden} more nodes not listed")
     section.steps += targets_and_loss(ctx, trace, new=key == "after")
     return section
+
+
+def written(act: Activation, h: float) -> str:
+    """``A = phi(H)`` with numbers, as the activation's record writes it."""
+    write = act.record.write
+    if write is None:
+        return f"{act.name}({fmt(h)})"
+    return write(operand(h), **{key: fmt(v) for key, v in act.params.items()})
 
 
 def pre_activation(ctx: Context, trace: Trace, k: int, j: int) -> Step:
@@ -78,7 +82,7 @@ def targets_and_loss(ctx: Context, trace: Trace, new: bool) -> list[Step]:
         steps.append(
             ctx.step(f"{nt.out(K, j)} - {nt.T(j)}", "", f"{operand(y[0])} - {operand(t[0])}", y - t)
         )
-    loss = ctx.net.loss_value(Y, T)
+    loss = ctx.net.loss_of(trace, T)
     formula, numbers = loss_formula(ctx, Y, T)
     if ctx.n > 1:
         formula, numbers = f"mean over the {ctx.n} samples of {formula}", ""
@@ -92,18 +96,9 @@ def targets_and_loss(ctx: Context, trace: Trace, new: bool) -> list[Step]:
 
 def loss_formula(ctx: Context, Y: Array, T: Array) -> tuple[str, str]:
     """The loss written out with names and with numbers (only names past MAX_TERMS outputs)."""
-    nt, m, loss = ctx.nt, Y.shape[1], ctx.net.loss
-    pairs = [(nt.out(nt.K, j), nt.T(j)) for j in range(1, m + 1)]
-    if loss == "sse" and m == 1:
-        return "1/2 * (Y - T)^2", f"1/2 * ({operand(Y[0, 0])} - {operand(T[0, 0])})^2"
-    if loss == "sse" and m <= MAX_TERMS:
-        formula = "1/2 * [" + " + ".join(f"({y} - {t})^2" for y, t in pairs) + "]"
-        squares = (f"({operand(Y[0, j])} - {operand(T[0, j])})^2" for j in range(m))
-        return formula, "1/2 * [" + " + ".join(squares) + "]"
-    general = {
-        "sse": "1/2 * sum_j (Y_j - T_j)^2",
-        "mse": "mean_j (Y_j - T_j)^2",
-        "cross_entropy": "-sum_j T_j * log(Y_j)",
-        "bce": "-mean_j [T_j * log(Y_j) + (1 - T_j) * log(1 - Y_j)]",
-    }
-    return general.get(loss, loss), ""
+    nt, m, record = ctx.nt, Y.shape[1], ctx.net.loss_record
+    if record.write_terms is not None and m <= MAX_TERMS:
+        names = [(nt.out(nt.K, j), nt.T(j)) for j in range(1, m + 1)]
+        numbers = [(operand(Y[0, j]), operand(T[0, j])) for j in range(m)]
+        return record.write_terms(names), record.write_terms(numbers)
+    return record.formula, ""

@@ -1,7 +1,7 @@
 """Step 2 of the derivation: ``dL/dy`` for every output, where the chain rule starts.
 
 `head` is that first factor for one output, written with the loss's own
-derivative (from the loss table), or ``dL/dY_in = Y - T`` past the engine's
+derivative (from the loss record), or ``dL/dY_in = Y - T`` past the engine's
 canonical-link shortcut. The chain-rule paths and the delta recursion start from it.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_core.engine.losses import LOSSES, OUTPUT_DELTA_SHORTCUT
 from backprop_core.explain.context import Context
 from backprop_core.explain.steps import MAX_NODES, Array, Section, operand
 
@@ -21,24 +20,20 @@ def head(ctx: Context, j: int) -> tuple[str, str, str, Array]:
     yn, tn, y, t = nt.out(K, j), nt.T(j), operand(Y[0]), operand(T[0])
     if ctx.shortcut:
         values = ctx.net.output_delta(ctx.trace, ctx.T)[:, j - 1]
-        # The shortcut is (Y - T) / scale: read the scale off the table, not a copy of it.
-        unit = OUTPUT_DELTA_SHORTCUT[ctx.net.loss](np.ones((1, m)), np.zeros((1, m)))
-        if float(unit[0, 0]) == 1.0:
+        if not shortcut_scaled(ctx, m):
             return f"dL/d{nt.H(K, j)}", f"{yn} - {tn}", f"{y} - {t}", values
         return f"dL/d{nt.H(K, j)}", f"({yn} - {tn}) / {m}", f"({y} - {t}) / {m}", values
-    values = LOSSES[ctx.net.loss][1](ctx.trace.Y, ctx.T)[:, j - 1]
-    per = "" if m == 1 else f" / {m}"
-    formulas = {
-        "sse": (f"{yn} - {tn}", f"{y} - {t}"),
-        "mse": (f"2 * ({yn} - {tn}){per}", f"2 * ({y} - {t}){per}"),
-        "cross_entropy": (f"-{tn} / {yn}", f"-{t} / {y}"),
-        "bce": (
-            f"({yn} - {tn}) / ({yn} * (1 - {yn})){per}",
-            f"({y} - {t}) / ({y} * (1 - {y})){per}",
-        ),
-    }
-    formula, numbers = formulas.get(ctx.net.loss, ("", ""))
-    return f"dL/d{nt.d(K, j)}", formula, numbers, values
+    record = ctx.net.loss_record
+    values = record.dL_dY(ctx.trace.Y, ctx.T)[:, j - 1]
+    formula = record.write_derivative(yn, tn, m)
+    return f"dL/d{nt.d(K, j)}", formula, record.write_derivative(y, t, m), values
+
+
+def shortcut_scaled(ctx: Context, m: int) -> bool:
+    """Does the shortcut divide Y - T by a scale at m outputs? Read off the record."""
+    delta = ctx.net.loss_record.output_delta
+    assert delta is not None
+    return float(delta(np.ones((1, m)), np.zeros((1, m)))[0, 0]) != 1.0
 
 
 def output_section(ctx: Context) -> Section:
@@ -50,7 +45,7 @@ def output_section(ctx: Context) -> Section:
         act = ctx.net.layer(K).activation.name
         section.notes.append(
             f"{act} + {ctx.net.loss}: the loss's derivative through the {act} output "
-            f"simplifies to dL/dY_in = Y - T{' (scaled)' if ctx.net.loss == 'bce' else ''}, "
+            f"simplifies to dL/dY_in = Y - T{' (scaled)' if shortcut_scaled(ctx, 2) else ''}, "
             "so the chain starts at Y_in and the output layer has no phi' factor."
         )
     if ctx.n > 1:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from backprop_core.engine.gradcheck import EPS, locate, relative_error
+from backprop_core.engine.gradcheck import EPS, relative_error
 from backprop_core.engine.network import Trace
 from backprop_core.explain.context import Context
 from backprop_core.explain.forward import forward_section
@@ -66,7 +66,7 @@ def update_section(ctx: Context, value: float, new_value: float) -> Section:
 def after_section(ctx: Context, new_value: float) -> tuple[Section, Trace, float]:
     """The forward pass from the weight's layer up with only the weight set to `new_value`."""
     net = ctx.net.copy()
-    array, index = locate(net, ctx.w)
+    array, index = net.locate(ctx.w)
     array[index] = new_value
     trace = net.forward(ctx.X)
     # Written with the updated network, so the new weight's value is in the formulas.
@@ -77,4 +77,4 @@ def after_section(ctx: Context, new_value: float) -> tuple[Section, Trace, float
         trace,
         range(ctx.w.k, ctx.nt.K + 1),
     )
-    return section, trace, net.loss_value(trace.Y, ctx.T)
+    return section, trace, net.loss_of(trace, ctx.T)

@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.config.model import LoadedConfig, load_config
+from backprop_core.config.model import Config, LoadedConfig, load_config
 from backprop_core.data.load import Dataset, load_data
+from backprop_core.engine.init_schemes import initial_weights
 from backprop_core.engine.naming import WeightId, WeightNames
-from backprop_core.engine.network import Layer, Network, initial_weights
+from backprop_core.engine.network import Layer, Network
 from backprop_core.engine.seeding import INIT, rng
 from backprop_core.errors import WeightNameError
 
@@ -28,32 +29,43 @@ class Experiment:
     frozen_biases: bool = False
 
     @property
-    def config(self) -> Any:
+    def config(self) -> Config:
         return self.loaded.config
+
+    # The training settings, as explain/ reads them (explain.derivation.Experiment).
+    @property
+    def eta(self) -> float:
+        return self.config.training.eta
+
+    @property
+    def optimizer(self) -> str:
+        return self.config.training.optimizer.name
 
     def masks(self) -> dict[tuple[str, int], NDArray[np.floating[Any]] | None]:
         """Per weight array: None (all trainable) or a 0/1 mask (0 = frozen)."""
         out: dict[tuple[str, int], NDArray[np.floating[Any]] | None] = {}
         for key, p in self.network.parameters():
-            kind, k = key
-            if kind == "b" and self.frozen_biases:
+            if key[0] == "b" and self.frozen_biases:
                 out[key] = np.zeros_like(p)
                 continue
             mask = None
             for w in self.frozen:
-                if w.k != k or (w.i == 0) != (kind == "b"):
+                if w.key != key:
                     continue
                 if mask is None:
                     mask = np.ones_like(p)
-                if kind == "b":
-                    mask[w.j - 1] = 0.0
-                else:
-                    mask[w.i - 1, w.j - 1] = 0.0
+                mask[w.index] = 0.0
             out[key] = mask
         return out
 
     def is_frozen(self, w: WeightId) -> bool:
         return w in self.frozen or (w.is_bias and self.frozen_biases)
+
+    def frozen_count(self) -> int:
+        """How many weights `is_frozen` (a bias named and also under ``biases`` counts once)."""
+        return sum(
+            m.size - int(np.count_nonzero(m)) for m in self.masks().values() if m is not None
+        )
 
 
 def load_experiment(path: Path | None = None, overrides: Sequence[str] = ()) -> Experiment:

@@ -30,6 +30,7 @@ from backprop_core.data.load import (
     parse_number,
     read_table,
 )
+from backprop_core.engine.losses import BINARY, ONE_HOT
 from backprop_core.engine.network import Network
 from backprop_core.errors import BpError, ConfigError, DataError
 from backprop_core.run.experiment import build_network
@@ -50,13 +51,15 @@ class Model:
 
     @property
     def kind(self) -> str:
-        """'softmax' (one output per class), 'sigmoid' (two classes, one output) or 'values'."""
-        outputs = self.network.units[-1]
-        if self.network.loss == "cross_entropy" and outputs > 1:
-            return "softmax"
-        if self.network.loss == "bce" and outputs == 1:
-            return "sigmoid"
-        return "values"
+        """ONE_HOT (one output per class), BINARY (two classes, one output) or 'values'."""
+        record = self.network.loss_record
+        if record.targets is None or self.class_count is None:
+            return "values"
+        return record.targets
+
+    @property
+    def class_count(self) -> int | None:
+        return self.network.loss_record.classes(self.network.units[-1])
 
 
 @dataclass
@@ -92,10 +95,8 @@ def load_model(loaded: LoadedConfig) -> Model:
         model.classes = model.classes or data.classes
         if needs_stats:
             model.mean, model.std = data.mean, data.std
-    if model.kind == "softmax" and model.classes is None:
-        model.classes = [str(i) for i in range(model.network.units[-1])]
-    if model.kind == "sigmoid" and model.classes is None:
-        model.classes = ["0", "1"]
+    if model.class_count is not None and model.classes is None:
+        model.classes = [str(i) for i in range(model.class_count)]
     model.input_names, model.target_names = _column_names(loaded)
     return model
 
@@ -187,10 +188,10 @@ def predict(model: Model, X: Array, T: Array | None = None) -> Prediction:
         trace = network.forward(np.ascontiguousarray(scaled, dtype=network.dtype))
     out = Prediction(X, np.asarray(trace.Y, dtype=np.float64), T=T)
     classes = model.classes
-    if model.kind == "softmax" and classes is not None:
+    if model.kind == ONE_HOT and classes is not None:
         out.probabilities = out.Y
         out.labels = [classes[i] for i in out.Y.argmax(axis=1)]
-    elif model.kind == "sigmoid" and classes is not None:
+    elif model.kind == BINARY and classes is not None:
         p = out.Y[:, 0]
         out.probabilities = np.column_stack([1.0 - p, p])
         out.labels = [classes[1] if v >= 0.5 else classes[0] for v in p]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.engine.losses import CLASSIFICATION
+from backprop_core.engine.losses import LOSSES, ONE_HOT
 from backprop_core.engine.naming import WeightId
 from backprop_core.engine.network import Gradients, Network
 from backprop_core.engine.optimizers import make_optimizer
@@ -45,8 +45,7 @@ class StepDetail:
 
     def of(self, w: WeightId) -> tuple[float, float, float, float]:
         """(value before, dL/dw, step, value after) of one weight."""
-        index = (w.j - 1,) if w.is_bias else (w.i - 1, w.j - 1)
-        at = self.keys.index(("b" if w.is_bias else "W", w.k))
+        at, index = self.keys.index(w.key), w.index
         before, after = float(self.before[at][index]), float(self.after[at][index])
         return before, float(self.grads[at][index]), after - before, after
 
@@ -71,7 +70,8 @@ class TrainResult:
     diverged_epoch: int | None = None
     largest_gradients: list[tuple[WeightId, float]] = field(default_factory=list)
     batch_size: int = 0
-    batch_size_clamped: bool = False
+    # Said before training when the batch was clamped (`batch_rows`), else None.
+    batch_warning: str | None = None
 
     @property
     def epochs_run(self) -> int:
@@ -84,25 +84,67 @@ class TrainResult:
 
 def accuracy(Y: Array, T: Array, loss: str) -> float | None:
     """Fraction of rows classified right: argmax for softmax, 0.5 threshold for sigmoid."""
-    if loss not in CLASSIFICATION:
+    if not LOSSES[loss].classifier:
         return None
     return correct(Y, T, loss) / judged(T, loss)
 
 
 def judged(T: Array, loss: str) -> int:
     """How many predictions accuracy counts: rows for softmax, outputs for sigmoid."""
-    return T.shape[0] if loss == "cross_entropy" else T.size
+    return T.shape[0] if LOSSES[loss].targets == ONE_HOT else T.size
 
 
 def correct(Y: Array, T: Array, loss: str) -> int:
     """How many predictions are right (rows for softmax, outputs for sigmoid)."""
-    if loss == "cross_entropy" and T.shape[1] > 1:
+    if LOSSES[loss].targets == ONE_HOT and T.shape[1] > 1:
         return int(np.count_nonzero(Y.argmax(axis=1) == T.argmax(axis=1)))
     return int(np.count_nonzero((Y >= 0.5) == (T >= 0.5)))
 
 
+def batch_rows(batch_size: int | str, n: int) -> tuple[int, str | None]:
+    """Rows per update for ``training.batch_size`` on `n` rows, and the warning if clamped.
+
+    A batch larger than the data is the full batch: `bp train` trains with it and
+    `bp check` warns about it with the same words.
+    """
+    requested = n if batch_size == "full" else int(batch_size)
+    if requested <= n:
+        return requested, None
+    return n, (
+        f"batch_size {requested} is larger than the {n} training rows; "
+        "training will use the full batch"
+    )
+
+
+@dataclass(frozen=True)
+class SavedWeights:
+    """What `--save` writes: weights, the epochs behind them, their loss (NaN: not
+    measured) and a note on why they are not the newest."""
+
+    network: Network
+    epochs: int
+    loss: float
+    note: str | None = None
+
+
 class Trainer:
-    def __init__(self, experiment: Experiment, *, keep_snapshot: bool = False) -> None:
+    """Trains an experiment's network in place.
+
+    `keep_snapshot`: keep the weights `weights_to_save` needs after an interrupt or a
+    divergence. `record_steps(epoch)`: keep that epoch's last update in detail
+    (`EpochRecord.step`; `--grads` shows it). `measure_norm(epoch)`: measure that
+    epoch's gradient norm (None: every epoch; on tiny networks the norm costs a
+    tenth of an update, so `bp train` measures it only for the epochs it logs).
+    """
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        *,
+        keep_snapshot: bool = False,
+        record_steps: Callable[[int], bool] | None = None,
+        measure_norm: Callable[[int], bool] | None = None,
+    ) -> None:
         self.experiment = experiment
         self.network: Network = experiment.network
         spec = experiment.config.training
@@ -110,17 +152,11 @@ class Trainer:
         self.stop_at_loss: float | None = spec.stop_at_loss
         self.shuffle: bool = spec.shuffle
         n = experiment.data.n
-        requested = n if spec.batch_size == "full" else int(spec.batch_size)
-        self.result = TrainResult(batch_size=min(requested, n), batch_size_clamped=requested > n)
+        rows, warning = batch_rows(spec.batch_size, n)
+        self.result = TrainResult(batch_size=rows, batch_warning=warning)
         opt = spec.optimizer
-        self.optimizer = make_optimizer(
-            opt.name,
-            spec.eta,
-            momentum=opt.momentum,
-            beta1=opt.beta1,
-            beta2=opt.beta2,
-            epsilon=opt.epsilon,
-        )
+        # Every setting of `training.optimizer`; the optimizer's record picks its own.
+        self.optimizer = make_optimizer(opt.name, spec.eta, **opt.model_dump(exclude={"name"}))
         masks = experiment.masks()
         self.keys = [key for key, _ in self.network.parameters()]
         self.masks = [masks[key] for key in self.keys]
@@ -133,7 +169,7 @@ class Trainer:
         self.masked = [
             (pos, self.masks[i]) for pos, i in enumerate(self.moving) if self.masks[i] is not None
         ]
-        self.classifier = self.network.loss in CLASSIFICATION
+        self.classifier = self.network.loss_record.classifier
         self.rng = rng(experiment.config.seed, SHUFFLE)
         self.keep_snapshot = keep_snapshot
         # What --save writes when training stops early. `snapshot`: the weights
@@ -146,13 +182,8 @@ class Trainer:
         self.params = [p for _, p in self.network.parameters()]
         self.trained = [self.params[i] for i in self.moving]
         self.last_gradients: Gradients | None = None
-        # Epochs for which to keep the last update's detail (values before and
-        # after, gradients): `--grads` shows them for the logged epochs.
-        self.record_steps: Callable[[int], bool] | None = None
-        # Epochs whose gradient norm the caller will show; None: every epoch. On
-        # tiny networks the norm costs a tenth of an update, so `bp train`
-        # measures it only for the epochs its table logs.
-        self.measure_norm: Callable[[int], bool] | None = None
+        self.record_steps = record_steps
+        self.measure_norm = measure_norm
 
     def epochs(self) -> Iterator[EpochRecord]:
         """Train epoch by epoch, yielding each epoch's record as it completes."""
@@ -214,6 +245,27 @@ class Trainer:
         self._validate(record)
         return record
 
+    def weights_to_save(self, status: str) -> SavedWeights | None:
+        """The weights to keep after a run that ended with `status`; never weights
+        whose loss is not finite (None: nothing worth saving)."""
+        result = self.result
+        if status == "diverged":
+            if self.finite is None or self.finite[1] == 0:
+                return None
+            network, epochs, loss = self.finite
+            note = (
+                f"weights after epoch {epochs}, the last whose loss was finite; training "
+                f"diverged at epoch {result.diverged_epoch}"
+            )
+            return SavedWeights(network, epochs, loss, note)
+        if status == "interrupted":  # the last completed epoch; its loss was never measured
+            if self.snapshot is None or self.snapshot_epoch == 0:
+                return None
+            epochs = self.snapshot_epoch
+            note = f"weights after epoch {epochs} (interrupted)"
+            return SavedWeights(self.snapshot, epochs, math.nan, note)
+        return SavedWeights(self.network, result.epochs_run, result.final_loss)
+
     def run(self) -> TrainResult:
         for _ in self.epochs():
             pass
@@ -272,14 +324,10 @@ def largest_gradients(
 ) -> list[tuple[WeightId, float]]:
     """The `n` trainable weights with the largest |dL/dw| (non-finite first)."""
     rows: list[tuple[float, WeightId, float]] = []
-    for (kind, k), g in grads.items():
+    for key, g in grads.items():
         flat = np.nan_to_num(np.abs(g), nan=np.inf).ravel()
         for index in np.argsort(-flat, kind="stable")[: n * 4]:
-            if kind == "W":
-                i, j = divmod(int(index), g.shape[1])
-                w = WeightId(k, i + 1, j + 1)
-            else:
-                w = WeightId(k, 0, int(index) + 1)
+            w = WeightId.at(key, np.unravel_index(index, g.shape))
             if not experiment.is_frozen(w):
                 rows.append((float(flat[index]), w, float(g.ravel()[index])))
     rows.sort(key=lambda r: (-r[0], r[1]))

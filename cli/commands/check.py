@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli import console
 from cli.errors import EXIT_USAGE, print_error, warn
 from cli.options import ConfigArg, JsonOpt, SetOpt
+
+if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
+    from pathlib import Path
+
+    from backprop_core.run.experiment import Experiment
 
 NAME = "check"
 HELP = "Validate a config and load its data without training; exit 0 (valid) or 2."
@@ -18,6 +23,7 @@ def command(config: ConfigArg = None, set_: SetOpt = None, json_: JsonOpt = Fals
     from backprop_core.config.model import schema_problems
     from backprop_core.errors import BpError
     from backprop_core.run.experiment import load_experiment
+    from cli.render import json_documents
 
     overrides = list(set_ or [])
     experiment = None
@@ -34,57 +40,16 @@ def command(config: ConfigArg = None, set_: SetOpt = None, json_: JsonOpt = Fals
     for problem in problems:
         print_error(str(problem))
     if json_:
-        console.emit_json(
-            {
-                "ok": not problems,
-                "config": _label(config),
-                "problems": [_problem(p) for p in problems],
-                "warnings": warnings,
-                "summary": _summary(experiment) if experiment is not None else None,
-            }
-        )
+        console.emit_json(json_documents.check(_label(config), problems, warnings, experiment))
     elif experiment is not None:
-        console.stdout().print(
-            f"{_label(config)}: ok ({_describe(_summary(experiment))})", soft_wrap=True
-        )
+        summary = json_documents.check_summary(experiment)
+        console.stdout().print(f"{_label(config)}: ok ({_describe(summary)})", soft_wrap=True)
     if problems:
         raise typer.Exit(EXIT_USAGE)
 
 
-def _label(config: Any) -> str:
+def _label(config: Path | None) -> str:
     return str(config) if config is not None else "built-in tiny.yaml"
-
-
-def _problem(error: Any) -> dict[str, Any]:
-    """A problem as JSON: the full message, and where it is when known."""
-    return {
-        "message": str(error),
-        "file": getattr(error, "file", None),
-        "line": getattr(error, "line", None),
-        "key": getattr(error, "key", None),
-        "detail": getattr(error, "message", str(error)),
-    }
-
-
-def _summary(experiment: Any) -> dict[str, Any]:
-    c = experiment.config
-    net = experiment.network
-    data = experiment.data
-    return {
-        "name": c.name,
-        "inputs": net.inputs,
-        "layers": [
-            {"units": layer.units, "activation": layer.activation.describe(), "bias": layer.bias}
-            for layer in net.layers
-        ],
-        "loss": c.loss,
-        "parameters": net.parameter_count(),
-        "rows": data.n,
-        "validation_rows": 0 if data.X_val is None else int(data.X_val.shape[0]),
-        "classes": list(data.classes) if data.classes is not None else None,
-        "frozen": len(experiment.frozen)
-        + (sum(b.size for b in net.b.values()) if experiment.frozen_biases else 0),
-    }
 
 
 def _describe(summary: dict[str, Any]) -> str:
@@ -99,11 +64,8 @@ def _describe(summary: dict[str, Any]) -> str:
     return text
 
 
-def _warnings(experiment: Any) -> list[str]:
-    size = experiment.config.training.batch_size
-    if isinstance(size, int) and size > experiment.data.n:
-        return [
-            f"batch_size {size} is larger than the {experiment.data.n} training rows; "
-            "training will use the full batch"
-        ]
-    return []
+def _warnings(experiment: Experiment) -> list[str]:
+    from backprop_core.run.training import batch_rows
+
+    _, warning = batch_rows(experiment.config.training.batch_size, experiment.data.n)
+    return [warning] if warning is not None else []

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import shlex
 from enum import Enum
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from cli import console
 from cli.errors import fail
 from cli.options import ConfigArg, JsonOpt, SetOpt
+
+if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
+    from pathlib import Path
+
+    from backprop_core.engine.naming import WeightId
+    from backprop_core.run.experiment import Experiment
 
 NAME = "explain"
 HELP = (
@@ -61,9 +67,9 @@ def command(
     x = explain_experiment(experiment, weight, sample)
     if chosen is Format.json:
         from cli.console import emit_json
-        from cli.render.explain_json import document
+        from cli.render import json_documents
 
-        emit_json(document(x))
+        emit_json(json_documents.explain(x))
     elif chosen is Format.text:
         from backprop_core.explain.derivation import MAX_LISTED_PATHS
         from cli.console import stdout
@@ -89,7 +95,7 @@ def command(
             console.write(latex(x, invocation))
 
 
-def _invocation(config: object, weight: str, sample: int | None, sets: list[str]) -> str:
+def _invocation(config: Path | None, weight: str, sample: int | None, sets: list[str]) -> str:
     """The command line that reproduces this output, shown at the top of the document."""
     words = ["bp", "explain"]
     if config is not None:
@@ -102,17 +108,13 @@ def _invocation(config: object, weight: str, sample: int | None, sets: list[str]
     return shlex.join(words)
 
 
-def _picture(experiment: object, w: object) -> str | None:
+def _picture(experiment: Experiment, w: WeightId) -> str | None:
     """The network in mermaid with the paths from `w` to the output highlighted;
     None for a network too large to draw (the derivation still follows)."""
     from cli.render.diagram import DiagramTooLargeError, mermaid, paths_to_output
 
-    names = experiment.names  # type: ignore[attr-defined]
+    names = experiment.names
     try:
-        return mermaid(
-            experiment.network,  # type: ignore[attr-defined]
-            names,
-            highlight=paths_to_output(names, w),  # type: ignore[arg-type]
-        )
+        return mermaid(experiment.network, names, highlight=paths_to_output(names, w))
     except DiagramTooLargeError:
         return None

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from cli import console
 from cli.errors import EXIT_FAILED, fail
 from cli.options import ConfigArg, JsonOpt, SetOpt
+
+if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
+    from rich.console import RenderableType
+
+    from backprop_core.engine.gradcheck import GradcheckReport
 
 NAME = "gradcheck"
 HELP = (
@@ -42,6 +47,7 @@ def command(
 ) -> None:
     from backprop_core.engine.gradcheck import EPS, check_gradients
     from backprop_core.run.experiment import load_experiment
+    from cli.render import json_documents
 
     experiment = load_experiment(config, list(set_ or []))
     report = check_gradients(
@@ -53,9 +59,9 @@ def command(
         max_weights=max_weights,
         seed=experiment.config.seed,
     )
-    rows = [_row(experiment, r) for r in report.rows]
+    rows = [json_documents.gradcheck_row(experiment, r) for r in report.rows]
     if json_:
-        console.emit_json(_json(report, rows))
+        console.emit_json(json_documents.gradcheck(report, rows))
     else:
         shown = [r for r in rows if not r["ok"]] if failures else rows
         _render(report, shown)
@@ -70,47 +76,7 @@ def command(
         )
 
 
-def _row(experiment: Any, r: Any) -> dict[str, Any]:
-    """The row of `bp grads --json` for this weight, plus the check's verdict."""
-    from backprop_core.engine.inspection import one_step
-
-    step, new_value = one_step(experiment, r.weight, r.value, r.grad)
-    return {
-        "name": r.weight.canonical,
-        "alias": experiment.names.alias(r.weight),
-        "value": r.value,
-        "grad": r.grad,
-        "numeric_grad": r.numeric_grad,
-        "step": step,
-        "new_value": new_value,
-        "abs_error": r.abs_error,
-        "rel_error": r.rel_error,
-        "tolerance": r.tolerance,
-        "ok": r.ok,
-        "kink": r.kink,
-    }
-
-
-def _json(report: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    from backprop_core.engine.gradcheck import KINK_RTOL, RTOL
-
-    return {
-        "ok": report.ok,
-        "max_abs_error": report.max_abs_error,
-        "max_rel_error": report.max_rel_error,
-        "loss": report.loss,
-        "eps": report.eps,
-        "rtol": RTOL,
-        "kink_rtol": KINK_RTOL,
-        "tiny": report.tiny,
-        "checked": len(report.rows),
-        "total": report.total,
-        "failed": len(report.failures),
-        "weights": rows,
-    }
-
-
-def _render(report: Any, rows: list[dict[str, Any]]) -> None:
+def _render(report: GradcheckReport, rows: list[dict[str, Any]]) -> None:
     out = console.stdout()
     if rows:
         out.print(_table(rows) if out.width >= NARROW else _lines(rows))
@@ -120,7 +86,7 @@ def _render(report: Any, rows: list[dict[str, Any]]) -> None:
     out.print(_summary(report))
 
 
-def _table(rows: list[dict[str, Any]]) -> Any:
+def _table(rows: list[dict[str, Any]]) -> RenderableType:
 
     from cli.render.fit import titled_table
     from cli.render.numbers import num
@@ -150,7 +116,7 @@ def _table(rows: list[dict[str, Any]]) -> Any:
     return table
 
 
-def _lines(rows: list[dict[str, Any]]) -> Any:
+def _lines(rows: list[dict[str, Any]]) -> RenderableType:
     """Narrow terminals: each weight on its own lines, nothing cut off."""
     from rich.console import Group
     from rich.text import Text
@@ -159,7 +125,7 @@ def _lines(rows: list[dict[str, Any]]) -> Any:
 
     out: list[Text] = []
     for r in rows:
-        style = None if r["ok"] else "red"
+        style = "" if r["ok"] else "red"
         out.append(Text(f"{r['name']} ({r['alias']}) {_mark(r)}", style=style))
         out.append(Text(f"  gradient  {num(r['grad'], 10)}"))
         out.append(Text(f"  numeric   {num(r['numeric_grad'], 10)}"))
@@ -177,7 +143,7 @@ def _mark(row: dict[str, Any]) -> str:
     return "ok (kink)" if row["kink"] else "ok"
 
 
-def _summary(report: Any) -> str:
+def _summary(report: GradcheckReport) -> str:
     from backprop_core.engine.gradcheck import KINK_RTOL, RTOL
 
     sampled = f" (a sample of {report.total})" if len(report.rows) < report.total else ""

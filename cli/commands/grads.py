@@ -32,22 +32,16 @@ def command(
     json_: JsonOpt = False,
     set_: SetOpt = None,
 ) -> None:
-    from backprop_core.engine.inspection import as_dicts, gradient_rows
     from backprop_core.run.experiment import load_experiment
+    from backprop_core.run.inspection import gradient_rows
 
     experiment = load_experiment(config, list(set_ or []))
     report = gradient_rows(experiment, weight or [])
     if json_:
         from cli.console import emit_json
+        from cli.render import json_documents
 
-        emit_json(
-            {
-                "loss": report.loss,
-                "eta": report.eta,
-                "optimizer": report.optimizer,
-                "weights": as_dicts(report.rows),
-            }
-        )
+        emit_json(json_documents.grads(report))
         return
     from rich.table import Table
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from cli import console
 from cli.errors import fail
 from cli.options import ConfigArg, JsonOpt, SetOpt
+
+if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
+    from rich.table import Table
+
+    from backprop_core.run.predict import Model, Prediction
 
 NAME = "predict"
 HELP = (
@@ -62,7 +67,11 @@ def command(
     result = predict(model, X, T)
     result.target_labels, result.lines = target_labels, lines
     if json_:
-        console.emit_json(to_json(model, result))
+        from cli.render import json_documents
+
+        console.emit_json(
+            json_documents.predict(model, result, _input_names(model), _output_names(model))
+        )
     else:
         from cli.render.fit import fitted
 
@@ -72,54 +81,20 @@ def command(
             out.print(summary_line(result))
 
 
-def _input_names(model: Any) -> list[str]:
+def _input_names(model: Model) -> list[str]:
     if model.input_names is not None:
         return list(model.input_names)
     return [f"x{i}" for i in range(1, model.network.inputs + 1)]
 
 
-def _output_names(model: Any) -> list[str]:
+def _output_names(model: Model) -> list[str]:
     outputs = model.network.units[-1]
     if model.target_names is not None and len(model.target_names) == outputs:
         return list(model.target_names)
     return ["y"] if outputs == 1 else [f"y{j}" for j in range(1, outputs + 1)]
 
 
-def to_json(model: Any, result: Any) -> dict[str, Any]:
-    """Keys: name, inputs (names), outputs (names), classes, predictions[], loss, accuracy."""
-    rows = []
-    for r in range(result.X.shape[0]):
-        row: dict[str, Any] = {"row": r + 1}
-        if result.lines is not None:
-            row["line"] = result.lines[r]
-        row["inputs"] = result.X[r].tolist()
-        row["outputs"] = result.Y[r].tolist()
-        if result.labels is not None:
-            row["class"] = result.labels[r]
-            row["probabilities"] = dict(
-                zip(model.classes, result.probabilities[r].tolist(), strict=True)
-            )
-        if result.T is not None:
-            row["target"] = (
-                result.target_labels[r]
-                if result.target_labels is not None
-                else result.T[r].tolist()
-            )
-        rows.append(row)
-    doc: dict[str, Any] = {
-        "name": model.loaded.config.name,
-        "inputs": _input_names(model),
-        "outputs": _output_names(model),
-        "classes": model.classes if result.labels is not None else None,
-        "predictions": rows,
-    }
-    if result.loss is not None:
-        doc["loss"] = result.loss
-        doc["accuracy"] = result.accuracy
-    return doc
-
-
-def prediction_table(model: Any, result: Any) -> Any:
+def prediction_table(model: Model, result: Prediction) -> Table:
     from rich.table import Table
 
     from cli.render.numbers import num, percent
@@ -128,11 +103,13 @@ def prediction_table(model: Any, result: Any) -> Any:
     table.add_column("line" if result.lines is not None else "row", justify="right")
     for name in _input_names(model):
         table.add_column(name, justify="right")
-    classified = result.labels is not None
-    few = classified and len(model.classes) <= MAX_CLASS_COLUMNS
+    labels, probabilities = result.labels, result.probabilities
+    classes = model.classes or []
+    classified = labels is not None
+    few = classified and len(classes) <= MAX_CLASS_COLUMNS
     if classified:
         table.add_column("class")
-        for name in model.classes if few else ["p(class)"]:
+        for name in classes if few else ["p(class)"]:
             table.add_column(f"p({name})" if few else name, justify="right")
     else:
         for name in _output_names(model):
@@ -142,11 +119,10 @@ def prediction_table(model: Any, result: Any) -> Any:
     for r in range(result.X.shape[0]):
         cells = [str(result.lines[r] if result.lines is not None else r + 1)]
         cells += [num(v) for v in result.X[r]]
-        if classified:
-            cells.append(result.labels[r])
-            probabilities = result.probabilities[r]
-            chosen = model.classes.index(result.labels[r])
-            shown = probabilities if few else [probabilities[chosen]]
+        if labels is not None and probabilities is not None:
+            cells.append(labels[r])
+            row = probabilities[r]
+            shown = row if few else [row[classes.index(labels[r])]]
             cells += [percent(float(p)) for p in shown]
         else:
             cells += [num(v) for v in result.Y[r]]
@@ -154,14 +130,16 @@ def prediction_table(model: Any, result: Any) -> Any:
         if result.T is not None:
             if result.target_labels is not None:
                 cells.append(result.target_labels[r])
-                style = None if result.target_labels[r] == result.labels[r] else "red"
+                style = (
+                    None if labels is not None and result.target_labels[r] == labels[r] else "red"
+                )
             else:
                 cells.append(", ".join(num(v) for v in result.T[r]))
         table.add_row(*cells, style=style)
     return table
 
 
-def summary_line(result: Any) -> str:
+def summary_line(result: Prediction) -> str:
     from cli.render.numbers import num, percent
 
     text = f"loss {num(result.loss)} on {result.X.shape[0]} rows"

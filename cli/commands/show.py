@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -12,6 +12,9 @@ from cli import console
 from cli.commands.grads import WeightsOpt
 from cli.errors import fail
 from cli.options import ConfigArg, JsonOpt, SetOpt
+
+if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
+    from backprop_core.run.experiment import Experiment
 
 NAME = "show"
 HELP = "The network: layers, activations, parameter count, every weight's names and value."
@@ -60,13 +63,14 @@ def command(
     if format_ in DRAWINGS:
         _draw(format_, experiment, output)
         return
-    from backprop_core.engine.inspection import network_summary
+    from backprop_core.run.inspection import network_summary
 
     summary = network_summary(experiment, weight or [])
     if json_ or format_ is ShowFormat.json:
         from cli.console import emit_json
+        from cli.render import json_documents
 
-        emit_json(_json(summary))
+        emit_json(json_documents.show(summary))
         return
     from rich.table import Table
 
@@ -100,7 +104,7 @@ def _check_format(format_: ShowFormat, output: Path | None, json_: bool) -> None
         check_writable(output)
 
 
-def _draw(format_: ShowFormat, experiment: Any, output: Path | None) -> None:
+def _draw(format_: ShowFormat, experiment: Experiment, output: Path | None) -> None:
     """The network as the derivation draws it: mermaid/dot text, or a png/svg file."""
     if format_ in FILES:
         from cli.render.plots import save_network_image
@@ -118,27 +122,3 @@ def _draw(format_: ShowFormat, experiment: Any, output: Path | None) -> None:
         from backprop_core.atomic import write_text
 
         write_text(output, text)
-
-
-def _json(summary: Any) -> dict[str, Any]:
-    return {
-        "name": summary.name,
-        "loss": summary.loss,
-        "parameter_count": summary.parameter_count,
-        "samples": summary.samples,
-        "layers": [
-            {
-                "layer": r.layer,
-                "role": r.role,
-                "units": r.units,
-                "activation": r.activation,
-                "bias": r.bias,
-                "parameters": r.parameters,
-            }
-            for r in summary.layers
-        ],
-        "weights": [
-            {"name": name, "alias": alias, "value": value, "frozen": frozen}
-            for name, alias, value, frozen in summary.weights
-        ],
-    }

@@ -5,13 +5,19 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from cli import console
 from cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, fail, print_error, warn
 from cli.options import ConfigArg, JsonOpt, SetOpt
+
+if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
+    from rich.console import Console
+
+    from backprop_core.run.experiment import Experiment
+    from backprop_core.run.training import EpochRecord, Trainer, TrainResult
 
 NAME = "train"
 HELP = "Train the network of a config; print per-epoch losses and a summary."
@@ -82,30 +88,33 @@ def command(
         from backprop_core.run.checkpoint import check_save_path
 
         check_save_path(save, experiment.network.parameter_count())
-    trainer = Trainer(experiment, keep_snapshot=save is not None)
-    planned = trainer.epochs_planned
-    if trainer.result.batch_size_clamped:
-        warn(
-            f"batch_size {experiment.config.training.batch_size} is larger than the "
-            f"{experiment.data.n} training rows; using the full batch"
-        )
     from cli.render.training import is_logged, logged_epochs
 
+    planned = experiment.config.training.epochs
     every_n = logged_epochs(planned, every)
-    trainer.measure_norm = lambda e: is_logged(e, every_n, planned)
-    if grads:
-        trainer.record_steps = trainer.measure_norm
-    rows: list[Any] = []
+
+    def logged(epoch: int) -> bool:
+        return is_logged(epoch, every_n, planned)
+
+    trainer = Trainer(
+        experiment,
+        keep_snapshot=save is not None,
+        record_steps=logged if grads else None,
+        measure_norm=logged,
+    )
+    if trainer.result.batch_warning is not None:
+        warn(trainer.result.batch_warning)
+    rows: list[EpochRecord] = []
     started = time.perf_counter()
     from cli.render.progress import EpochProgress
 
     try:
         with EpochProgress(planned, enabled=not (quiet or json_)) as progress:
             for record in trainer.epochs():
-                logged = is_logged(record.epoch, every_n, planned)
-                if logged:
+                shown = logged(record.epoch)
+                if shown:
                     rows.append(record)
-                progress.update(record.epoch, record.loss, logged)
+                progress.update(record.epoch, record.loss, shown)
     except KeyboardInterrupt:
         _save(save, experiment, trainer, "interrupted")
         print_error(f"interrupted after {trainer.result.epochs_run} completed epochs")
@@ -119,7 +128,9 @@ def command(
     if plot is not None and result.history:
         _plot(plot, experiment, trainer)
     if json_:
-        console.emit_json(_json(experiment, result))
+        from cli.render import json_documents
+
+        console.emit_json(json_documents.train(experiment, result))
     elif not quiet:
         _render(experiment, trainer, rows, seconds, grads)
 
@@ -130,48 +141,28 @@ def command(
         raise fail(message, EXIT_FAILED)
 
 
-def _save(path: Path | None, experiment: Any, trainer: Any, status: str) -> None:
+def _save(path: Path | None, experiment: Experiment, trainer: Trainer, status: str) -> None:
     if path is None:
         return
     from backprop_core.run.checkpoint import save_checkpoint
 
-    network, epochs, loss, note = _weights_to_save(trainer, status)
-    if network is None:
+    saved = trainer.weights_to_save(status)
+    if saved is None:
         warn(f"nothing saved to {path}: no epoch completed with a finite loss")
         return
     save_checkpoint(
         path,
         experiment.loaded,
-        network,
+        saved.network,
         experiment.data,
-        epochs=epochs,
-        final_loss=loss,
+        epochs=saved.epochs,
+        final_loss=saved.loss,
         status=status,
-        note=note,
+        note=saved.note,
     )
 
 
-def _weights_to_save(trainer: Any, status: str) -> tuple[Any, int, float, str | None]:
-    """(network, epochs behind it, its loss, note): never weights whose loss is not finite."""
-    result = trainer.result
-    if status == "diverged":
-        if trainer.finite is None or trainer.finite[1] == 0:
-            return None, 0, math.nan, None
-        network, epochs, loss = trainer.finite
-        note = (
-            f"weights after epoch {epochs}, the last whose loss was finite; training "
-            f"diverged at epoch {result.diverged_epoch}"
-        )
-        return network, epochs, loss, note
-    if status == "interrupted":  # the last completed epoch; its loss was never measured
-        if trainer.snapshot_epoch == 0:
-            return None, 0, math.nan, None
-        epochs = trainer.snapshot_epoch
-        return trainer.snapshot, epochs, math.nan, f"weights after epoch {epochs} (interrupted)"
-    return trainer.network, result.epochs_run, result.final_loss, None
-
-
-def _plot(path: Path, experiment: Any, trainer: Any) -> None:
+def _plot(path: Path, experiment: Experiment, trainer: Trainer) -> None:
     from backprop_core.engine.regions import regions_for
     from cli.render.plots import save_training_plot
 
@@ -187,37 +178,9 @@ def _plot(path: Path, experiment: Any, trainer: Any) -> None:
     )
 
 
-def _weights(experiment: Any, network: Any) -> dict[str, float]:
-    from backprop_core.engine.gradcheck import weight_value
-
-    return {w.canonical: weight_value(network, w) for w in experiment.names.all_ids()}
-
-
-def _json(experiment: Any, result: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "name": experiment.config.name,
-        "status": result.status,
-        "epochs_run": result.epochs_run,
-        "losses": result.losses,
-        "final_loss": result.final_loss,
-    }
-    history = result.history
-    if experiment.data.X_val is not None:
-        doc["val_losses"] = [r.val_loss for r in history]
-    if any(r.accuracy is not None for r in history):
-        metrics = {"accuracy": [r.accuracy for r in history]}
-        if experiment.data.X_val is not None:
-            metrics["val_accuracy"] = [r.val_accuracy for r in history]
-        doc["metrics"] = metrics
-    if result.status == "diverged":
-        doc["diverged_epoch"] = result.diverged_epoch
-        doc["largest_gradients"] = {w.canonical: g for w, g in result.largest_gradients}
-    doc["weights"] = _weights(experiment, experiment.network)
-    return doc
-
-
-def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grads: bool) -> None:
-    from backprop_core.engine.gradcheck import weight_value
+def _render(
+    experiment: Experiment, trainer: Trainer, rows: list[EpochRecord], seconds: float, grads: bool
+) -> None:
     from cli.render.fit import fitted
     from cli.render.training import epoch_table, step_table, summary, weights_table
 
@@ -252,13 +215,13 @@ def _render(experiment: Any, trainer: Any, rows: list[Any], seconds: float, grad
         )
     )
     shown = list(names.all_ids())[:SUMMARY_WEIGHTS]
-    weights = [(w.canonical, names.alias(w), weight_value(trainer.network, w)) for w in shown]
+    weights = [(w.canonical, names.alias(w), trainer.network.weight(w)) for w in shown]
     if weights:
         total = experiment.network.parameter_count()
         out.print(fitted(out, weights_table(weights, total)))
 
 
-def _curve(out: Any, losses: list[float]) -> str | None:
+def _curve(out: Console, losses: list[float]) -> str | None:
     """The loss per epoch as one line of blocks (log scale), from epoch 2 on."""
     if len(losses) < 2:
         return None
@@ -268,7 +231,7 @@ def _curve(out: Any, losses: list[float]) -> str | None:
     return sparkline(losses, width=40, log=True, ascii=not unicode)
 
 
-def _divergence_message(experiment: Any, result: Any) -> str:
+def _divergence_message(experiment: Experiment, result: TrainResult) -> str:
     from cli.render.numbers import num
 
     names = experiment.names

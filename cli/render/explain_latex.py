@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from backprop_core.engine.activations import ACTIVATIONS
 from cli.render.explain_text import MAX_SAMPLE_VALUES, summary
 from cli.render.numbers import num
 
@@ -23,7 +24,8 @@ _TOKEN = re.compile(
     r"|(?P<star>\*)"
 )
 _NAMED = {"eta": r"\eta", "eps": r"\epsilon", "log": r"\log", "tanh": r"\tanh", "exp": r"\exp"}
-_OPERATORS = {"sigmoid", "softplus", "softmax", "relu", "leaky_relu"}
+# Activation names that are written as operators (tanh has its own command above).
+_OPERATORS = set(ACTIVATIONS)
 _ALIAS = re.compile(r"(xh|hh|hy|xy|h\d+h\d+)(?:_(\d+)_(\d+)|(\d+))")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
 from rich.text import Text
@@ -10,8 +10,11 @@ from rich.text import Text
 from cli.render.fit import titled_table
 from cli.render.numbers import num
 
+if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
+    from backprop_core.run.inspection import GradReport, NetworkSummary
 
-def grads_table(report: Any) -> list[RenderableType]:
+
+def grads_table(report: GradReport) -> list[RenderableType]:
     """The step table, then any notes (the caller fits tables to the terminal)."""
     table = titled_table(
         f"one gradient-descent step, eta = {num(report.eta)}, loss = {num(report.loss)}",
@@ -55,7 +58,7 @@ def grads_table(report: Any) -> list[RenderableType]:
     return notes
 
 
-def show_tables(summary: Any) -> list[RenderableType]:
+def show_tables(summary: NetworkSummary) -> list[RenderableType]:
     title = f"network {summary.name}" if summary.name else "network"
     samples = f"{summary.samples} training sample{'s' if summary.samples != 1 else ''}"
     layers = titled_table(

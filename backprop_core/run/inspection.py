@@ -8,12 +8,12 @@ describes the layers and lists every weight's names and value.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from backprop_core.engine.gradcheck import analytic_gradient, numeric_gradient, weight_value
+from backprop_core.engine.gradcheck import numeric_gradient
 from backprop_core.engine.naming import WeightId
+from backprop_core.run.experiment import Experiment
 
 # Finite differences cost two forward passes per weight: past this many weights
 # `bp grads` leaves the numeric column empty (bp gradcheck samples instead).
@@ -41,7 +41,7 @@ class GradReport:
     numeric_skipped: bool
 
 
-def selected(experiment: Any, names: Sequence[str]) -> list[WeightId]:
+def selected(experiment: Experiment, names: Sequence[str]) -> list[WeightId]:
     """The weights named (any SPEC §4 form, in the order given, once each), or all of them."""
     if not names:
         return list(experiment.names.all_ids())
@@ -53,36 +53,40 @@ def selected(experiment: Any, names: Sequence[str]) -> list[WeightId]:
     return out
 
 
-def one_step(experiment: Any, w: WeightId, value: float, grad: float) -> tuple[float, float]:
-    """(step, new value) of plain gradient descent: -eta * grad, or 0 for a frozen weight."""
-    step = 0.0 if experiment.is_frozen(w) else -experiment.config.training.eta * grad
-    return step, value + step
+def weight_row(
+    experiment: Experiment, w: WeightId, value: float, grad: float, numeric: float | None
+) -> WeightRow:
+    """One weight's row: one plain gradient-descent step, -eta * grad (0 when frozen)."""
+    frozen = experiment.is_frozen(w)
+    step = 0.0 if frozen else -experiment.config.training.eta * grad
+    return WeightRow(
+        name=w.canonical,
+        alias=experiment.names.alias(w),
+        value=value,
+        grad=grad,
+        numeric_grad=numeric,
+        step=step,
+        new_value=value + step,
+        frozen=frozen,
+    )
 
 
-def gradient_rows(experiment: Any, names: Sequence[str] = ()) -> GradReport:
+def gradient_rows(experiment: Experiment, names: Sequence[str] = ()) -> GradReport:
     network, data = experiment.network, experiment.data
     eta = experiment.config.training.eta
     loss, grads, _ = network.loss_and_gradients(data.X, data.T)
     ids = selected(experiment, names)
     numeric = len(ids) <= NUMERIC_LIMIT
-    rows = []
-    for w in ids:
-        value = weight_value(network, w)
-        grad = analytic_gradient(grads.dL_dW, grads.dL_db, w)
-        frozen = experiment.is_frozen(w)
-        step, new_value = one_step(experiment, w, value, grad)
-        rows.append(
-            WeightRow(
-                name=w.canonical,
-                alias=experiment.names.alias(w),
-                value=value,
-                grad=grad,
-                numeric_grad=numeric_gradient(network, data.X, data.T, w) if numeric else None,
-                step=step,
-                new_value=new_value,
-                frozen=frozen,
-            )
+    rows = [
+        weight_row(
+            experiment,
+            w,
+            network.weight(w),
+            grads.of(w),
+            numeric_gradient(network, data.X, data.T, w) if numeric else None,
         )
+        for w in ids
+    ]
     optimizer = experiment.config.training.optimizer.name
     return GradReport(loss, eta, optimizer, rows, not numeric)
 
@@ -107,7 +111,7 @@ class NetworkSummary:
     weights: list[tuple[str, str, float, bool]]  # canonical, alias, value, frozen
 
 
-def network_summary(experiment: Any, names: Sequence[str] = ()) -> NetworkSummary:
+def network_summary(experiment: Experiment, names: Sequence[str] = ()) -> NetworkSummary:
     network = experiment.network
     layers = [LayerRow(0, "input", network.inputs, None, False, 0)]
     for k in range(1, network.K + 1):
@@ -127,27 +131,10 @@ def network_summary(experiment: Any, names: Sequence[str] = ()) -> NetworkSummar
     )
 
 
-def _weight(experiment: Any, w: WeightId) -> tuple[str, str, float, bool]:
+def _weight(experiment: Experiment, w: WeightId) -> tuple[str, str, float, bool]:
     return (
         w.canonical,
         experiment.names.alias(w),
-        weight_value(experiment.network, w),
+        experiment.network.weight(w),
         experiment.is_frozen(w),
     )
-
-
-def as_dicts(rows: Iterable[WeightRow]) -> list[dict[str, Any]]:
-    """SPEC §6's `weights` list of `bp grads --json`."""
-    return [
-        {
-            "name": r.name,
-            "alias": r.alias,
-            "value": r.value,
-            "grad": r.grad,
-            "numeric_grad": r.numeric_grad,
-            "step": r.step,
-            "new_value": r.new_value,
-            "frozen": r.frozen,
-        }
-        for r in rows
-    ]

@@ -2,9 +2,13 @@
 
 Every generator returns ``(X, labels, targets)``: classifiers fill ``labels``
 (integers ``0..k-1``, one per row) and leave ``targets`` None; the regression
-generator (`sine`) fills ``targets`` ``(n, 1)``. `data_targets.py` turns labels into
+generator (`sine`) fills ``targets`` ``(n, 1)``. data/targets.py turns labels into
 the target encoding the loss needs (one-hot for softmax, a 0/1 column for
 sigmoid). Rows come shuffled, so a file-order mini-batch is not one class.
+
+`GENERATORS` is the one list of them: the config's choices read it (it lives in
+engine/ because config/ may import only the engine). Adding a generator is one
+function and one entry here.
 """
 
 from __future__ import annotations
@@ -95,7 +99,7 @@ def sine(g: np.random.Generator, samples: int, noise: float, classes: int) -> Ge
 
 Generator = Callable[[np.random.Generator, int, float, int], Generated]
 
-# name -> (function, input width). The names are config.GENERATORS.
+# name -> (function, input width): the config's `data.generate.name` choices.
 GENERATORS: dict[str, tuple[Generator, int]] = {
     "xor": (xor, 2),
     "circles": (circles, 2),

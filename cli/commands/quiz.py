@@ -1,0 +1,71 @@
+"""`bp quiz`: the derivation of one weight asked quantity by quantity in the terminal.
+
+Reads one answer per line from stdin (typed, or piped: the sheet's order), so
+it runs the same in a terminal and in a test.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cli.commands.grade import DigitsOpt
+from cli.commands.sheet import WeightsOpt
+from cli.errors import EXIT_FAILED, EXIT_INTERRUPTED
+from cli.options import ConfigArg, SetOpt
+
+NAME = "quiz"
+HELP = (
+    "Work through a weight's derivation in the terminal: each quantity asked in order, "
+    "hints on a wrong answer, a score at the end (Ctrl-D) or on Ctrl-C."
+)
+
+
+def read_line() -> str:
+    """One answer from stdin ("" at the end of input)."""
+    return sys.stdin.readline()
+
+
+def command(
+    config: ConfigArg = None,
+    weights: WeightsOpt = ...,  # type: ignore[assignment]
+    digits: DigitsOpt = 3,
+    set_: SetOpt = None,
+) -> None:
+    from backprop_core.grading.derivation import derive_experiment
+    from backprop_core.grading.quiz import Quiz
+    from backprop_core.grading.sheet import given_lines
+    from backprop_core.run.experiment import load_experiment
+    from cli.render.diagram import path_sketch
+
+    experiment = load_experiment(config, list(set_ or []))
+    derivation = derive_experiment(experiment, weights)
+    quiz = Quiz(derivation, digits)
+    out = sys.stdout
+    gradients = ", ".join(f"dL/d{w}" for w in derivation.weights)
+    out.write(f"bp quiz: {gradients}, {quiz.total} quantities, one answer per line\n")
+    out.write("\n".join(line.removeprefix("#   ") for line in given_lines(derivation)) + "\n")
+    for x in derivation.explanations:
+        # The network as the paths from each weight to the output.
+        out.write("\n".join(path_sketch(experiment.names, x.weight)) + "\n")
+    out.write("\n")
+    try:
+        while (q := quiz.current) is not None:
+            out.write(f"{q.name} = ")
+            out.flush()
+            line = read_line()
+            if not line:
+                out.write("\n")
+                break
+            if not sys.stdin.isatty():
+                out.write(line.strip() + "\n")  # piped: show the answer the prompt got
+            reply = quiz.answer(line)
+            out.write(f"  {reply.text}\n")
+    except KeyboardInterrupt:
+        out.write(f"\n{quiz.score_line()}\n")
+        out.flush()
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    out.write(f"{quiz.score_line()}\n")
+    if not quiz.all_right:
+        raise typer.Exit(EXIT_FAILED)
