@@ -1,14 +1,14 @@
 """Fuzz every command: generated configs, data files, command lines, paths and environments.
 
 Whatever the input, every command (check, train, explain in each format, grads, show,
-gradcheck, predict, init, schema, sheet, grade, quiz, exercise) answers with an exit code in {0, 1, 2, 130, 143},
-never a traceback, at most one error line (`check` lists every problem it finds, each
-on its own ``error:`` line), and leaves no file behind but the ones it was asked to
-write. Most cases run in-process through the CLI runner; `test_streams_signals_and_
-environments` forks a real process per case to give bp a closed, full or vanished
-stdout, a signal, a hostile environment and a memory limit.
+gradcheck, predict, init, schema, sheet, grade, quiz, exercise) answers with an exit
+code in {0, 1, 2, 130, 143}, never a traceback, at most one error line (`check` lists
+every problem it finds, each on its own ``error:`` line), and leaves no file behind
+but the ones it was asked to write. Most cases run in-process through the CLI runner;
+`test_streams_signals_and_environments` forks a real process per case to give bp a
+closed, full or vanished stdout, a signal, a hostile environment and a memory limit.
 
-CI runs ~2,000 cases; set BP_FUZZ_EXAMPLES=N to run N per in-process test instead.
+CI runs ~2,150 cases; set BP_FUZZ_EXAMPLES=N to run N per test instead (new ones).
 """
 
 from __future__ import annotations
