@@ -516,3 +516,64 @@ def test_a_data_path_to_an_unrelated_file_quotes_a_short_snippet(tmp_path: Path)
     assert "mustnotleak" not in err  # a snippet of 24 characters at most, never the line
     assert "its columns: root:$y$j9T$VERYSECRETHA...\n" in err
     assert err.count("\n") == 1
+
+
+# ---- 5. permissions (skipped as root, who reads and writes anything; .ci/run runs them
+# as an unprivileged user) -------------------------------------------------------------
+
+
+def _needs_permissions(path: Path) -> None:
+    if os.access(path, os.R_OK | os.W_OK):
+        pytest.skip("file permissions are not enforced for this user (root)")
+
+
+@pytest.mark.permissions
+def test_an_unreadable_config_is_one_line_not_a_box(tmp_path: Path) -> None:
+    config = tmp_path / "locked.yaml"
+    config.write_text(TINY.read_text())
+    config.chmod(0)
+    _needs_permissions(config)
+    for command in ("check", "train", "show"):
+        code, _, err = bp(command, config)
+        assert code == 2
+        assert err == f"error: {config}: cannot read: Permission denied\n"
+
+
+@pytest.mark.permissions
+def test_an_unwritable_folder_is_refused_before_training(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    _needs_permissions(folder)
+    code, _, err = bp("train", TINY, "--epochs", "100000000", "--save", folder / "out.yaml")
+    assert code == 2
+    assert err == f"error: {folder / 'out.yaml'}: cannot write: the folder is not writable\n"
+    code, _, err = bp("schema", "-o", folder / "s.json")
+    assert code == 2
+    assert err == f"error: {folder / 's.json'}: cannot write: the folder is not writable\n"
+
+
+@pytest.mark.permissions
+def test_unreadable_data_and_weights_files(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1,2\n")
+    data.chmod(0)
+    _needs_permissions(data)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "network: {inputs: 1, layers: [{units: 1, activation: sigmoid}]}\n"
+        "loss: sse\ndata: {file: {path: d.csv}}\n"
+    )
+    code, _, err = bp("check", config)
+    assert code == 2
+    assert err == f"error: {data}: cannot read: Permission denied\n"
+    (tmp_path / "w.npz").write_bytes(_npz(W1=np.ones((1, 1)), b1=np.ones(1)))
+    (tmp_path / "w.npz").chmod(0)
+    config.write_text(
+        "network: {inputs: 1, layers: [{units: 1, activation: sigmoid}], weights_file: w.npz}\n"
+        "loss: sse\ndata: {inputs: [[1]], targets: [[1]]}\n"
+    )
+    code, _, err = bp("check", config)
+    assert code == 2
+    assert err.startswith(f"error: {config}:1: network.weights_file: ")
+    assert err.endswith(": Permission denied\n")

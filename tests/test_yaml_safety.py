@@ -158,6 +158,7 @@ def test_missing_path(tmp_path: Path) -> None:
     assert err == f"error: {tmp_path / 'nope.yaml'}: no such file\n"
 
 
+@pytest.mark.permissions
 def test_unreadable_file(tmp_path: Path) -> None:
     import os
 
