@@ -47,7 +47,8 @@ def warn(message: str) -> None:
 def reports_errors(command: F) -> F:
     """Wrap a command: the core's BpError becomes one stderr line and its exit code.
 
-    Anything else is a bug in bp and keeps its traceback.
+    So is an OSError about a named file. Anything else is a bug in bp and keeps
+    its traceback.
     """
 
     @functools.wraps(command)
@@ -74,6 +75,13 @@ def reports_errors(command: F) -> F:
         except ReaderGoneError:
             # `bp ... | head`: the reader went away; nothing more to say.
             raise typer.Exit(0) from None
+        except OSError as e:
+            if e.filename is None:
+                raise  # not about a file the user named: a bug, keep the traceback
+            # A path the user gave that the system refuses (a name too long, a loop
+            # of links, no permission) wherever bp first touched it.
+            print_error(f"{e.filename}: {e.strerror or e}")
+            raise typer.Exit(EXIT_USAGE) from None
 
     return wrapper  # type: ignore[return-value]
 

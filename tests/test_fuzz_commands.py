@@ -693,8 +693,8 @@ def test_streams_signals_and_environments(data: st.DataObject) -> None:
             code = 143  # the default action for SIGTERM: what a shell reports as 143
         assert code != 70, f"bp {' '.join(case.args)}: the child failed:\n{stderr}"
         check_answer(case, before, code, stderr, output)
-        if stdout == "gone":
-            assert "error:" not in stderr or code != 0
+        if stdout == "gone":  # a reader that went away is not an error to report
+            assert "standard output" not in stderr, stderr
         if stdout in ("full", "closed") and code == 1 and "standard output" in stderr:
             assert stderr.splitlines()[-1].startswith("error: cannot write to standard output")
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 3 << 20  # KB: 3 GB
