@@ -11,11 +11,14 @@ import os
 import signal
 
 EXIT_INTERRUPTED = 130
+# Set once an `error:` line is out: a Ctrl-C after it exits 130 without a second line.
+reported = False
 
 
 def interrupted_at_startup(signum: int, frame: object) -> None:
     """SIGINT outside a running command (importing, parsing options): exit 130, one line."""
-    os.write(2, b"error: interrupted\n")
+    if not reported:
+        os.write(2, b"error: interrupted\n")
     os._exit(EXIT_INTERRUPTED)
 
 

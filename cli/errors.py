@@ -29,8 +29,13 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def print_error(message: str, prefix: str = "error") -> None:
+    from cli import entry
     from cli.console import printable
 
+    if prefix == "error":
+        if message == "interrupted" and entry.reported:
+            return  # the error already reported is the one line
+        entry.reported = True
     try:
         # One line, always: a newline from a --set value or a file stays visible as \n.
         line = printable(message).replace("\n", "\\n")
@@ -54,8 +59,10 @@ def reports_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from backprop_core.errors import BpError
+        from cli import entry
         from cli.streams import ReaderGoneError
 
+        entry.reported = False  # per command (the test runner runs many in one process)
         try:
             with warnings.catch_warnings(), interruptible():
                 # Overflow on the way to inf/NaN is detected and reported by bp
