@@ -61,6 +61,12 @@ def write(text: str) -> None:
     sys.stdout.flush()
 
 
+def wrote(path: object) -> None:
+    """``wrote PATH`` on stderr: status, not a result (callers skip it under --quiet/--json)."""
+    sys.stderr.write(f"wrote {printable(str(path))}\n")
+    sys.stderr.flush()
+
+
 def json_text(document: Any) -> str:
     """A JSON document as text. NaN and infinities become null (strict JSON)."""
     return json.dumps(_finite(document), indent=2, allow_nan=False) + "\n"

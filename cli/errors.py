@@ -20,6 +20,36 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_FAILED = 1  # the run completed but failed what was asked
 EXIT_USAGE = 2  # usage, config or data error
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process killed by it
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (CI cancelling a job, `timeout`): handled exactly like Ctrl-C, exit 143."""
+
+
+SIGNALLED: list[int] = []  # SIGTERM seen: Click turns an interrupt it catches into exit 130
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    SIGNALLED.append(signum)
+    raise Terminated
+
+
+def handle_sigterm() -> None:
+    """Turn SIGTERM into `Terminated` so a run saves and exits like on Ctrl-C."""
+    import contextlib
+    import signal
+
+    # Not the main thread (an embedding program): leave its signals alone.
+    with contextlib.suppress(ValueError):
+        signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def interrupted_exit(error: KeyboardInterrupt) -> tuple[str, int]:
+    """("interrupted", 130) for Ctrl-C, ("terminated", 143) for SIGTERM."""
+    if isinstance(error, Terminated):
+        return "terminated", EXIT_TERMINATED
+    return "interrupted", EXIT_INTERRUPTED
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -33,7 +63,7 @@ def print_error(message: str, prefix: str = "error") -> None:
     from cli.console import printable
 
     if prefix == "error":
-        if message == "interrupted" and entry.reported:
+        if message in ("interrupted", "terminated") and entry.reported:
             return  # the error already reported is the one line
         entry.reported = True
     try:
@@ -47,6 +77,24 @@ def print_error(message: str, prefix: str = "error") -> None:
 
 def warn(message: str) -> None:
     print_error(message, prefix="warning")
+
+
+def usage_error_types() -> tuple[type[Exception], type[Exception]]:
+    """Click's UsageError and ClickException (vendored by recent Typer, else click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # Typer before it vendored Click
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions.UsageError, exceptions.ClickException
+
+
+def usage_error_line(error: Any) -> str:
+    """``bp train: invalid value for '--epochs': ... (see bp train --help)``, on one line."""
+    message = " ".join(error.format_message().split())
+    message = message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message
+    ctx = getattr(error, "ctx", None)
+    where = ctx.command_path if ctx is not None else "bp"
+    return f"{where}: {message.rstrip('.')} (see {where} --help)"
 
 
 def reports_errors(command: F) -> F:
@@ -76,9 +124,10 @@ def reports_errors(command: F) -> F:
         except MemoryError:
             print_error("out of memory: the network or the data is too large for this machine")
             raise typer.Exit(EXIT_USAGE) from None
-        except KeyboardInterrupt:
-            print_error("interrupted")
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except KeyboardInterrupt as e:
+            word, code = interrupted_exit(e)
+            print_error(word)
+            raise typer.Exit(code) from None
         except ReaderGoneError:
             # `bp ... | head`: the reader went away; nothing more to say.
             raise typer.Exit(0) from None

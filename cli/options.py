@@ -30,3 +30,21 @@ SetOpt = Annotated[
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout and nothing else.")
 ]
+PrintConfigOpt = Annotated[
+    bool,
+    typer.Option(
+        "--print-config",
+        help="Print the config as YAML after --set (its comments kept) and exit.",
+    ),
+]
+
+
+def print_config(config: Path | None, sets: list[str] | None) -> None:
+    """The config after --set, as YAML on stdout: what the command would have run."""
+    import sys
+
+    from backprop_core.config.load import read_source
+    from backprop_core.run.checkpoint_yaml import yaml_text
+
+    source = read_source(config, list(sets or []))
+    sys.stdout.write(yaml_text(source.text, source.data or {}))

@@ -1,7 +1,7 @@
 """Bad configs: each exits 2 with one line naming file, line, key path and what was expected.
 
 Every case is a small edit of BASE (line numbers below are BASE's), run through
-`bp check` with CliRunner. The table is the README's reliability table.
+`bp check` with CliRunner. The table backs docs/reliability.md.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from typer.testing import CliRunner
 
-from backprop_core.config.model import load_config
+from backprop_core.config.load import load_config
+from backprop_core.data.description import DataDescription
 from backprop_core.data.load import load_data
 from backprop_core.errors import DataError
 from cli.app import app
@@ -517,3 +518,10 @@ def test_stored_class_names_must_name_each_output(tmp_path: Path) -> None:
         f"error: {path}:10: network.classes: expected 2 distinct class names "
         "(the output layer has 2 unit(s)), got 2 with repeats\n"
     )
+
+
+def test_a_description_scales_new_rows_as_the_training_rows_were() -> None:
+    X = np.array([[1.0, 10.0], [3.0, 30.0]])
+    assert DataDescription().scale(X) is X  # not standardized: rows pass as they are
+    described = DataDescription(mean=np.array([2.0, 20.0]), std=np.array([1.0, 10.0]))
+    assert_array_equal(described.scale(X), [[-1.0, -1.0], [1.0, 1.0]])

@@ -65,3 +65,10 @@ def test_csv_skeleton_trains() -> None:
     # mse this small means the net learned the surface, not the mean.
     assert doc["val_losses"][-1] < 0.1
     assert doc["val_losses"][-1] < doc["val_losses"][0] / 50
+
+
+def test_csv_classifier_skeleton_classifies_its_table() -> None:
+    doc = train("csv-classifier")
+    # 24 held-out rows of three fruit; apples and pears overlap a little.
+    assert doc["metrics"]["val_accuracy"][-1] >= 0.9
+    assert doc["metrics"]["accuracy"][-1] >= 0.95

@@ -108,9 +108,9 @@ INTERRUPTIBLE = [
     (["explain", "--weight", "xh1"], "backprop_core.run.experiment.load_experiment"),
     (["grads"], "backprop_core.run.experiment.load_experiment"),
     (["show"], "backprop_core.run.experiment.load_experiment"),
-    (["check"], "backprop_core.config.model.schema_problems"),
+    (["check"], "backprop_core.config.load.schema_problems"),
     (["gradcheck"], "backprop_core.engine.gradcheck.check_gradients"),
-    (["predict", TINY, "--input", "2"], "backprop_core.config.model.load_config"),
+    (["predict", TINY, "--input", "2"], "backprop_core.config.load.load_config"),
     (["init", "tiny", "x.yaml"], "backprop_core.config.templates.resolve"),
     (["schema"], "backprop_core.config.schema.config_schema"),
 ]
@@ -155,8 +155,16 @@ def bp_command() -> list[str]:
     return [installed] if installed else [sys.executable, "-m", "cli"]
 
 
-def test_sigint_during_train_exits_130_and_saves_a_complete_checkpoint(tmp_path: Path) -> None:
-    from backprop_core.config.model import load_config
+@pytest.mark.parametrize(
+    ("signum", "code", "word"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_a_signal_during_train_exits_and_saves_a_complete_checkpoint(
+    tmp_path: Path, signum: int, code: int, word: str
+) -> None:
+    """Ctrl-C exits 130; SIGTERM (a cancelled CI job, `timeout`) is handled the same, exit 143."""
+    from backprop_core.config.load import load_config
     from backprop_core.run.experiment import load_experiment
 
     config = tmp_path / "long.yaml"
@@ -188,16 +196,16 @@ def test_sigint_during_train_exits_130_and_saves_a_complete_checkpoint(tmp_path:
     try:
         # Non-interactive progress: one line per logged epoch after the first second.
         assert seen.wait(timeout=60), "".join(progress)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     reader.join(timeout=10)
-    assert proc.returncode == 130, "".join(progress)
+    assert proc.returncode == code, "".join(progress)
     assert proc.stdout is not None and proc.stdout.read() == ""
     last = [line for line in progress if line.startswith("error: ")]
-    assert len(last) == 1 and last[0].startswith("error: interrupted after "), progress
+    assert len(last) == 1 and last[0].startswith(f"error: {word} after "), progress
     completed = int(last[0].split()[3])
     printed = [int(line.split()[1].split("/")[0]) for line in progress if line.startswith("epoch ")]
     assert completed >= max(printed)

@@ -69,9 +69,9 @@ def test_reference_derivation_numbers_exactly() -> None:
         "L": 32,
     }
     assert {k: forward[k].value for k in expected} == expected
-    assert forward["H21"].formula == "A1 * hh1"
+    assert forward["H21"].formula_text == "A1 * hh1"
     assert _steps(x, "output")["dL/dy"].value == 8
-    chain = [(s.symbol, s.formula, s.numbers, s.value) for s in x.section("chain").steps]
+    chain = [(s.symbol, s.formula_text, s.numbers_text, s.value) for s in x.section("chain").steps]
     assert chain == [
         ("dy/dA21", "phi'(Y_in) * hy1", "2 * 0.25", 0.5),
         ("dy/dA22", "phi'(Y_in) * hy2", "2 * 0.5", 1.0),
@@ -80,10 +80,10 @@ def test_reference_derivation_numbers_exactly() -> None:
         ("dA1/dxh1", "phi'(H1) * x1", "2 * 2", 4.0),
     ]
     total = x.section("paths").steps[-1]
-    assert total.numbers == "8 * [0.5 * 1.5 * 4 + 1 * 0.5 * 4]"
+    assert total.numbers_text == "8 * [0.5 * 1.5 * 4 + 1 * 0.5 * 4]"
     assert total.value == 40
     assert [p.product for p in x.paths] == [24, 16]
-    deltas = [(s.symbol, s.numbers, s.value) for s in x.section("deltas").steps]
+    deltas = [(s.symbol, s.numbers_text, s.value) for s in x.section("deltas").steps]
     assert deltas == [
         ("delta(3)", "2 * 8", 16.0),
         ("delta_1(2)", "2 * 0.25 * 16", 8.0),
@@ -94,7 +94,7 @@ def test_reference_derivation_numbers_exactly() -> None:
     assert x.grad == 40
     np.testing.assert_allclose(x.numeric_grad, 40, rtol=1e-6)
     update = x.section("update").steps[0]
-    assert (update.numbers, update.value) == ("2 - 0.03 * 40", pytest.approx(0.8, abs=1e-15))
+    assert (update.numbers_text, update.value) == ("2 - 0.03 * 40", pytest.approx(0.8, abs=1e-15))
     after = _steps(x, "after")
     assert after["Y"].value == pytest.approx(4, abs=1e-12)
     assert after["Y - T"].value == pytest.approx(2, abs=1e-12)
@@ -163,7 +163,7 @@ def test_past_32_paths_the_largest_are_listed_and_the_rest_summed(monkeypatch) -
     )
     assert (
         "72 paths in all; the 10 largest are listed, the other 62 add up to"
-        in (x.section("paths").notes[0])
+        in (x.section("paths").notes[-1])
     )
     # The listed ones are the 10 largest |products| of the full list.
     monkeypatch.setattr(explain_module, "MAX_LISTED_PATHS", 1000)
@@ -192,11 +192,11 @@ TEXT_LINES = [
     "Y - T = 10 - 2 = 8",
     "L = 1/2 * (Y - T)^2 = 1/2 * (10 - 2)^2 = 32",
     "dL/dy = Y - T = 10 - 2 = 8",
-    "dy/dA21 = phi'(Y_in) * hy1 = 2 * 0.25 = 0.5",
-    "dy/dA22 = phi'(Y_in) * hy2 = 2 * 0.5 = 1",
-    "dA21/dA1 = phi'(H21) * hh1 = 2 * 0.75 = 1.5",
-    "dA22/dA1 = phi'(H22) * hh2 = 2 * 0.25 = 0.5",
-    "dA1/dxh1 = phi'(H1) * x1 = 2 * 2 = 4",
+    "dy/dA21 = dy/dY_in * dY_in/dA21 = phi'(Y_in) * hy1 = 2 * 0.25 = 0.5",
+    "dy/dA22 = dy/dY_in * dY_in/dA22 = phi'(Y_in) * hy2 = 2 * 0.5 = 1",
+    "dA21/dA1 = dA21/dH21 * dH21/dA1 = phi'(H21) * hh1 = 2 * 0.75 = 1.5",
+    "dA22/dA1 = dA22/dH22 * dH22/dA1 = phi'(H22) * hh2 = 2 * 0.25 = 0.5",
+    "dA1/dxh1 = dA1/dH1 * dH1/dxh1 = phi'(H1) * x1 = 2 * 2 = 4",
     "= 8 * [0.5 * 1.5 * 4 + 1 * 0.5 * 4] = 40",
     "delta(3) = phi'(Y_in) * (Y - T) = 2 * 8 = 16",
     "delta_1(2) = phi'(H21) * hy1 * delta(3) = 2 * 0.25 * 16 = 8",
@@ -224,24 +224,24 @@ def test_text_shows_every_number_of_the_derivation_in_order() -> None:
 
 
 MARKDOWN_ROWS = [
-    "| `H1` | `x1 * xh1` | `2 * 2` | **4** |",
-    "| `Y` | `phi(Y_in)` | `2 * 5` | **10** |",
-    "| `Y - T` |  | `10 - 2` | **8** |",
-    "| `dL/dy` | `Y - T` | `10 - 2` | **8** |",
-    "| `dy/dA21` | `phi'(Y_in) * hy1` | `2 * 0.25` | **0.5** |",
-    "| `dy/dA22` | `phi'(Y_in) * hy2` | `2 * 0.5` | **1** |",
-    "| `dA21/dA1` | `phi'(H21) * hh1` | `2 * 0.75` | **1.5** |",
-    "| `dA22/dA1` | `phi'(H22) * hh2` | `2 * 0.25` | **0.5** |",
-    "| `dA1/dxh1` | `phi'(H1) * x1` | `2 * 2` | **4** |",
-    "| `8 * [0.5 * 1.5 * 4 + 1 * 0.5 * 4]` | **40** |",
-    "| `delta(3)` | `phi'(Y_in) * (Y - T)` | `2 * 8` | **16** |",
-    "| `delta_1(2)` | `phi'(H21) * hy1 * delta(3)` | `2 * 0.25 * 16` | **8** |",
-    "| `delta_2(2)` | `phi'(H22) * hy2 * delta(3)` | `2 * 0.5 * 16` | **16** |",
-    "| `2 * [0.75 * 8 + 0.25 * 16]` | **20** |",
-    "| `dL/dxh1` | `delta(1) * x1` | `20 * 2` | **40** |",
-    "| `xh1_new` | `xh1 - eta * dL/dxh1` | `2 - 0.03 * 40` | **0.8** |",
-    "| `Y` | `phi(Y_in)` | `2 * 2` | **4** |",
-    "| `Y - T` |  | `4 - 2` | **2** |",
+    r"| $`H_{1}`$ | $`x_{1} \cdot \mathit{xh}_{1}`$ | `2 * 2` | **4** |",
+    r"| $`Y`$ | $`\varphi(Y_{\text{in}})`$ | `2 * 5` | **10** |",
+    r"| $`Y - T`$ |  | `10 - 2` | **8** |",
+    r"| $`\frac{dL}{dy}`$ | $`Y - T`$ | `10 - 2` | **8** |",
+    r" = \varphi'(Y_{\text{in}}) \cdot \mathit{hy}_{1}`$ | `2 * 0.25` | **0.5** |",
+    r" = \varphi'(Y_{\text{in}}) \cdot \mathit{hy}_{2}`$ | `2 * 0.5` | **1** |",
+    r" = \varphi'(H_{21}) \cdot \mathit{hh}_{1}`$ | `2 * 0.75` | **1.5** |",
+    r" = \varphi'(H_{22}) \cdot \mathit{hh}_{2}`$ | `2 * 0.25` | **0.5** |",
+    r" = \varphi'(H_{1}) \cdot x_{1}`$ | `2 * 2` | **4** |",
+    r"| `8 * [0.5 * 1.5 * 4 + 1 * 0.5 * 4]` | **40** |",
+    r"| $`\delta^{(3)}`$ | $`\varphi'(Y_{\text{in}}) \cdot (Y - T)`$ | `2 * 8` | **16** |",
+    r"| $`\delta^{(2)}_{1}`$ | $`\varphi'(H_{21}) \cdot \mathit{hy}_{1} \cdot \delta^{(3)}`$ | `2 * 0.25 * 16` | **8** |",  # noqa: E501
+    r"| $`\delta^{(2)}_{2}`$ | $`\varphi'(H_{22}) \cdot \mathit{hy}_{2} \cdot \delta^{(3)}`$ | `2 * 0.5 * 16` | **16** |",  # noqa: E501
+    r"| `2 * [0.75 * 8 + 0.25 * 16]` | **20** |",
+    r"| $`\frac{dL}{d\,\mathit{xh}_{1}}`$ | $`\delta^{(1)} \cdot x_{1}`$ | `20 * 2` | **40** |",
+    r"| $`\mathit{xh}_{1}^{\text{new}}`$ | $`\mathit{xh}_{1} - \eta \cdot \frac{dL}{d\,\mathit{xh}_{1}}`$ | `2 - 0.03 * 40` | **0.8** |",  # noqa: E501
+    r"| $`Y`$ | $`\varphi(Y_{\text{in}})`$ | `2 * 2` | **4** |",
+    r"| $`Y - T`$ |  | `4 - 2` | **2** |",
 ]
 
 
@@ -269,32 +269,48 @@ def test_markdown_has_every_number_and_is_valid_github_markdown() -> None:
     drawing = out[out.index("```mermaid") : out.index("```", out.index("```mermaid") + 3) + 3]
     assert 'in1 -->|"xh1 = 2"| h1_1' in drawing
     html = MarkdownIt("commonmark").enable("table").render(out.replace(drawing, ""))
-    assert "<code>dy/dA21</code>" in html and "|" not in html.replace("\\|", "")
+    # GitHub math ($`...`$) reaches the page intact: a code span between dollars.
+    assert r"$<code>\frac{dy}{dA_{21}}</code>$" in html
+    assert "|" not in html.replace("\\|", "")
 
 
 LATEX_LINES = [
-    r"H_{1} &= x_{1} \cdot xh_{1} = 2 \cdot 2 = 4 \\",
-    r"Y &= \phi(Y_{in}) = 2 \cdot 5 = 10 \\",
+    r"H_{1} &= x_{1} \cdot \mathit{xh}_{1} = 2 \cdot 2 = 4 \\",
+    r"Y &= \varphi(Y_{\text{in}}) = 2 \cdot 5 = 10 \\",
     r"Y - T &= 10 - 2 = 8 \\",
-    r"\frac{dL}{dy} &= Y - T = 10 - 2 = 8 \\",
-    r"\frac{dy}{dA_{21}} &= \phi'(Y_{in}) \cdot hy_{1} = 2 \cdot 0.25 = 0.5 \\",
-    r"\frac{dy}{dA_{22}} &= \phi'(Y_{in}) \cdot hy_{2} = 2 \cdot 0.5 = 1 \\",
-    r"\frac{dA_{21}}{dA_{1}} &= \phi'(H_{21}) \cdot hh_{1} = 2 \cdot 0.75 = 1.5 \\",
-    r"\frac{dA_{22}}{dA_{1}} &= \phi'(H_{22}) \cdot hh_{2} = 2 \cdot 0.25 = 0.5 \\",
-    r"\frac{dA_{1}}{dxh_{1}} &= \phi'(H_{1}) \cdot x_{1} = 2 \cdot 2 = 4 \\",
-    r"= 8 \cdot \left[0.5 \cdot 1.5 \cdot 4 + 1 \cdot 0.5 \cdot 4\right] = 40 \\",
-    r"\delta(3) &= \phi'(Y_{in}) \cdot (Y - T) = 2 \cdot 8 = 16 \\",
-    r"\delta_{1}(2) &= \phi'(H_{21}) \cdot hy_{1} \cdot \delta(3) = 2 \cdot 0.25 \cdot 16 = 8 \\",
-    r"\delta_{2}(2) &= \phi'(H_{22}) \cdot hy_{2} \cdot \delta(3) = 2 \cdot 0.5 \cdot 16 = 16 \\",
-    r"= 2 \cdot \left[0.75 \cdot 8 + 0.25 \cdot 16\right] = 20 \\",
-    r"\frac{dL}{dxh_{1}} &= \delta(1) \cdot x_{1} = 20 \cdot 2 = 40 \\",
-    r"xh_{1}^{(new)} &= xh_{1} - \eta \cdot \frac{dL}{dxh_{1}} = 2 - 0.03 \cdot 40 = 0.8 \\",
-    r"Y &= \phi(Y_{in}) = 2 \cdot 2 = 4 \\",
+    r"\frac{dL}{dy} &= Y - T = 10 - 2 = 8",
+    r"\varphi'(Y_{\text{in}}) \cdot \mathit{hy}_{1} = 2 \cdot 0.25 = 0.5 \\",
+    r"\varphi'(Y_{\text{in}}) \cdot \mathit{hy}_{2} = 2 \cdot 0.5 = 1 \\",
+    r"\varphi'(H_{21}) \cdot \mathit{hh}_{1} = 2 \cdot 0.75 = 1.5 \\",
+    r"\varphi'(H_{22}) \cdot \mathit{hh}_{2} = 2 \cdot 0.25 = 0.5 \\",
+    r"\varphi'(H_{1}) \cdot x_{1} = 2 \cdot 2 = 4",
+    r"&= 8 \cdot [0.5 \cdot 1.5 \cdot 4 + 1 \cdot 0.5 \cdot 4] = 40",
+    r"\delta^{(3)} &= \varphi'(Y_{\text{in}}) \cdot (Y - T) = 2 \cdot 8 = 16 \\",
+    r"\delta^{(2)}_{1} &= \varphi'(H_{21}) \cdot \mathit{hy}_{1} \cdot \delta^{(3)} = 2 \cdot 0.25 \cdot 16 = 8 \\",  # noqa: E501
+    r"\delta^{(2)}_{2} &= \varphi'(H_{22}) \cdot \mathit{hy}_{2} \cdot \delta^{(3)} = 2 \cdot 0.5 \cdot 16 = 16 \\",  # noqa: E501
+    r"= 2 \cdot [0.75 \cdot 8 + 0.25 \cdot 16]",
+    r"\frac{dL}{d\,\mathit{xh}_{1}} &= \delta^{(1)} \cdot x_{1} = 20 \cdot 2 = 40",
+    r"\mathit{xh}_{1}^{\text{new}} &= \mathit{xh}_{1} - \eta \cdot \frac{dL}{d\,\mathit{xh}_{1}} = 2 - 0.03 \cdot 40 = 0.8",  # noqa: E501
+    r"Y &= \varphi(Y_{\text{in}}) = 2 \cdot 2 = 4 \\",
     r"Y - T &= 4 - 2 = 2 \\",
 ]
 
 
-def test_latex_is_one_align_block_with_every_number() -> None:
+def _align_rows(lines: list[str]) -> list[list[str]]:
+    """The rows of every align* block."""
+    blocks, inside = [], False
+    for line in lines:
+        if line == r"\begin{align*}":
+            blocks.append([])
+            inside = True
+        elif line == r"\end{align*}":
+            inside = False
+        elif inside:
+            blocks[-1].append(line)
+    return blocks
+
+
+def test_latex_is_a_complete_document_with_every_number() -> None:
     result = run("explain", "--weight", "xh1", "--format", "latex")
     assert result.exit_code == 0, result.output
     out = result.stdout
@@ -302,17 +318,40 @@ def test_latex_is_one_align_block_with_every_number() -> None:
     assert -1 not in positions, [line for line in LATEX_LINES if line not in out]
     assert positions == sorted(positions)
     lines = out.splitlines()
+    assert lines[1:3] == [r"\documentclass{article}", r"\usepackage{amsmath}"]
+    assert [line for line in lines if line.startswith(r"\usepackage")] == [r"\usepackage{amsmath}"]
+    assert lines.count(r"\begin{document}") == 1 and lines[-1] == r"\end{document}"
+    blocks = _align_rows(lines)
+    assert len(blocks) == 8  # one per section
+    for rows in blocks:
+        for row in rows:
+            assert row.count("&") == 1 and row.count("{") == row.count("}"), row
+        # Every row but the last ends the line; the last must not (no empty row at the end).
+        assert all(r.endswith(r" \\") for r in rows[:-1]) and not rows[-1].endswith("\\")
+
+
+def test_latex_fragment_is_one_bare_align_block() -> None:
+    result = run("explain", "--weight", "xh1", "--format", "latex", "--fragment")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "\\documentclass" not in result.stdout
     assert lines.count(r"\begin{align*}") == 1 and lines.count(r"\end{align*}") == 1
     body = lines[lines.index(r"\begin{align*}") + 1 : lines.index(r"\end{align*}")]
     for line in body:
-        assert line.startswith(r"\intertext{") or line.count("&=") == 1, line
+        assert line.startswith(r"\intertext{") or line.count("&") == 1, line
         assert line.count("{") == line.count("}"), line
-        assert line.count(r"\left[") == line.count(r"\right]"), line
         if line.startswith(r"\intertext{"):
             assert "_" not in line.replace(r"\_", ""), line  # prose: underscores escaped
     rows = [line for line in body if not line.startswith(r"\intertext")]
-    # Every row but the last ends the line; the last must not (no empty row at the end).
     assert all(r.endswith(r" \\") for r in rows[:-1]) and not rows[-1].endswith("\\")
+    # At the article's default width a long step continues on the next row.
+    factor = lines.index(
+        r"\frac{dA_{21}}{dA_{1}} &= \frac{dA_{21}}{dH_{21}} \cdot \frac{dH_{21}}{dA_{1}} "
+        r"= \varphi'(H_{21}) \cdot \mathit{hh}_{1} \\"
+    )
+    assert lines[factor + 1] == r"&= 2 \cdot 0.75 = 1.5 \\"
+    result = run("explain", "--weight", "xh1", "--fragment")
+    assert (result.exit_code, result.stderr) == (2, "error: --fragment is for --format latex\n")
 
 
 def test_json_has_the_spec_keys_and_every_number() -> None:

@@ -220,6 +220,10 @@ DOCUMENTED_RUNS = [
     ("predict", ["predict", "configs/iris.yaml", "--input", "5,3,1,0.2", "--json"]),
     ("predict", ["predict", "configs/iris.yaml", "--data", "configs/data/iris.csv", "--json"]),
     ("explain", ["explain", "--weight", "xh1", "--json"]),
+    (
+        "explain",
+        ["explain", "tests/data/handouts/softmax.yaml", "-w", "hy11", "--jacobian", "--json"],
+    ),
     ("grade", ["grade", "docs/grading-answers.yaml", "--json"]),
 ]
 

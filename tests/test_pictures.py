@@ -384,7 +384,9 @@ def svg_root(data: bytes) -> ET.Element:
 
 @pytest.fixture
 def plots():
-    pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip install 'bp[plot]'")
+    pytest.importorskip(
+        "matplotlib", reason="matplotlib is not installed: pip install 'backprop-explained[plot]'"
+    )
     from cli.render import plots
 
     return plots
@@ -490,6 +492,9 @@ def test_missing_matplotlib_says_what_to_install(tmp_path: Path, tiny: Experimen
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(plots.PlotError) as info:
         plots.save_network_image(tmp_path / "net.png", tiny.network, tiny.names)
-    assert str(info.value) == "png and svg pictures need matplotlib: pip install 'bp[plot]'"
+    assert (
+        str(info.value)
+        == "png and svg pictures need matplotlib: pip install 'backprop-explained[plot]'"
+    )
     assert info.value.exit_code == 2
     assert list(tmp_path.iterdir()) == []

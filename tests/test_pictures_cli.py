@@ -34,7 +34,9 @@ def test_show_png_needs_output_with_the_right_extension(tmp_path: Path) -> None:
 
 
 def test_show_png_writes_an_image(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip install 'bp[plot]'")
+    pytest.importorskip(
+        "matplotlib", reason="matplotlib is not installed: pip install 'backprop-explained[plot]'"
+    )
     path = tmp_path / "tiny.png"
     result = runner.invoke(app, ["show", "--format", "png", "--output", str(path)])
     assert result.exit_code == 0, result.output
@@ -54,7 +56,9 @@ def test_explain_markdown_embeds_the_highlighted_drawing() -> None:
 
 
 def test_train_plot_writes_loss_curve_and_summary_has_sparkline(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip install 'bp[plot]'")
+    pytest.importorskip(
+        "matplotlib", reason="matplotlib is not installed: pip install 'backprop-explained[plot]'"
+    )
     path = tmp_path / "loss.svg"
     result = runner.invoke(app, ["train", "--plot", str(path)])
     assert result.exit_code == 0, result.output

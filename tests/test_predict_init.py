@@ -10,7 +10,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from typer.testing import CliRunner
 
-from backprop_core.config.model import load_config
+from backprop_core.config.load import load_config
 from backprop_core.config.templates import TEMPLATES
 from backprop_core.run.experiment import load_experiment
 from backprop_core.run.predict import load_model
@@ -231,7 +231,16 @@ def test_init_lists_every_template() -> None:
             for line in result.stdout.splitlines()
             if line.startswith("│") and line.split("│")[1].strip()
         ]
-        assert names == ["tiny", "tiny-all", "xor", "spiral", "iris", "sine", "csv"]
+        assert names == [
+            "tiny",
+            "tiny-all",
+            "xor",
+            "spiral",
+            "iris",
+            "sine",
+            "csv",
+            "csv-classifier",
+        ]
     assert list(TEMPLATES) == names
 
 
@@ -290,7 +299,7 @@ def test_init_unknown_template_and_missing_folder(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert result.stderr == (
         "error: unknown template 'spiarl' (did you mean 'spiral'?); "
-        "templates: tiny, tiny-all, xor, spiral, iris, sine, csv\n"
+        "templates: tiny, tiny-all, xor, spiral, iris, sine, csv, csv-classifier\n"
     )
     missing = tmp_path / "no" / "x.yaml"
     result = bp("init", "tiny", str(missing))

@@ -203,7 +203,9 @@ def test_installed_bp_runs_as_a_real_process() -> None:
 
 
 def test_plot_writes_the_loss_curve_and_the_summary_has_a_sparkline(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip install 'bp[plot]'")
+    pytest.importorskip(
+        "matplotlib", reason="matplotlib is not installed: pip install 'backprop-explained[plot]'"
+    )
     path = tmp_path / "loss.svg"
     result = run("train", "--plot", str(path))
     assert result.exit_code == 0, result.output

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backprop_core.config.model import load_config
+from backprop_core.config.load import load_config
 from backprop_core.config.yaml_source import MAX_BYTES, MAX_DEPTH, MAX_EXPANDED_NODES
 from cli.app import app
 

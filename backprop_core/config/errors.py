@@ -16,7 +16,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from backprop_core.config.yaml_source import Key, Source
+from backprop_core.config.yaml_source import YAML11_BOOLEANS, Key, Source
 from backprop_core.errors import ConfigError, close_matches, did_you_mean
 
 Group = tuple[Key, list[dict[str, Any]]]  # a key path and pydantic's errors for it
@@ -151,6 +151,12 @@ def _expected(item: dict[str, Any], key: Key, root: type[BaseModel]) -> str:
             str(item.get("msg", ""))
             .removeprefix("Value error, ")
             .removeprefix("Assertion failed, ")
+        )
+    if kind.startswith("bool_") and isinstance(value, str) and value.lower() in YAML11_BOOLEANS:
+        meant = YAML11_BOOLEANS[value.lower()]
+        return (
+            f"expected true or false, got {_show(value)}: bp reads YAML 1.2, where "
+            f"{value} is text, not a boolean; write {meant}"
         )
     if kind in ("model_type", "dict_type") and key and key[-1] in _SHORTHAND:
         return f"expected {_SHORTHAND[str(key[-1])]}, got {_show(value)}"

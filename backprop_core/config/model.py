@@ -1,10 +1,7 @@
 """The config model (SPEC §3): frozen pydantic models, names read from the tables.
 
-`load_config` reads YAML (a file, or the built-in reference example), applies
-``--set`` overrides, validates, and turns the first problem into a one-line
-`ConfigError` that names the file, line, key path and what was expected
-(`config_errors` writes that line; `config_semantics` checks the rules that
-span keys).
+Each key is checked on its own here; `semantics` checks the rules that span
+keys on a `LoadedConfig`, and `load` reads, validates and checks a file.
 """
 
 from __future__ import annotations
@@ -21,16 +18,12 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
-    ValidationError,
     create_model,
     model_validator,
 )
 from pydantic import Strict as StrictMode
 
-from backprop_core.config.errors import first_error, not_a_mapping, schema_errors
-from backprop_core.config.semantics import MAX_PARAMETERS as MAX_PARAMETERS
-from backprop_core.config.semantics import check_semantics
-from backprop_core.config.yaml_source import Key, Source, apply_override, read_file
+from backprop_core.config.yaml_source import Key, Source
 from backprop_core.engine.activations import ACTIVATIONS, Activation
 from backprop_core.engine.generators import GENERATORS
 from backprop_core.engine.init_schemes import INIT_SCHEMES
@@ -245,58 +238,3 @@ class LoadedConfig:
 
     def error(self, key: Key, message: str) -> ConfigError:
         return self.source.error(key, message)
-
-
-def builtin_config_path(name: str = "tiny") -> Path:
-    """The shipped example configs: inside the installed package, else the repo's folder."""
-    package = Path(__file__).resolve().parent.parent  # backprop_core/
-    for folder in (package / "configs", package.parent / "configs"):
-        candidate = folder / f"{name}.yaml"
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(f"built-in config {name!r} is missing from this installation")
-
-
-def load_config(
-    path: Path | None = None, overrides: list[str] | tuple[str, ...] = ()
-) -> LoadedConfig:
-    return validate(_read(path, overrides))
-
-
-def schema_problems(
-    path: Path | None = None, overrides: list[str] | tuple[str, ...] = ()
-) -> list[ConfigError]:
-    """Every schema problem of a config, in file order, one per key (`bp check` lists them).
-
-    Reading errors (missing file, bad YAML, a bad ``--set``) raise ConfigError as
-    in `load_config`; an empty list means the schema is satisfied (semantic
-    checks and the data come after, in `load_config` and `load_experiment`).
-    """
-    source = _read(path, overrides)
-    if not isinstance(source.data, dict):
-        return [not_a_mapping(source)]
-    try:
-        Config.model_validate(source.data)
-    except ValidationError as e:
-        return schema_errors(e, source, Config)
-    return []
-
-
-def _read(path: Path | None, overrides: list[str] | tuple[str, ...]) -> Source:
-    """The YAML at `path` (default: the built-in reference example) with ``--set`` applied."""
-    source = read_file(path if path is not None else builtin_config_path())
-    for assignment in overrides:
-        apply_override(source, assignment)
-    return source
-
-
-def validate(source: Source) -> LoadedConfig:
-    if not isinstance(source.data, dict):
-        raise not_a_mapping(source)
-    try:
-        config = Config.model_validate(source.data)
-    except ValidationError as e:
-        raise first_error(e, source, Config) from None
-    loaded = LoadedConfig(config, source)
-    check_semantics(loaded)
-    return loaded

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from backprop_core.atomic import check_writable, write_bytes
-from backprop_core.config.model import builtin_config_path
+from backprop_core.config.load import builtin_config_path
 from backprop_core.errors import ConfigError, did_you_mean
 
 # name -> one line for `bp init --list`, in the order listed.
@@ -27,6 +27,7 @@ TEMPLATES: dict[str, str] = {
     "iris": "Fisher's iris CSV (150 rows), 20% validation, standardized inputs",
     "sine": "regression of sin(x) from noisy samples (generated), mse",
     "csv": "a CSV regression skeleton with a small shipped table",
+    "csv-classifier": "a CSV classifier skeleton: a text label column, softmax, a shipped table",
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from backprop_core.errors import ConfigError
+from backprop_core.streams import STDIN_LABEL, is_dash, read_stdin
 
 MAX_BYTES = 10 * 1024 * 1024
 # Values written in one document (a file or one --set): PyYAML's composer takes
@@ -43,6 +44,7 @@ class Source:
     folder: Path
     lines: dict[Key, int] = field(default_factory=dict)
     overridden: dict[Key, str] = field(default_factory=dict)
+    text: str = ""  # as read: `--save` writes the trained values into it, comments kept
 
     def locate(self, key: Key) -> tuple[str, int | None]:
         """(file label, line) of the value at `key`, or of its closest written ancestor.
@@ -77,10 +79,14 @@ def format_key(key: Key) -> str:
 
 
 class SafeLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with a nesting limit and YAML 1.2 exponent floats.
+    """PyYAML's safe loader with a nesting limit, reading plain scalars as YAML 1.2 does.
 
-    YAML 1.1 (PyYAML) reads ``1e-3`` as a string, which a strict model would
-    then refuse; YAML 1.2 and every user read it as the number 0.001.
+    PyYAML implements YAML 1.1, where ``yes``/``no``/``on``/``off`` are booleans,
+    ``017`` is octal, ``1:30`` is a number and ``1e-3`` a string; editors' YAML 1.2
+    language servers and the JSON Schema disagree. Here, as in YAML 1.2's core
+    schema, only ``true``/``false`` are booleans (``targets: [no, yes]`` are two
+    labels; ``shuffle: yes`` is text, refused by the config with a hint), integers
+    are decimal (or 0x/0o), and ``1e-3`` is a number.
     """
 
     depth = 0
@@ -104,12 +110,38 @@ class SafeLoader(yaml.SafeLoader):
         finally:
             self.depth -= 1
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:  # type: ignore[override]
+        text = str(self.construct_scalar(node))
+        sign = -1 if text.startswith("-") else 1
+        digits = text.lstrip("+-")
+        if digits[:2] in ("0x", "0o"):
+            return sign * int(digits[2:], 16 if digits[1] == "x" else 8)
+        return sign * int(digits)
 
-SafeLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
+
+# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
+SafeLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+    ("merge", r"^(?:<<)$", ["<"]),
+):
+    SafeLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), _first)
+SafeLoader.add_constructor("tag:yaml.org,2002:int", SafeLoader.construct_yaml_int)
+
+# Plain scalars YAML 1.1 reads as booleans; here they are text, and a key that
+# expects a boolean says what to write instead.
+YAML11_BOOLEANS = {
+    **dict.fromkeys(("yes", "y", "on"), "true"),
+    **dict.fromkeys(("no", "n", "off"), "false"),
+}
 
 
 def _too_many_values() -> str:
@@ -166,6 +198,13 @@ def parse_key(text: str) -> Key:
 
 
 def read_file(path: Path) -> Source:
+    """A YAML file read once (``-`` is standard input; its paths are relative to the
+    current folder)."""
+    if is_dash(path):
+        raw = read_stdin(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise ConfigError(f"input is larger than {MAX_BYTES:,} bytes", file=STDIN_LABEL)
+        return read_text(_decode(raw, STDIN_LABEL), STDIN_LABEL, Path.cwd())
     label = str(path)
     try:
         if not path.exists():
@@ -193,8 +232,12 @@ def read_file(path: Path) -> Source:
         raise ConfigError(f"cannot read: {e.strerror or e}", file=label) from None
     if len(raw) > MAX_BYTES:
         raise ConfigError(f"file is larger than {MAX_BYTES:,} bytes", file=label)
+    return read_text(_decode(raw, label), label, path.resolve().parent)
+
+
+def _decode(raw: bytes, label: str) -> str:
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise ConfigError(
@@ -202,7 +245,6 @@ def read_file(path: Path) -> Source:
             file=label,
             line=line,
         ) from None
-    return read_text(text, label, path.resolve().parent)
 
 
 def read_text(text: str, label: str, folder: Path) -> Source:
@@ -213,7 +255,7 @@ def read_text(text: str, label: str, folder: Path) -> Source:
         raise _syntax_error(e, label) from None
     except yaml.YAMLError as e:
         raise ConfigError(f"YAML syntax error: {e}", file=label) from None
-    source = Source(None, label, folder)
+    source = Source(None, label, folder, text=text)
     if node is None:
         return source
     try:
@@ -289,7 +331,7 @@ class _Builder:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self.constructor = yaml.SafeLoader("")
+        self.constructor = SafeLoader("")
         self.active: set[int] = set()
 
     def build(self, node: yaml.Node, key: Key) -> Any:

@@ -20,6 +20,10 @@ import numpy as np
 
 from backprop_core.data.targets import Array, Raw, label_mode
 from backprop_core.errors import ConfigError, DataError, did_you_mean, shortened, snippet
+from backprop_core.streams import STDIN_LABEL, is_dash, read_stdin
+
+# A table piped on standard input is read up to this size (a file has no limit).
+MAX_CSV_BYTES = 1 << 30
 
 if TYPE_CHECKING:
     from backprop_core.config.model import LoadedConfig
@@ -107,17 +111,23 @@ def read_table(path: Path, label: str) -> Table:
     Lines starting with ``#`` before the header are comments (a citation, say);
     blank lines are skipped. Every row must have as many cells as the header.
     """
+    if is_dash(path):  # standard input, read once
+        raw, label = read_stdin(MAX_CSV_BYTES), STDIN_LABEL
+        return _parse_table(csv.reader(io.StringIO(_decode(raw, label), newline="")), label)
     require_file(path, label)
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise DataError(f"cannot read: {e.strerror}", file=label) from None
+    return _parse_table(csv.reader(io.StringIO(_decode(raw, label), newline="")), label)
+
+
+def _decode(raw: bytes, label: str) -> str:
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         raise DataError(f"not UTF-8 text (byte {e.start})", file=label, line=line) from None
-    return _parse_table(csv.reader(io.StringIO(text, newline="")), label)
 
 
 def require_file(path: Path, label: str) -> None:
@@ -207,6 +217,16 @@ def from_csv(loaded: LoadedConfig, table: Table, label: str) -> Raw:
     cells = [[row[column]] for row in table.rows] if column is not None else []
     if len(targets) == 1 and label_mode(loaded, 1, cells):
         raw.labels = table.labels(targets[0])
-    else:
+        return raw
+    try:
         raw.T = table.numbers(targets)
+    except DataError as e:
+        if len(targets) == 1 and e.message.startswith("expected a number, got '"):
+            # Text in the one target column: the user wants classes, not values.
+            e.message += (
+                "; a text label: a classifier needs loss "
+                "cross_entropy and a softmax output layer with one unit per class "
+                "(bp init csv-classifier writes one to start from)"
+            )
+        raise
     return raw

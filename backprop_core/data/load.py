@@ -1,8 +1,9 @@
 """Training data: a `Dataset` from the config's source, split and scaled.
 
 A `Dataset` holds float arrays ``X (n, inputs)`` and ``T (n, outputs)``, an
-optional held-out split, the class names of a classifier, and the input
-standardization learned from the training split.
+optional held-out split, and its `DataDescription`: the class names of a
+classifier, the input standardization learned from the training split and the
+CSV column names.
 
 `load_data` reads the source (`data_sources`: inline rows, `data_csv`,
 `data_npz`, generators), encodes its targets (`data_targets`), then splits off
@@ -27,6 +28,7 @@ from backprop_core.data.csv_table import Table as Table
 from backprop_core.data.csv_table import csv_columns as csv_columns
 from backprop_core.data.csv_table import parse_number as parse_number
 from backprop_core.data.csv_table import read_table as read_table
+from backprop_core.data.description import DataDescription, saved_scaling
 from backprop_core.data.sources import data_path as data_path
 from backprop_core.data.sources import file_label as file_label
 from backprop_core.data.sources import read_source
@@ -39,17 +41,11 @@ from backprop_core.errors import DataError
 
 
 @dataclass
-class Dataset:
+class Dataset(DataDescription):
     X: Array
     T: Array
     X_val: Array | None = None
     T_val: Array | None = None
-    classes: list[str] | None = None
-    mean: Array | None = None
-    std: Array | None = None
-    # Column names, where the data came from a CSV file.
-    input_names: list[str] | None = None
-    target_names: list[str] | None = None
 
     @property
     def n(self) -> int:
@@ -88,16 +84,13 @@ def finish(loaded: LoadedConfig, data: Dataset) -> Dataset:
         data = split(data, spec.validation, loaded.config.seed, loaded.config.loss)
     if data.n == 0:
         raise DataError("no training rows", file=loaded.source.label, key="data")
-    scaling = loaded.config.network.standardization
-    if scaling is not None:
-        # A trained model scales inputs exactly as it did in training.
-        data.mean, data.std = np.asarray(scaling.mean), np.asarray(scaling.std)
-    elif spec.standardize:
+    # A trained model scales inputs exactly as it did in training.
+    data.mean, data.std = saved_scaling(loaded)
+    if data.mean is None and spec.standardize:
         data.mean, data.std = statistics(data.X)
-    if data.mean is not None and data.std is not None:
-        data.X = (data.X - data.mean) / data.std
-        if data.X_val is not None:
-            data.X_val = (data.X_val - data.mean) / data.std
+    data.X = data.scale(data.X)
+    if data.X_val is not None:
+        data.X_val = data.scale(data.X_val)
     return data
 
 

@@ -21,6 +21,7 @@ from backprop_core.data.npz import from_npz
 from backprop_core.data.targets import Raw, label_mode, label_text
 from backprop_core.engine.generators import GENERATORS, generate
 from backprop_core.errors import ConfigError
+from backprop_core.streams import DASH, STDIN_LABEL, is_dash
 
 if TYPE_CHECKING:
     from backprop_core.config.model import LoadedConfig
@@ -108,7 +109,14 @@ def _from_file(loaded: LoadedConfig) -> Raw:
     assert spec is not None
     path, label = data_path(loaded, spec.path), file_label(loaded, spec.path)
     suffix = path.suffix.lower()
-    if suffix == ".npz":
+    if is_dash(spec.path):  # `path: -`: a CSV on standard input
+        if loaded.source.label == STDIN_LABEL:
+            raise loaded.error(
+                ("data", "file", "path"),
+                "the config itself was read from standard input; name the data file",
+            )
+        raw = from_csv(loaded, read_table(Path(DASH), STDIN_LABEL), STDIN_LABEL)
+    elif suffix == ".npz":
         for key in ("targets", "inputs"):
             if getattr(spec, key) is not None:
                 raise loaded.error(

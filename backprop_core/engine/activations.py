@@ -60,6 +60,17 @@ class ActivationRecord:
     # Task rules: only on the output layer, and only with this loss there.
     output_only: bool = False
     loss: str | None = None
+    # How `bp export` writes it (text only; the engine never imports torch or onnx).
+    # torch: phi(H) as a PyTorch expression, "{H}" and the parameters as fields,
+    # chosen so that autograd's derivative is phi_prime (kinks included).
+    torch: str = ""
+    # onnx_op: the ONNX operator computing phi(H), the parameters its constant
+    # inputs after H. onnx_body: where onnxruntime lacks the operator in double
+    # precision or it would round a parameter to 32 bits, the same as a local
+    # function of supported operators: (op, inputs, output) rows over H, the
+    # parameters and the constants `zero` and `one`, ending in Y.
+    onnx_op: str = ""
+    onnx_body: tuple[tuple[str, tuple[str, ...], str], ...] = ()
 
 
 ACTIVATIONS: dict[str, ActivationRecord] = {}
@@ -88,6 +99,8 @@ register(
         parameters={"slope": 1.0},
         fast_prime=lambda H, A, slope=1.0: slope,
         write=lambda H, slope="1": H if slope == "1" else f"{slope} * {H}",
+        torch="{H} * {slope}",
+        onnx_op="Mul",
     )
 )
 
@@ -122,6 +135,8 @@ register(
         sigmoid_prime,
         derivative_formula="phi(H) * (1 - phi(H))",
         fast_prime=lambda H, A: A * (1.0 - A),
+        torch="torch.sigmoid({H})",
+        onnx_op="Sigmoid",
     )
 )
 
@@ -141,6 +156,8 @@ register(
         tanh_prime,
         derivative_formula="1 - tanh(H)^2",
         fast_prime=lambda H, A: 1.0 - A**2,
+        torch="torch.tanh({H})",
+        onnx_op="Tanh",
     )
 )
 
@@ -162,6 +179,8 @@ register(
         kinks=(0.0,),
         # multiplying by True/False is multiplying by 1/0
         fast_prime=lambda H, A: H > 0,
+        torch="torch.relu({H})",
+        onnx_op="Relu",
     )
 )
 
@@ -182,6 +201,13 @@ register(
         derivative_formula="1 if H > 0 else {alpha}",
         parameters={"alpha": 0.01},
         kinks=(0.0,),
+        torch="torch.where({H} > 0, {H}, {alpha} * {H})",
+        onnx_op="LeakyRelu",
+        onnx_body=(
+            ("Greater", ("H", "zero"), "positive"),
+            ("Mul", ("alpha", "H"), "scaled"),
+            ("Where", ("positive", "H", "scaled"), "Y"),
+        ),
     )
 )
 
@@ -194,7 +220,33 @@ def softplus_prime(H: Array) -> Array:
     return sigmoid(H)
 
 
-register(ActivationRecord("softplus", softplus, softplus_prime, derivative_formula="sigmoid(H)"))
+register(
+    ActivationRecord(
+        "softplus",
+        softplus,
+        softplus_prime,
+        derivative_formula="sigmoid(H)",
+        torch="torch.logaddexp(torch.zeros_like({H}), {H})",
+        onnx_op="Softplus",
+        # max(H, 0) + log1p(exp(-|H|)), as numpy's logaddexp; ONNX has no Log1p:
+        # log1p(x) = x where 1 + x rounds to 1, else log(1 + x) * x / ((1 + x) - 1)
+        # (Goldberg 1991: a few ulps, where log(1 + x) loses x's low digits).
+        onnx_body=(
+            ("Max", ("H", "zero"), "positive"),
+            ("Abs", ("H",), "magnitude"),
+            ("Neg", ("magnitude",), "negative"),
+            ("Exp", ("negative",), "x"),
+            ("Add", ("one", "x"), "u"),
+            ("Sub", ("u", "one"), "u_minus_1"),
+            ("Log", ("u",), "log_u"),
+            ("Mul", ("log_u", "x"), "log_u_x"),
+            ("Div", ("log_u_x", "u_minus_1"), "corrected"),
+            ("Equal", ("u_minus_1", "zero"), "rounds_to_1"),
+            ("Where", ("rounds_to_1", "x", "corrected"), "log1p"),
+            ("Add", ("positive", "log1p"), "Y"),
+        ),
+    )
+)
 
 
 def softmax(H: Array) -> Array:
@@ -218,6 +270,8 @@ register(
         elementwise=False,
         output_only=True,
         loss="cross_entropy",
+        torch="torch.softmax({H}, dim=1)",
+        onnx_op="Softmax",  # opset 13 and later: over the last axis
     )
 )
 

@@ -55,6 +55,9 @@ class LossRecord:
     targets: str | None = None
     # The first target the loss cannot train on, or None.
     check_targets: Callable[[Array], TargetProblem | None] | None = None
+    # The loss of a batch summed over its rows as a PyTorch expression of H(K),
+    # Y and T (`bp export`; text only), from H on the canonical output pairing.
+    torch_sum: str = ""
 
     @property
     def classifier(self) -> bool:
@@ -126,6 +129,7 @@ register(
         formula="1/2 * sum_j (Y_j - T_j)^2",
         write_derivative=lambda y, t, m: f"{y} - {t}",
         write_terms=_sse_terms,
+        torch_sum="0.5 * ((Y - T) ** 2).sum()",
     )
 )
 
@@ -145,6 +149,7 @@ register(
         mse_prime,
         formula="mean_j (Y_j - T_j)^2",
         write_derivative=lambda y, t, m: f"2 * ({y} - {t}){_per(m)}",
+        torch_sum="((Y - T) ** 2).sum() / T.shape[1]",
     )
 )
 
@@ -190,6 +195,7 @@ register(
         output_delta=lambda Y, T: Y - T,
         targets=ONE_HOT,
         check_targets=_distributions,
+        torch_sum="(T * (torch.logsumexp(H, dim=1, keepdim=True) - H)).sum()",
     )
 )
 
@@ -230,5 +236,6 @@ register(
         output_delta=lambda Y, T: (Y - T) / Y.shape[1],
         targets=BINARY,
         check_targets=_probabilities,
+        torch_sum="(torch.logaddexp(torch.zeros_like(H), H) - T * H).sum() / T.shape[1]",
     )
 )

@@ -9,7 +9,7 @@ Plotting lives in the CLI; this module only computes arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +19,17 @@ from backprop_core.engine.network import Network
 
 Array = NDArray[np.floating[Any]]
 CHUNK = 16_384  # grid points per forward pass
+
+
+class LabelledPoints(Protocol):
+    """What `regions_for` reads of a data set (a `Dataset`; the engine imports no data/)."""
+
+    @property
+    def X(self) -> Array: ...
+    @property
+    def T(self) -> Array: ...
+    @property
+    def classes(self) -> list[str] | None: ...
 
 
 @dataclass(frozen=True)
@@ -101,7 +112,7 @@ def decision_regions(
     )
 
 
-def regions_for(network: Network, data: Any, resolution: int = 200) -> Regions | None:
+def regions_for(network: Network, data: LabelledPoints, resolution: int = 200) -> Regions | None:
     """The decision regions of `network` over a `Dataset`'s training points, or None
     when the picture does not apply (not 2 inputs, or not a classifier)."""
     if not supports_regions(network):

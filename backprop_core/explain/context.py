@@ -15,6 +15,7 @@ import numpy as np
 
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Gradients, Network, Trace
+from backprop_core.explain.expr import Expr, Weight
 from backprop_core.explain.notation import Notation, notation_for
 from backprop_core.explain.steps import MAX_NODES, Array, Step
 
@@ -51,6 +52,7 @@ class Context:
         frozen: bool,
         optimizer: str,
         sample: int | None,
+        standard: bool = False,
     ) -> Context:
         trace = net.forward(X)
         grads = net.backward(trace, T)
@@ -64,7 +66,7 @@ class Context:
             frozen,
             optimizer,
             sample,
-            nt=notation_for(net),
+            nt=notation_for(net, standard),
             trace=trace,
             grads=grads,
             loss=net.loss_of(trace, T),
@@ -82,18 +84,30 @@ class Context:
         """The explained weight's name, as the derivation writes it (``xh1``)."""
         return self.names.alias(self.w)
 
-    def step(self, symbol: str, formula: str, numbers: str, per_sample: Array) -> Step:
+    @property
+    def w_expr(self) -> Weight:
+        """The explained weight as an expression leaf."""
+        return self.nt.weight(self.names, self.w)
+
+    def step(
+        self,
+        symbol: Expr,
+        formula: Expr | None,
+        numbers: Expr | None,
+        per_sample: Array,
+        explains: Expr | None = None,
+    ) -> Step:
         """A per-sample quantity: numbers only for one sample; the mean plus samples for a batch."""
         values = tuple(float(v) for v in np.asarray(per_sample).reshape(-1))
         if self.n == 1:
-            return Step(symbol, formula, numbers, values[0])
+            return Step(symbol, formula, numbers, values[0], explains=explains)
         if len(set(values)) == 1:
             # The same for every sample (a weight past the shortcut): one value, not a list.
-            return Step(symbol, formula, "", values[0])
-        return Step(symbol, formula, "", float(np.mean(values)), values)
+            return Step(symbol, formula, None, values[0], explains=explains)
+        return Step(symbol, formula, None, float(np.mean(values)), values, explains)
 
-    def alias(self, k: int, i: int, j: int) -> str:
-        return self.names.alias(WeightId(k, i, j))
+    def alias(self, k: int, i: int, j: int) -> Weight:
+        return self.nt.weight(self.names, WeightId(k, i, j))
 
     def weight(self, k: int, i: int, j: int) -> float:
         return self.net.weight(WeightId(k, i, j))

@@ -9,8 +9,22 @@ backward pass, its `Gradients.delta` written out.
 from __future__ import annotations
 
 from backprop_core.explain.context import Context
+from backprop_core.explain.expr import (
+    Bracket,
+    Expr,
+    Frac,
+    Mean,
+    Num,
+    Over,
+    Prod,
+    Sum,
+    Sym,
+    Words,
+    add,
+    prod,
+)
 from backprop_core.explain.output import head
-from backprop_core.explain.steps import MAX_TERMS, Section, Step, operand
+from backprop_core.explain.steps import MAX_TERMS, Section, Step
 
 
 def delta_section(ctx: Context) -> tuple[Section, dict[int, list[Step]]]:
@@ -27,17 +41,18 @@ def delta_section(ctx: Context) -> tuple[Section, dict[int, list[Step]]]:
         section.steps += steps
     d = ctx.grads.delta[w.k][:, w.j - 1]
     Ov = ctx.out_values(ctx.trace, w.k - 1, w.i)
-    symbol = f"dL/d{ctx.w_alias}"
-    formula = f"{nt.delta(w.k, w.j)} * {nt.out(w.k - 1, w.i)}"
+    symbol = nt.dL(ctx.w_expr)
+    formula: Expr = prod(nt.delta(w.k, w.j), nt.out(w.k - 1, w.i))
+    numbers: Expr | None
     if n == 1:
-        numbers = f"{operand(d[0])} * {operand(Ov[0])}"
+        numbers = prod(Num(float(d[0])), Num(float(Ov[0])))
     else:
-        numbers = ""
+        numbers = None
         if n <= MAX_TERMS:
             pairs = zip(d, Ov, strict=True)
-            numbers = "(" + " + ".join(f"{operand(a)} * {operand(b)}" for a, b in pairs)
-            numbers += f") / {n}"
-        formula = f"mean over the {n} samples of {formula}"
+            total = add(*(prod(Num(float(a)), Num(float(b))) for a, b in pairs))
+            numbers = prod(Frac(Num(1.0), Num(float(n))), Bracket(total))
+        formula = Mean(formula, n)
     section.steps.append(Step(symbol, formula, numbers, ctx.grad))
     return section, deltas
 
@@ -47,29 +62,32 @@ def delta_step(ctx: Context, q: int, b: int) -> Step:
     nt, net, D = ctx.nt, ctx.net, ctx.grads.delta
     symbol = nt.delta(q, b)
     if q == nt.K:
-        _, formula, numbers, dL_dy = head(ctx, b)
+        _, loss_formula, loss_numbers, dL_dy = head(ctx, b)
         if ctx.shortcut:
-            return ctx.step(symbol, formula, numbers, D[q][:, b - 1])
+            return ctx.step(symbol, loss_formula, loss_numbers, D[q][:, b - 1])
         dphi = ctx.dphi(q, b)
-        wrap = f"({formula})" if " " in formula else formula
+        assert loss_formula is not None
+        wrap = loss_formula if isinstance(loss_formula, Sym | Words) else Bracket(loss_formula)
         return ctx.step(
             symbol,
-            f"{nt.phi(q)}'({nt.H(q, b)}) * {wrap}",
-            f"{operand(dphi[0])} * {operand(dL_dy[0])}",
+            prod(nt.dphi(q, nt.H(q, b)), wrap),
+            prod(Num(float(dphi[0])), Num(float(dL_dy[0]))),
             D[q][:, b - 1],
         )
     dphi = ctx.dphi(q, b)
     nxt = range(1, net.units[q + 1] + 1)
-    phi = f"{nt.phi(q)}'({nt.H(q, b)})"
+    phi = nt.dphi(q, nt.H(q, b))
+    numbers: Expr | None = None
     if len(nxt) > MAX_TERMS:
-        formula = f"{phi} * sum_j w_{b}j({q},{q + 1}) * delta_j({q + 1})"
-        numbers = ""
+        w_bj = Sym(f"w_{b}j({q},{q + 1})", "w", (f"{b}", "j"), "", q + 1)
+        d_j = Sym(f"delta_j({q + 1})", "delta", ("j",), "", q + 1)
+        formula: Expr = prod(phi, Over("sum", "j", Prod((w_bj, d_j))))
     else:
-        terms = [f"{ctx.alias(q + 1, b, c)} * {nt.delta(q + 1, c)}" for c in nxt]
-        nums = [f"{operand(ctx.weight(q + 1, b, c))} * {operand(D[q + 1][0, c - 1])}" for c in nxt]
+        terms = [Prod((ctx.alias(q + 1, b, c), nt.delta(q + 1, c))) for c in nxt]
+        nums = [Prod((Num(ctx.weight(q + 1, b, c)), Num(float(D[q + 1][0, c - 1])))) for c in nxt]
         if len(terms) == 1:
-            formula, numbers = f"{phi} * {terms[0]}", f"{operand(dphi[0])} * {nums[0]}"
+            formula, numbers = prod(phi, terms[0]), prod(Num(float(dphi[0])), nums[0])
         else:
-            formula = f"{phi} * [{' + '.join(terms)}]"
-            numbers = f"{operand(dphi[0])} * [{' + '.join(nums)}]"
+            formula = prod(phi, Bracket(Sum(tuple(terms)), square=True))
+            numbers = prod(Num(float(dphi[0])), Bracket(Sum(tuple(nums)), square=True))
     return ctx.step(symbol, formula, numbers, D[q][:, b - 1])

@@ -2,7 +2,7 @@
 
 Everything here is read out of the engine: the forward `Trace`, the backward
 `Gradients` (deltas), the activation and loss records. No value is recomputed by
-a second implementation; the "formula with numbers" strings only write down
+a second implementation; the "formula with numbers" trees only write down
 the engine's own operands, in the source derivation's order:
 
 1. forward pass: every node's ``H`` and ``A``, ``Y``, ``T``, ``Y - T``, the loss;
@@ -53,7 +53,7 @@ from backprop_core.explain.context import Context
 from backprop_core.explain.deltas import delta_section
 from backprop_core.explain.forward import forward_section
 from backprop_core.explain.notation import Notation, notation_for
-from backprop_core.explain.output import output_section
+from backprop_core.explain.output import jacobian_section, output_section
 from backprop_core.explain.paths import chain_sections
 from backprop_core.explain.steps import (
     MAX_NODES,
@@ -96,6 +96,10 @@ class SampleError(BpError):
     """``--sample N`` outside the training data."""
 
 
+class JacobianError(BpError):
+    """``--jacobian`` on a network without a softmax output under cross-entropy."""
+
+
 def explain(
     network: Network,
     names: WeightNames,
@@ -107,8 +111,14 @@ def explain(
     frozen: bool = False,
     optimizer: str = "sgd",
     sample: int | None = None,
+    standard: bool = False,
+    jacobian: bool = False,
 ) -> Explanation:
-    """The derivation of ``dL/dw`` on the rows ``X, T`` (all of them, or row `sample`)."""
+    """The derivation of ``dL/dw`` on the rows ``X, T`` (all of them, or row `sample`).
+
+    ``standard``: the textbook notation (see notation.py); ``jacobian``: with
+    softmax + cross-entropy, also the Jacobian of the softmax and the collapse to Y - T.
+    """
     net = as_float64(network)
     X = np.asarray(X, np.float64)
     T = np.asarray(T, np.float64)
@@ -120,12 +130,22 @@ def explain(
                 f"{plural(rows, 'row')} (0..{rows - 1})"
             )
         X, T = X[sample : sample + 1], T[sample : sample + 1]
-    return _build(Context.read(net, names, X, T, w, eta, frozen, optimizer, sample))
+    if jacobian and not (net.loss == "cross_entropy" and net.canonical_output):
+        raise JacobianError(
+            "--jacobian explains a softmax output with the cross_entropy loss; "
+            f"this network's output is {net.layer(net.K).activation.name} with {net.loss}"
+        )
+    ctx = Context.read(net, names, X, T, w, eta, frozen, optimizer, sample, standard)
+    return _build(ctx, jacobian)
 
 
 class TrainingData(Protocol):
     X: Array
     T: Array
+    # Where the inputs came from a CSV file, and their standardization (or None).
+    input_names: list[str] | None
+    mean: Array | None
+    std: Array | None
 
 
 class Experiment(Protocol):
@@ -144,10 +164,17 @@ class Experiment(Protocol):
     def is_frozen(self, w: WeightId) -> bool: ...
 
 
-def explain_experiment(experiment: Experiment, name: str, sample: int | None = None) -> Explanation:
+def explain_experiment(
+    experiment: Experiment,
+    name: str,
+    sample: int | None = None,
+    *,
+    standard: bool = False,
+    jacobian: bool = False,
+) -> Explanation:
     """`explain` for a weight named in any SPEC §4 form, on an experiment's training data."""
     w = experiment.names.resolve(name)
-    return explain(
+    x = explain(
         experiment.network,
         experiment.names,
         experiment.data.X,
@@ -157,14 +184,46 @@ def explain_experiment(experiment: Experiment, name: str, sample: int | None = N
         frozen=experiment.is_frozen(w),
         optimizer=experiment.optimizer,
         sample=sample,
+        standard=standard,
+        jacobian=jacobian,
     )
+    x.description += data_lines(experiment.data)
+    return x
 
 
-def _build(ctx: Context) -> Explanation:
+def data_lines(data: TrainingData) -> list[str]:
+    """What the inputs x1, x2, ... are: their CSV columns, and their standardization.
+
+    The derivation's x values are the network's inputs: after standardization
+    those are (raw - mean) / std per column, not the numbers in the file.
+    """
+    count = data.X.shape[1]
+    names: list[str | None] = [*data.input_names] if data.input_names else [None] * count
+    lines = []
+    if data.input_names:
+        shown = [f"x{i} = {n}" for i, n in enumerate(names[:MAX_NODES], start=1)]
+        more = f", ... ({count} columns)" if count > MAX_NODES else ""
+        lines.append("inputs (CSV columns): " + ", ".join(shown) + more)
+    if data.mean is not None and data.std is not None:
+        shown = [
+            f"x{i} = ({n or 'input ' + str(i)} - {fmt(m)}) / {fmt(s)}"
+            for i, (n, m, s) in enumerate(zip(names, data.mean, data.std, strict=True), start=1)
+        ][:MAX_NODES]
+        more = ", ..." if count > MAX_NODES else ""
+        lines.append(
+            "inputs are standardized with the training split's mean and standard deviation: "
+            + ", ".join(shown)
+            + more
+        )
+    return lines
+
+
+def _build(ctx: Context, jacobian: bool = False) -> Explanation:
     """The sections in the derivation's order, and the numbers they come to."""
     w, K, grad = ctx.w, ctx.nt.K, ctx.grad
     forward = forward_section(ctx, "forward", "Forward pass", ctx.trace, range(1, K + 1))
     output = output_section(ctx)
+    collapse = jacobian_section(ctx) if jacobian else Section("jacobian", "Softmax Jacobian")
     chain, paths_section, paths, count, total, omitted = chain_sections(
         ctx, max_listed=MAX_LISTED_PATHS, top=TOP_PATHS, max_cells=MAX_PATH_CELLS
     )
@@ -195,7 +254,17 @@ def _build(ctx: Context) -> Explanation:
         samples=ctx.n,
         sample=ctx.sample,
         description=describe(ctx),
-        sections=[forward, output, chain, paths_section, deltas_section, check, update, after],
+        sections=[
+            forward,
+            output,
+            collapse,
+            chain,
+            paths_section,
+            deltas_section,
+            check,
+            update,
+            after,
+        ],
         paths=paths,
         path_count=count,
         path_sum=total,

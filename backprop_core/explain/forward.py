@@ -7,10 +7,28 @@ The same section, with the updated weight, is the pass after the update.
 
 from __future__ import annotations
 
-from backprop_core.engine.activations import Activation
+from dataclasses import replace
+
+import numpy as np
+
 from backprop_core.engine.network import Trace
 from backprop_core.explain.context import Context
-from backprop_core.explain.steps import MAX_NODES, MAX_TERMS, Array, Section, Step, fmt, operand
+from backprop_core.explain.expr import (
+    Apply,
+    Diff,
+    Expr,
+    Mean,
+    New,
+    Num,
+    Over,
+    Prod,
+    Sym,
+    Words,
+    add,
+)
+from backprop_core.explain.formulas import activation_numbers, loss_general, loss_terms
+from backprop_core.explain.notation import LOSS
+from backprop_core.explain.steps import MAX_NODES, MAX_TERMS, Array, Section, Step
 
 
 def forward_section(ctx: Context, key: str, title: str, trace: Trace, layers: range) -> Section:
@@ -19,7 +37,7 @@ def forward_section(ctx: Context, key: str, title: str, trace: Trace, layers: ra
     section = Section(key, title)
     if key == "forward":
         for i in ctx.shown_nodes(0, [w.i] if w.k == 1 and w.i else [])[0]:
-            section.steps.append(ctx.step(nt.out(0, i), "", "", trace.A[0][:, i - 1]))
+            section.steps.append(ctx.step(nt.out(0, i), None, None, trace.A[0][:, i - 1]))
     for k in layers:
         act = net.layer(k).activation
         must = [w.j] if k == w.k else []
@@ -28,11 +46,11 @@ def forward_section(ctx: Context, key: str, title: str, trace: Trace, layers: ra
         shown, hidden = ctx.shown_nodes(k, must)
         for j in shown:
             section.steps.append(pre_activation(ctx, trace, k, j))
-            h = trace.H[k][:, j - 1]
-            numbers = written(act, h[0]) if act.elementwise else ""
-            formula = f"{nt.phi(k)}({nt.H(k, j)})"
+            h = float(trace.H[k][0, j - 1])
+            numbers = activation_numbers(act, h) if act.elementwise else None
+            formula: Expr = Apply(nt.phi(k), (nt.H(k, j),))
             if not act.elementwise:
-                formula = f"softmax(Y_in)_{j}"
+                formula = Apply("softmax", (Sym("Y_in", "Y", (), "in", k),), sub=f"{j}")
             A = trace.A[k][:, j - 1]
             section.steps.append(ctx.step(nt.out(k, j), formula, numbers, A))
         if hidden:
@@ -41,31 +59,27 @@ def forward_section(ctx: Context, key: str, title: str, trace: Trace, layers: ra
     return section
 
 
-def written(act: Activation, h: float) -> str:
-    """``A = phi(H)`` with numbers, as the activation's record writes it."""
-    write = act.record.write
-    if write is None:
-        return f"{act.name}({fmt(h)})"
-    return write(operand(h), **{key: fmt(v) for key, v in act.params.items()})
-
-
 def pre_activation(ctx: Context, trace: Trace, k: int, j: int) -> Step:
     """``H{k}{j} = sum_i O_i(k-1) * w_ij (+ bias)``, term by term up to MAX_TERMS."""
     nt = ctx.nt
     sources = range(1, ctx.net.units[k - 1] + 1)
     bias = k in ctx.net.b
+    numbers: Expr | None = None
     if len(sources) > MAX_TERMS:
-        formula = f"sum_i O_i({k - 1}) * w_i{j}({k - 1},{k})" + (" + bias" if bias else "")
-        numbers = ""
+        out_i = Sym(f"O_i({k - 1})", "O", ("i",), "", k - 1)
+        wij = Sym(f"w_i{j}({k - 1},{k})", "w", ("i", f"{j}"), "", k, j)
+        formula: Expr = Over("sum", "i", Prod((out_i, wij)))
+        if bias:
+            formula = add(formula, Words("bias"))
     else:
-        terms = [f"{nt.out(k - 1, i)} * {ctx.alias(k, i, j)}" for i in sources]
-        nums = [
-            f"{operand(trace.A[k - 1][0, i - 1])} * {operand(ctx.weight(k, i, j))}" for i in sources
+        terms: list[Expr] = [Prod((nt.out(k - 1, i), ctx.alias(k, i, j))) for i in sources]
+        values: list[Expr] = [
+            Prod((Num(float(trace.A[k - 1][0, i - 1])), Num(ctx.weight(k, i, j)))) for i in sources
         ]
         if bias:
             terms.append(ctx.alias(k, 0, j))
-            nums.append(operand(ctx.weight(k, 0, j)))
-        formula, numbers = " + ".join(terms), " + ".join(nums)
+            values.append(Num(ctx.weight(k, 0, j)))
+        formula, numbers = add(*terms), add(*values)
     return ctx.step(nt.H(k, j), formula, numbers, trace.H[k][:, j - 1])
 
 
@@ -76,29 +90,54 @@ def targets_and_loss(ctx: Context, trace: Trace, new: bool) -> list[Step]:
     steps: list[Step] = []
     outputs = range(1, min(m, MAX_NODES) + 1)
     if not new:
-        steps += [ctx.step(nt.T(j), "", "", T[:, j - 1]) for j in outputs]
+        steps += [ctx.step(nt.T(j), None, None, T[:, j - 1]) for j in outputs]
     for j in outputs:
         y, t = Y[:, j - 1], T[:, j - 1]
-        steps.append(
-            ctx.step(f"{nt.out(K, j)} - {nt.T(j)}", "", f"{operand(y[0])} - {operand(t[0])}", y - t)
-        )
+        lhs = Diff(nt.out(K, j), nt.T(j))
+        gap, shown = difference(float(y[0]), float(t[0]))
+        step = ctx.step(lhs, None, gap, y - t)
+        steps.append(replace(step, shown=shown) if ctx.n == 1 else step)
     loss = ctx.net.loss_of(trace, T)
+    formula: Expr
+    numbers: Expr | None
     formula, numbers = loss_formula(ctx, Y, T)
     if ctx.n > 1:
-        formula, numbers = f"mean over the {ctx.n} samples of {formula}", ""
-    steps.append(Step("L_new" if new else "L", formula, numbers, loss))
+        formula, numbers = Mean(formula, ctx.n), None
+    symbol: Expr = New(LOSS) if new else LOSS
+    steps.append(Step(symbol, formula, numbers, loss))
     if new:
-        steps.append(
-            Step("L_new - L", "", f"{operand(loss)} - {operand(ctx.loss)}", loss - ctx.loss)
-        )
+        change, shown = difference(loss, ctx.loss)
+        steps.append(Step(Diff(New(LOSS), LOSS), None, change, loss - ctx.loss, shown=shown))
     return steps
 
 
-def loss_formula(ctx: Context, Y: Array, T: Array) -> tuple[str, str]:
+def difference(a: float, b: float) -> tuple[Diff, str | None]:
+    """``a - b`` written to the digits their difference needs to check by hand, and
+    the difference as printed (None: as usual).
+
+    Two losses that agree in their first 7 digits printed with 8 leave one digit
+    for the difference: 0.29837098 - 0.29837111 is not -1.2385909e-07. Then
+    both operands and the difference are written with the same decimals, as many
+    as give the difference 5 significant digits (within the 17 a float holds).
+    """
+    d = a - b
+    top = max(abs(a), abs(b))
+    if not (np.isfinite(a) and np.isfinite(b)) or abs(d) >= top / 10:
+        return Diff(Num(a), Num(b)), None  # no cancellation: 8 significant digits each
+    digits = max(8, int(np.ceil(np.log10(top / abs(d)))) + 5) if d else 8
+    decimals = min(digits, 17) - 1 - int(np.floor(np.log10(top)))
+    if decimals < 0:
+        return Diff(Num(a), Num(b)), None
+    shown = [format(v, f".{decimals}f") for v in (a, b, d)]
+    return Diff(Num(a, shown[0]), Num(b, shown[1])), shown[2]
+
+
+def loss_formula(ctx: Context, Y: Array, T: Array) -> tuple[Expr, Expr | None]:
     """The loss written out with names and with numbers (only names past MAX_TERMS outputs)."""
-    nt, m, record = ctx.nt, Y.shape[1], ctx.net.loss_record
-    if record.write_terms is not None and m <= MAX_TERMS:
+    nt, m, loss = ctx.nt, Y.shape[1], ctx.net.loss
+    if m <= MAX_TERMS:
         names = [(nt.out(nt.K, j), nt.T(j)) for j in range(1, m + 1)]
-        numbers = [(operand(Y[0, j]), operand(T[0, j])) for j in range(m)]
-        return record.write_terms(names), record.write_terms(numbers)
-    return record.formula, ""
+        written = loss_terms(loss, names, Y[0], T[0])
+        if written is not None:
+            return written
+    return loss_general(loss), None

@@ -19,8 +19,19 @@ from collections.abc import Sequence
 import numpy as np
 
 from backprop_core.explain.context import Context
+from backprop_core.explain.expr import Bracket, Expr, Mean, Num, Prod, Words, add, prod
+from backprop_core.explain.formulas import phi_prime
 from backprop_core.explain.output import head
-from backprop_core.explain.steps import Array, Path, Section, Step, fmt, operand
+from backprop_core.explain.steps import (
+    MAX_TABLE_SAMPLES,
+    TABLE_HEAD,
+    Array,
+    Path,
+    SampleTable,
+    Section,
+    Step,
+    fmt,
+)
 
 
 def chain_sections(
@@ -66,6 +77,8 @@ def chain_sections(
     # The distinct factors, output layer first, then by node, the weight's own
     # factor last: the order in which the derivation lists them.
     keys = {(w.k + d, p.nodes[d - 1], p.nodes[d]) for p in listed for d in range(1, len(p.nodes))}
+    used = {(w.k, w.j)} | {(q, b) for q, _, b in keys}
+    chain.steps += phi_prime_steps(ctx, sorted(used, key=lambda node: (-node[0], node[1])))
     for q, a, b in sorted(keys, key=lambda key: (-key[0], key[1], key[2])):
         chain.steps.append(factor(ctx, q, a, b))
     chain.steps.append(tail_step)
@@ -74,11 +87,22 @@ def chain_sections(
             f"{count} paths; the factors of the {len(listed)} largest contributions are listed."
         )
     for index, p in zip(order, listed, strict=True):
+        formula: Expr
+        numbers: Expr | None
         formula, numbers = product_of(p.factors)
+        table = None
         if n > 1:
-            formula, numbers = f"mean over the samples of {formula}", ""
-        paths_section.steps.append(Step(f"path {index + 1}", formula, numbers, p.product))
+            formula, numbers, table = Mean(formula), None, sample_table(ctx, p)
+        label = Words(f"path {index + 1}")
+        paths_section.steps.append(Step(label, formula, numbers, p.product, table=table))
     paths_section.steps.append(sum_step(ctx, listed, count, total, truncated))
+    if n > 1 and listed:
+        paths_section.notes.append(
+            "Over a batch each path's value is the mean of its per-sample products "
+            "(the last column of its table), not the product of the factors' means: "
+            "dL/dw is the mean of the per-sample gradients, and each of those is a sum of "
+            "products."
+        )
     if truncated:
         paths_section.notes.append(
             f"{count} paths in all; the {len(listed)} largest are listed, the other "
@@ -88,7 +112,7 @@ def chain_sections(
 
 
 def local_factor(
-    ctx: Context, q: int, b: int, wrt: str, through: str, x: Array, plain: str
+    ctx: Context, q: int, b: int, wrt: Expr, through: Expr, x: Array, plain: Expr
 ) -> tuple[Step, Array]:
     """``d(node b of layer q)/d(wrt) = phi'(H) * through``, `x` the values of `through`.
 
@@ -97,30 +121,50 @@ def local_factor(
     """
     nt = ctx.nt
     if ctx.shortcut and q == nt.K:
-        return ctx.step(f"d{nt.H(q, b)}/d{wrt}", through, plain, x), x
+        return ctx.step(nt.deriv(nt.H(q, b), wrt), through, plain, x), x
     dphi = ctx.dphi(q, b)
     values = dphi * x
+    H = nt.H(q, b)
+    # The factor is two: through the activation, then through the weighted sum.
+    chain = Prod((nt.deriv(nt.d(q, b), H), nt.deriv(H, wrt)))
     step = ctx.step(
-        f"d{nt.d(q, b)}/d{wrt}",
-        f"{nt.phi(q)}'({nt.H(q, b)}) * {through}",
-        f"{operand(dphi[0])} * {operand(x[0])}",
+        nt.deriv(nt.d(q, b), wrt),
+        Prod((nt.dphi(q, H), through)),
+        Prod((Num(float(dphi[0])), Num(float(x[0])))),
         values,
+        explains=chain,
     )
     return step, values
+
+
+def phi_prime_steps(ctx: Context, nodes: Sequence[tuple[int, int]]) -> list[Step]:
+    """``phi'(H)`` of each node computed on the page (``Y (1 - Y) = 0.75 * 0.25``), where
+    the activation has a formula for it (not linear: its slope is in the description)."""
+    nt, steps = ctx.nt, []
+    for q, b in nodes:
+        if ctx.shortcut and q == nt.K:
+            continue
+        act = ctx.net.layer(q).activation
+        H, A = nt.H(q, b), nt.out(q, b)
+        h, a = float(ctx.trace.H[q][0, b - 1]), float(ctx.trace.A[q][0, b - 1])
+        written = phi_prime(act, H, A, h, a) if act.elementwise else None
+        if written is not None:
+            steps.append(ctx.step(nt.dphi(q, H), written[0], written[1], ctx.dphi(q, b)))
+    return steps
 
 
 def factor(ctx: Context, q: int, a: int, b: int) -> Step:
     """One factor of a path: from node a of layer q-1 to node b of layer q."""
     wv = ctx.weight(q, a, b)
     x = np.full(ctx.n, wv)
-    return local_factor(ctx, q, b, ctx.nt.out(q - 1, a), ctx.alias(q, a, b), x, fmt(wv))[0]
+    return local_factor(ctx, q, b, ctx.nt.out(q - 1, a), ctx.alias(q, a, b), x, Num(wv))[0]
 
 
 def tail(ctx: Context) -> tuple[Step, Array]:
     """The weight's own factor, d(node j of layer k)/dw, and its per-sample values."""
     k, i, j = ctx.w.k, ctx.w.i, ctx.w.j
     Ov = ctx.out_values(ctx.trace, k - 1, i)
-    return local_factor(ctx, k, j, ctx.w_alias, ctx.nt.out(k - 1, i), Ov, operand(Ov[0]))
+    return local_factor(ctx, k, j, ctx.w_expr, ctx.nt.out(k - 1, i), Ov, Num(float(Ov[0])))
 
 
 def factor_matrix(ctx: Context, q: int) -> Array:
@@ -144,30 +188,45 @@ def path(ctx: Context, index: int, widths: list[int], product: float, tail_step:
     return Path(nodes, tuple(factors), product)
 
 
-def product_of(factors: Sequence[Step]) -> tuple[str, str]:
+def sample_table(ctx: Context, p: Path) -> SampleTable:
+    """A path's factors and their product, sample by sample, and the column means."""
+    n = ctx.n
+    columns = [np.asarray(f.samples or (f.value,) * n) for f in p.factors]
+    products = np.prod(columns, axis=0)
+    values = np.stack([*columns, products], axis=1)  # (n, factors + 1)
+    first = ctx.sample if ctx.sample is not None else 0
+    shown = n if n <= MAX_TABLE_SAMPLES else TABLE_HEAD
+    rows = tuple((first + s, tuple(float(v) for v in values[s])) for s in range(shown))
+    header = (*(f.lhs for f in p.factors), Words("product"))
+    mean = tuple(float(v) for v in values.mean(axis=0))
+    return SampleTable(header, rows, n - shown, mean)
+
+
+def product_of(factors: Sequence[Step]) -> tuple[Expr, Expr]:
     """``a * b * c`` with the factors' symbols, and with their values."""
-    return " * ".join(f.symbol for f in factors), " * ".join(operand(f.value) for f in factors)
+    return prod(*(f.lhs for f in factors)), prod(*(Num(f.value) for f in factors))
 
 
 def sum_step(ctx: Context, listed: list[Path], count: int, total: float, truncated: bool) -> Step:
     """``dL/dw`` as the sum of the paths, grouped by output: ``dL/dy * [path + path]``."""
-    symbol = f"dL/d{ctx.w_alias}"
+    symbol = ctx.nt.dL(ctx.w_expr)
     if truncated:
-        return Step(symbol, f"sum over all {count} paths", "", total)
+        return Step(symbol, Words(f"sum over all {count} paths"), None, total)
     if ctx.n > 1:
-        numbers = " + ".join(operand(p.product) for p in listed)
-        return Step(symbol, "sum of the path products", numbers, total)
+        numbers = add(*(Num(p.product) for p in listed))
+        return Step(symbol, Words("sum of the path products"), numbers, total)
     groups: dict[int, list[Path]] = {}
     for p in listed:
         groups.setdefault(p.nodes[-1], []).append(p)
-    formula_parts, number_parts = [], []
+    formula_parts: list[Expr] = []
+    number_parts: list[Expr] = []
     for paths in groups.values():
         first = paths[0].factors[0]
         inner, inner_n = zip(*(product_of(p.factors[1:]) for p in paths), strict=True)
         if len(paths) == 1:
-            formula_parts.append(f"{first.symbol} * {inner[0]}")
-            number_parts.append(f"{operand(first.value)} * {inner_n[0]}")
+            formula_parts.append(prod(first.lhs, inner[0]))
+            number_parts.append(prod(Num(first.value), inner_n[0]))
         else:
-            formula_parts.append(f"{first.symbol} * [{' + '.join(inner)}]")
-            number_parts.append(f"{operand(first.value)} * [{' + '.join(inner_n)}]")
-    return Step(symbol, " + ".join(formula_parts), " + ".join(number_parts), total)
+            formula_parts.append(prod(first.lhs, Bracket(add(*inner), square=True)))
+            number_parts.append(prod(Num(first.value), Bracket(add(*inner_n), square=True)))
+    return Step(symbol, add(*formula_parts), add(*number_parts), total)

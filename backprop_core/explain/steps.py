@@ -1,10 +1,10 @@
 """The derivation as data: its lines, paths and sections, and numbers as it writes them.
 
 `explain` returns an `Explanation`: ordered `Section`s of `Step`s
-(``symbol = formula = numbers = value``) plus the chain-rule `Path`s. `cli/`
-renders them; nothing here computes a value. `fmt` and `operand` write the
-engine's numbers into formulas; `MAX_NODES` and `MAX_TERMS` bound how much of a
-wide layer or a long sum is written out.
+(``symbol = formula = numbers = value``) plus the chain-rule `Path`s. Each
+step's sides are expression trees (expr.py); `cli/` renders them; nothing here
+computes a value. `fmt` writes the engine's numbers; `MAX_NODES` and
+`MAX_TERMS` bound how much of a wide layer or a long sum is written out.
 """
 
 from __future__ import annotations
@@ -16,33 +16,78 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_core.engine.naming import WeightId
+from backprop_core.explain.expr import Expr, fmt, render_text
 
 Array = NDArray[np.floating[Any]]
 
 MAX_NODES = 16  # nodes listed per layer in the forward pass and the deltas
 MAX_TERMS = 8  # sums longer than this are written with sum_i, not term by term
+MAX_TABLE_SAMPLES = 8  # a per-sample table lists up to this many samples ...
+TABLE_HEAD = 5  # ... past it, the first few and the mean
+
+
+@dataclass(frozen=True)
+class SampleTable:
+    """Per-sample values of a batch, one row per sample, one column per quantity.
+
+    ``columns`` name the quantities (a path's factors, then their product);
+    ``rows`` are (sample index, values); ``skipped`` samples are not listed
+    (past MAX_TABLE_SAMPLES); ``mean`` is each column's batch mean.
+    """
+
+    columns: tuple[Expr, ...]
+    rows: tuple[tuple[int, tuple[float, ...]], ...]
+    skipped: int
+    mean: tuple[float, ...]
 
 
 @dataclass(frozen=True)
 class Step:
-    """One line of the derivation: ``symbol = formula = numbers = value``.
+    """One line of the derivation: ``lhs = formula = numbers = value``.
 
     ``formula`` uses names (``phi'(H21) * hh1``), ``numbers`` the same with the
-    engine's values (``2 * 0.75``); either may be empty. ``samples`` holds the
-    per-sample values when a batch of several samples is explained (``value`` is
-    then their mean, or the batch quantity itself for losses and gradients).
+    engine's values (``2 * 0.75``); either may be None. All three are expression
+    trees; ``symbol``, ``formula_text`` and ``numbers_text`` are their plain text.
+    ``samples`` holds the per-sample values when a batch of several samples is
+    explained (``value`` is then their mean, or the batch quantity itself for
+    losses and gradients). ``explains`` is an optional reading of the formula
+    (``dy/dY_in * dY_in/dA21``); ``table`` per-sample values behind the step (a
+    path's factors and products over a batch).
     """
 
-    symbol: str
-    formula: str
-    numbers: str
+    lhs: Expr
+    formula: Expr | None
+    numbers: Expr | None
     value: float
     samples: tuple[float, ...] | None = None
+    explains: Expr | None = None
+    table: SampleTable | None = None
+    shown: str | None = None  # the value as printed, where its digits are limited
+
+    @property
+    def value_text(self) -> str:
+        """The value as every format prints it: 8 significant digits, or ``shown``."""
+        return self.shown if self.shown is not None else fmt(self.value)
 
     def __post_init__(self) -> None:
         # "hy11 = 0.6 = 0.6" says nothing twice: numbers that are just the value go.
-        if self.numbers == fmt(self.value):
-            object.__setattr__(self, "numbers", "")
+        if self.numbers is not None and render_text(self.numbers) == self.value_text:
+            object.__setattr__(self, "numbers", None)
+
+    @property
+    def symbol(self) -> str:
+        """The left-hand side as text: ``dA21/dA1``, ``delta_1(2)``, ``path 1``."""
+        return render_text(self.lhs)
+
+    @property
+    def formula_text(self) -> str:
+        """The formula in names as plain text (``phi'(H21) * hh1``); "" when there is none."""
+        return render_text(self.formula) if self.formula is not None else ""
+
+    @property
+    def numbers_text(self) -> str:
+        """The formula with the engine's numbers as plain text (``2 * 0.75``); "" if none."""
+        return render_text(self.numbers) if self.numbers is not None else ""
 
 
 @dataclass(frozen=True)
@@ -93,21 +138,6 @@ class Explanation:
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
-
-
-# --- numbers as the derivation writes them ----------------------------------------
-
-
-def fmt(x: float) -> str:
-    """8 significant digits, no trailing zeros: 32, 0.125, 1.5 (as cli/render/numbers.num)."""
-    text = format(float(x), ".8g")
-    return "0" if text == "-0" else text
-
-
-def operand(x: float) -> str:
-    """A number inside an expression: negatives in parentheses (``2 * (-0.5)``)."""
-    text = fmt(x)
-    return f"({text})" if text.startswith("-") else text
 
 
 def plural(count: int, noun: str) -> str:

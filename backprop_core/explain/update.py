@@ -12,21 +12,36 @@ from dataclasses import replace
 from backprop_core.engine.gradcheck import EPS, relative_error
 from backprop_core.engine.network import Trace
 from backprop_core.explain.context import Context
+from backprop_core.explain.expr import (
+    Apply,
+    Bracket,
+    Diff,
+    Expr,
+    Frac,
+    New,
+    Num,
+    Sum,
+    Tagged,
+    prod,
+)
 from backprop_core.explain.forward import forward_section
-from backprop_core.explain.steps import Section, Step, fmt, operand
+from backprop_core.explain.notation import EPS as EPS_SYM
+from backprop_core.explain.notation import ETA, LOSS
+from backprop_core.explain.steps import Section, Step, fmt
 
 
 def check_section(ctx: Context, numeric: float) -> Section:
     """The finite-difference gradient, and how well it agrees with the delta form."""
-    alias = ctx.w_alias
+    w = ctx.w_expr
     section = Section("check", "Finite-difference check")
+
+    def central(e: Expr) -> Frac:
+        up = Apply(LOSS, (Sum((w, e)),))
+        down = Apply(LOSS, (Diff(w, e),))
+        return Frac(Bracket(Diff(up, down)), Bracket(prod(Num(2.0), e)))
+
     section.steps.append(
-        Step(
-            f"dL/d{alias} (numeric)",
-            f"(L({alias} + eps) - L({alias} - eps)) / (2 * eps)",
-            f"(L({alias} + {fmt(EPS)}) - L({alias} - {fmt(EPS)})) / (2 * {fmt(EPS)})",
-            numeric,
-        )
+        Step(Tagged(ctx.nt.dL(w), "numeric"), central(EPS_SYM), central(Num(EPS)), numeric)
     )
     error = relative_error(ctx.grad, numeric)
     # Below 1e-8 the difference is rounding noise that varies by machine: not printed.
@@ -40,13 +55,13 @@ def check_section(ctx: Context, numeric: float) -> Section:
 
 def update_section(ctx: Context, value: float, new_value: float) -> Section:
     """``w_new = w - eta * dL/dw``, noting a frozen weight or another optimizer."""
-    alias = ctx.w_alias
+    alias, w = ctx.w_alias, ctx.w_expr
     section = Section("update", "Update")
     section.steps.append(
         Step(
-            f"{alias}_new",
-            f"{alias} - eta * dL/d{alias}",
-            f"{operand(value)} - {operand(ctx.eta)} * {operand(ctx.grad)}",
+            New(w),
+            Diff(w, prod(ETA, ctx.nt.dL(w))),
+            Diff(Num(value), prod(Num(ctx.eta), Num(ctx.grad))),
             new_value,
         )
     )

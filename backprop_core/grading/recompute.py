@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy as np
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Network
 from backprop_core.explain.derivation import Explanation
-from backprop_core.explain.notation import Notation, notation_for
+from backprop_core.explain.notation import TextNotation, notation_for
 from backprop_core.explain.steps import Step
 from backprop_core.grading.quantities import (
     ETA_TWICE,
@@ -52,7 +53,7 @@ class Structure:
 
     def __init__(self, net: Network, names: WeightNames, X: Array, T: Array, eta: float) -> None:
         self.net, self.names, self.X, self.T, self.eta = net, names, X, T, eta
-        self.nt: Notation = notation_for(net)
+        self.nt = TextNotation(notation_for(net))
         self.K = net.K
         self.n = X.shape[0]
         self.shortcut = net.canonical_output
@@ -132,13 +133,13 @@ class Structure:
                 if name is None:
                     continue
                 compute, others, slips = table[(key, step.symbol)]
-                formula = step.formula
+                formula = step.formula_text
                 if key == "after":
                     formula = self._after_formula(x, formula, qualify)
                 q = Quantity(
                     name,
                     formula,
-                    step.numbers,
+                    step.numbers_text,
                     _values(step),
                     key,
                     x.alias,
@@ -193,6 +194,10 @@ class Structure:
             put("forward", f"{nt.out(K, j)} - {nt.T(j)}", self._error(j, None))
             put("output", self.head_name(j), self._head(j))
         put("forward", "L", self._loss(None))
+        for q in range(w.k, K + 1):
+            for b in range(1, net.units[q] + 1):
+                # phi'(H) as explain computes it on the page, before the factors.
+                put("chain", f"{nt.phi(q)}'({nt.H(q, b)})", partial(self._dphi, q=q, b=b))
         for q in range(w.k + 1, K + 1):
             for a in range(1, net.units[q - 1] + 1):
                 for b in range(1, net.units[q] + 1):

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from backprop_core import __version__
 from backprop_core.atomic import check_writable, target_of, write_bytes, write_text
@@ -32,6 +31,7 @@ from backprop_core.data.load import Dataset
 from backprop_core.data.npz import read_npz
 from backprop_core.engine.network import Network
 from backprop_core.errors import DataError
+from backprop_core.run.checkpoint_yaml import checkpoint_text
 
 INLINE_LIMIT = 10_000
 HASH_CHARS = 12  # hex digits of the SHA-256 in a weights file's name
@@ -110,8 +110,13 @@ def save_checkpoint(
     final_loss: float,
     status: str = "completed",
     note: str | None = None,
+    notes: list[str] | None = None,
 ) -> list[Path]:
-    """Write the checkpoint (and its .npz when large) atomically; return the files written."""
+    """Write the checkpoint (and its .npz when large) atomically; return the files written.
+
+    What the user should know about the file (a data path that had to stay
+    absolute) is appended to `notes`.
+    """
     for _, p in network.parameters():
         if not np.all(np.isfinite(p)):
             raise ValueError("refusing to save non-finite weights")
@@ -141,11 +146,9 @@ def save_checkpoint(
         note=note,
         weights_file=weights_file,
     )
-    doc = _relocated_for(doc, loaded.folder, path.resolve().parent)
+    doc = _relocated_for(doc, loaded, path.resolve(), notes)
     header = f"# Saved by bp {__version__}: the config with its trained weights.\n"
-    write_text(
-        path, header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
-    )
+    write_text(path, checkpoint_text(loaded.source.text, doc, header))
     written.append(path)
     if previous is not None and previous.name != weights_file:
         with contextlib.suppress(OSError):
@@ -161,7 +164,8 @@ def _weights_named_by(path: Path) -> Path | None:
             return None
         with target.open("rb") as f:
             head = f.read()
-        match = re.search(rb"^  weights_file: (\S+\.weights-[0-9a-f]+\.npz)$", head, re.M)
+        # Any layout (block or flow, quoted or not): the name is checked below.
+        match = re.search(rb"weights_file:\s*['\"]?([^\s'\",}]+\.weights-[0-9a-f]+\.npz)", head)
     except OSError:
         return None
     if match is None:
@@ -235,16 +239,33 @@ def _check_hash(loaded: LoadedConfig, path: Path) -> None:
 def _relocate_paths(doc: dict[str, Any], folder: Path) -> None:
     """Make data paths absolute so a checkpoint saved elsewhere still finds its data."""
     file = doc.get("data", {}).get("file")
-    if isinstance(file, dict) and isinstance(file.get("path"), str):
+    if isinstance(file, dict) and isinstance(file.get("path"), str) and file["path"] != "-":
         file["path"] = str((folder / file["path"]).resolve())
 
 
-def _relocated_for(doc: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
+def _relocated_for(
+    doc: dict[str, Any], loaded: LoadedConfig, checkpoint: Path, notes: list[str] | None
+) -> dict[str, Any]:
+    """A data path the config wrote relative stays relative, now to the checkpoint's
+    folder (so the two can move together); one written absolute stays absolute."""
     file = doc.get("data", {}).get("file")
-    if isinstance(file, dict) and isinstance(file.get("path"), str):
-        target = Path(file["path"])
-        try:
-            file["path"] = str(target.relative_to(new))
-        except ValueError:
-            file["path"] = str(target)
+    written = (loaded.source.data or {}).get("data", {}).get("file")
+    if not (isinstance(file, dict) and isinstance(file.get("path"), str)) or file["path"] == "-":
+        return doc
+    if isinstance(written, dict) and Path(str(written.get("path", ""))).is_absolute():
+        file["path"] = str(written["path"])
+        return doc
+    target, new = Path(file["path"]), checkpoint.parent
+    try:
+        shared = Path(os.path.commonpath([target, new]))
+    except ValueError:  # another drive (Windows): no relative path exists
+        shared = None
+    if shared is not None and shared != Path(shared.anchor):
+        file["path"] = Path(os.path.relpath(target, new)).as_posix()
+    elif notes is not None:
+        # Only the root in common: a relative path would break as soon as either moves.
+        notes.append(
+            f"{checkpoint}: data.file.path saved as the absolute {target} (no folder in "
+            "common with the checkpoint, so a relative path would not travel with it)"
+        )
     return doc

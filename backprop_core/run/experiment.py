@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.config.model import Config, LoadedConfig, load_config
+from backprop_core.config.load import load_config
+from backprop_core.config.model import Config, LoadedConfig
 from backprop_core.data.load import Dataset, load_data
 from backprop_core.engine.init_schemes import initial_weights
 from backprop_core.engine.naming import WeightId, WeightNames

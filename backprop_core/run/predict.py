@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_core.config.model import LoadedConfig
+from backprop_core.data.description import DataDescription, saved_scaling
 from backprop_core.data.load import (
     Table,
     check_classes,
@@ -40,14 +41,20 @@ Array = NDArray[np.floating[Any]]
 
 
 @dataclass
-class Model:
+class Model(DataDescription):
     loaded: LoadedConfig
     network: Network
-    mean: Array | None = None
-    std: Array | None = None
-    classes: list[str] | None = None
-    input_names: list[str] | None = None
-    target_names: list[str] | None = None
+
+    @property
+    def trained(self) -> bool:
+        """Whether `bp train --save` wrote these weights (its `trained:` record)."""
+        return self.loaded.config.trained is not None
+
+    @property
+    def initial_weights_drawn(self) -> bool:
+        """Whether some layer's weights are the seeded random start, not written values."""
+        net = self.loaded.config.network
+        return net.weights_file is None and any(layer.weights is None for layer in net.layers)
 
     @property
     def kind(self) -> str:
@@ -86,9 +93,7 @@ def load_model(loaded: LoadedConfig) -> Model:
     spec = loaded.config
     check_classes(loaded)
     model = Model(loaded, build_network(loaded), classes=spec.network.classes)
-    if spec.network.standardization is not None:
-        model.mean = np.asarray(spec.network.standardization.mean, dtype=np.float64)
-        model.std = np.asarray(spec.network.standardization.std, dtype=np.float64)
+    model.mean, model.std = saved_scaling(loaded)
     needs_stats = spec.data.standardize and model.mean is None
     if needs_stats or (model.kind != "values" and model.classes is None):
         data = load_data(loaded)
@@ -183,9 +188,8 @@ def read_inputs(model: Model, path: Path) -> tuple[Array, Array | None, list[str
 def predict(model: Model, X: Array, T: Array | None = None) -> Prediction:
     """Scale `X` as in training, run it forward; classes and, with `T`, loss and accuracy."""
     network = model.network
-    scaled = X if model.mean is None or model.std is None else (X - model.mean) / model.std
     with np.errstate(all="ignore"):
-        trace = network.forward(np.ascontiguousarray(scaled, dtype=network.dtype))
+        trace = network.forward(np.ascontiguousarray(model.scale(X), dtype=network.dtype))
     out = Prediction(X, np.asarray(trace.Y, dtype=np.float64), T=T)
     classes = model.classes
     if model.kind == ONE_HOT and classes is not None:

@@ -332,3 +332,12 @@ def largest_gradients(
                 rows.append((float(flat[index]), w, float(g.ravel()[index])))
     rows.sort(key=lambda r: (-r[0], r[1]))
     return [(w, value) for _, w, value in rows[:n]]
+
+
+def train_for(experiment: Experiment, epochs: int) -> TrainResult:
+    """Train `experiment`'s network in place for `epochs` epochs exactly as `bp train`
+    would (same seed, same shuffled batches, same optimizer), ignoring stop_at_loss."""
+    trainer = Trainer(experiment)
+    trainer.epochs_planned = epochs
+    trainer.stop_at_loss = None
+    return trainer.run()

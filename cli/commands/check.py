@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from cli import console
 from cli.errors import EXIT_USAGE, print_error, warn
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
     from pathlib import Path
@@ -17,21 +17,31 @@ NAME = "check"
 HELP = "Validate a config and load its data without training; exit 0 (valid) or 2."
 
 
-def command(config: ConfigArg = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
+def command(
+    config: ConfigArg = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+    print_config_: PrintConfigOpt = False,
+) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     import typer
 
-    from backprop_core.config.model import schema_problems
+    from backprop_core.config.load import read_source, schema_problems, validate
     from backprop_core.errors import BpError
-    from backprop_core.run.experiment import load_experiment
+    from backprop_core.run.experiment import build_experiment
     from cli.render import json_documents
 
     overrides = list(set_ or [])
     experiment = None
     try:
         # All schema problems at once; the semantic and data checks stop at the first.
-        problems: list[BpError] = list(schema_problems(config, overrides))
+        # Read once: CONFIG may be `-` or /dev/stdin, which a second read finds empty.
+        source = read_source(config, overrides)
+        problems: list[BpError] = list(schema_problems(source))
         if not problems:
-            experiment = load_experiment(config, overrides)
+            experiment = build_experiment(validate(source))
     except BpError as e:
         problems = [e]
     warnings = _warnings(experiment) if experiment is not None else []
@@ -49,7 +59,9 @@ def command(config: ConfigArg = None, set_: SetOpt = None, json_: JsonOpt = Fals
 
 
 def _label(config: Path | None) -> str:
-    return str(config) if config is not None else "built-in tiny.yaml"
+    if config is None:
+        return "built-in tiny.yaml"
+    return "<stdin>" if str(config) == "-" else str(config)
 
 
 def _describe(summary: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ import typer
 
 from cli import console
 from cli.errors import EXIT_FAILED, fail
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
     from rich.console import RenderableType
@@ -44,7 +44,11 @@ def command(
     failures: Annotated[
         bool, typer.Option("--failures", help="List only the weights that fail.")
     ] = False,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     from backprop_core.engine.gradcheck import EPS, check_gradients
     from backprop_core.run.experiment import load_experiment
     from cli.render import json_documents
@@ -96,7 +100,7 @@ def _table(rows: list[dict[str, Any]]) -> RenderableType:
         [
             ("weight", "left"),
             ("alias", "left"),
-            ("gradient", "right"),
+            ("dL/dw", "right"),
             ("numeric", "right"),
             ("rel error", "right"),
             ("", "left"),
@@ -127,7 +131,7 @@ def _lines(rows: list[dict[str, Any]]) -> RenderableType:
     for r in rows:
         style = "" if r["ok"] else "red"
         out.append(Text(f"{r['name']} ({r['alias']}) {_mark(r)}", style=style))
-        out.append(Text(f"  gradient  {num(r['grad'], 10)}"))
+        out.append(Text(f"  dL/dw     {num(r['grad'], 10)}"))
         out.append(Text(f"  numeric   {num(r['numeric_grad'], 10)}"))
         out.append(Text(f"  rel error {_err(r['rel_error'])}"))
     return Group(*out)

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 NAME = "grads"
 HELP = (
@@ -31,7 +31,11 @@ def command(
     weight: WeightsOpt = None,
     json_: JsonOpt = False,
     set_: SetOpt = None,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     from backprop_core.run.experiment import load_experiment
     from backprop_core.run.inspection import gradient_rows
 

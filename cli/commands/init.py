@@ -11,7 +11,8 @@ from cli import console
 
 NAME = "init"
 HELP = (
-    "Write a ready-to-edit example config (tiny, tiny-all, xor, spiral, iris, sine, csv) "
+    "Write a ready-to-edit example config (tiny, tiny-all, xor, spiral, iris, sine, csv, "
+    "csv-classifier) "
     "to PATH (default: ./TEMPLATE.yaml); without TEMPLATE, list them."
 )
 

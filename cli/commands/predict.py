@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from cli import console
-from cli.errors import fail
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.errors import fail, warn
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
     from rich.table import Table
@@ -49,15 +49,21 @@ def command(
     ] = None,
     set_: SetOpt = None,
     json_: JsonOpt = False,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     if input_ and data is not None:
         raise fail("give --input or --data, not both")
     if not input_ and data is None:
         raise fail("nothing to predict: give --input X1,X2,... (repeatable) or --data FILE.csv")
-    from backprop_core.config.model import load_config
+    from backprop_core.config.load import load_config
     from backprop_core.run.predict import load_model, parse_inputs, predict, read_inputs
 
     model = load_model(load_config(config, list(set_ or [])))
+    if not model.trained:
+        warn(_untrained_warning(model, config))
     T = target_labels = lines = None
     if data is not None:
         X, T, target_labels, table = read_inputs(model, data)
@@ -79,6 +85,19 @@ def command(
         out.print(fitted(out, prediction_table(model, result)))
         if result.loss is not None:
             out.print(summary_line(result))
+
+
+def _untrained_warning(model: Model, config: Path | None) -> str:
+    where = "the built-in tiny.yaml " if config is None else f"{config} "
+    if model.initial_weights_drawn:
+        seed = model.loaded.config.seed
+        what = f"these outputs come from random initial weights (seed {seed})"
+    else:
+        what = "these outputs come from the weights written in it"
+    return (
+        f"{where}was never trained (it has no trained: record), so {what}; "
+        f"train it first: bp train {config or ''} --save trained.yaml".replace("  ", " ")
+    )
 
 
 def _input_names(model: Model) -> list[str]:

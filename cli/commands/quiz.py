@@ -13,7 +13,7 @@ import typer
 from cli.commands.grade import DigitsOpt
 from cli.commands.sheet import WeightsOpt
 from cli.errors import EXIT_FAILED, EXIT_INTERRUPTED
-from cli.options import ConfigArg, SetOpt
+from cli.options import ConfigArg, PrintConfigOpt, SetOpt, print_config
 
 NAME = "quiz"
 HELP = (
@@ -32,7 +32,11 @@ def command(
     weights: WeightsOpt = ...,  # type: ignore[assignment]
     digits: DigitsOpt = 3,
     set_: SetOpt = None,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     from backprop_core.grading.derivation import derive_experiment
     from backprop_core.grading.quiz import Quiz
     from backprop_core.grading.sheet import given_lines

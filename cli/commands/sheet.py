@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from cli.errors import fail
-from cli.options import ConfigArg, SetOpt
+from cli.options import ConfigArg, PrintConfigOpt, SetOpt, print_config
 
 NAME = "sheet"
 HELP = (
@@ -57,7 +57,11 @@ def command(
         ),
     ] = SheetFormat.yaml,
     set_: SetOpt = None,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     from backprop_core.grading.derivation import derive_experiment
     from backprop_core.run.experiment import load_experiment
 

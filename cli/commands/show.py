@@ -10,8 +10,9 @@ import typer
 
 from cli import console
 from cli.commands.grads import WeightsOpt
+from cli.console import wrote
 from cli.errors import fail
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
     from backprop_core.run.experiment import Experiment
@@ -44,7 +45,9 @@ FormatOpt = Annotated[
 ]
 OutputOpt = Annotated[
     Optional[Path],  # noqa: UP045 - Typer reads this annotation at runtime
-    typer.Option("--output", "-o", metavar="PATH", help="File for --format png|svg|mermaid|dot."),
+    typer.Option(
+        "--output", "-o", metavar="PATH", help="File for --format png|svg|mermaid|dot (- : stdout)."
+    ),
 ]
 
 
@@ -55,7 +58,11 @@ def command(
     set_: SetOpt = None,
     format_: FormatOpt = ShowFormat.table,
     output: OutputOpt = None,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
+    if print_config_:
+        print_config(config, set_)
+        return
     from backprop_core.run.experiment import load_experiment
 
     _check_format(format_, output, json_)
@@ -94,6 +101,8 @@ def _check_format(format_: ShowFormat, output: Path | None, json_: bool) -> None
         from cli.render.plots import check_picture_path
 
         wanted = format_.value
+        if str(output) == "-":
+            return
         if check_picture_path(output) != wanted:
             raise fail(f"--format {wanted} needs an --output name ending in .{wanted}")
     elif output is not None and format_ not in DRAWINGS:
@@ -110,15 +119,22 @@ def _draw(format_: ShowFormat, experiment: Experiment, output: Path | None) -> N
         from cli.render.plots import save_network_image
 
         assert output is not None  # checked by _check_format
-        save_network_image(output, experiment.network, experiment.names)
+        save_network_image(output, experiment.network, experiment.names, fmt=format_.value)
+        if not _is_dash(output):
+            wrote(output)
         return
     from cli.render.diagram import dot, mermaid
 
     draw = mermaid if format_ is ShowFormat.mermaid else dot
     text = draw(experiment.network, experiment.names)
-    if output is None:
+    if output is None or _is_dash(output):
         console.write(text)
     else:
         from backprop_core.atomic import write_text
 
         write_text(output, text)
+        wrote(output)
+
+
+def _is_dash(path: Path) -> bool:
+    return str(path) == "-"

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from cli import console
-from cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, fail, print_error, warn
-from cli.options import ConfigArg, JsonOpt, SetOpt
+from cli.errors import EXIT_FAILED, fail, interrupted_exit, print_error, warn
+from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
     from rich.console import Console
@@ -65,6 +65,7 @@ def command(
     quiet: Quiet = False,
     fail_above: FailAbove = None,
     plot: Plot = None,
+    print_config_: PrintConfigOpt = False,
 ) -> None:
     from backprop_core.run.experiment import load_experiment
     from backprop_core.run.training import Trainer
@@ -73,6 +74,9 @@ def command(
     for key, value in (("training.epochs", epochs), ("training.eta", eta), ("seed", seed)):
         if value is not None:
             overrides.append(f"{key}={value}")
+    if print_config_:
+        print_config(config, overrides)
+        return
     if plot is not None:
         from cli.render.plots import check_picture_path
 
@@ -115,24 +119,28 @@ def command(
                 if shown:
                     rows.append(record)
                 progress.update(record.epoch, record.loss, shown)
-    except KeyboardInterrupt:
-        _save(save, experiment, trainer, "interrupted")
-        print_error(f"interrupted after {trainer.result.epochs_run} completed epochs")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (cli.errors.Terminated)
+        word, code = interrupted_exit(e)
+        _save(save, experiment, trainer, "interrupted", announce=not (quiet or json_))
+        print_error(f"{word} after {trainer.result.epochs_run} completed epochs")
+        raise typer.Exit(code) from None
     seconds = time.perf_counter() - started
     result = trainer.result
     if result.history and (not rows or rows[-1] is not result.history[-1]):
         rows.append(result.history[-1])
 
-    _save(save, experiment, trainer, result.status)
+    written = _save(save, experiment, trainer, result.status, announce=False)
     if plot is not None and result.history:
         _plot(plot, experiment, trainer)
+        written.append(plot)
     if json_:
         from cli.render import json_documents
 
         console.emit_json(json_documents.train(experiment, result))
     elif not quiet:
         _render(experiment, trainer, rows, seconds, grads)
+        for path in written:  # after the report, where the eye ends up
+            console.wrote(path)
 
     if result.status == "diverged":
         raise fail(_divergence_message(experiment, result), EXIT_FAILED)
@@ -141,16 +149,20 @@ def command(
         raise fail(message, EXIT_FAILED)
 
 
-def _save(path: Path | None, experiment: Experiment, trainer: Trainer, status: str) -> None:
+def _save(
+    path: Path | None, experiment: Experiment, trainer: Trainer, status: str, *, announce: bool
+) -> list[Path]:
+    """Write the checkpoint; return the files written (announced now when `announce`)."""
     if path is None:
-        return
+        return []
     from backprop_core.run.checkpoint import save_checkpoint
 
     saved = trainer.weights_to_save(status)
     if saved is None:
         warn(f"nothing saved to {path}: no epoch completed with a finite loss")
-        return
-    save_checkpoint(
+        return []
+    notes: list[str] = []
+    written = save_checkpoint(
         path,
         experiment.loaded,
         saved.network,
@@ -159,7 +171,14 @@ def _save(path: Path | None, experiment: Experiment, trainer: Trainer, status: s
         final_loss=saved.loss,
         status=status,
         note=saved.note,
+        notes=notes,
     )
+    for message in notes:
+        warn(message)
+    if announce:
+        for p in written:
+            console.wrote(p)
+    return list(written)
 
 
 def _plot(path: Path, experiment: Experiment, trainer: Trainer) -> None:

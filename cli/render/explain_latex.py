@@ -1,142 +1,221 @@
-"""`bp explain` as one LaTeX ``align*`` block (amsmath), ready to paste into notes.
+"""`bp explain --format latex`: a complete document that compiles with pdflatex as is.
 
-The core writes formulas in the derivation's ASCII (``phi'(H21) * hh1``,
-``dA21/dA1``, ``delta_1(2)``); `latex` turns each token into the source's LaTeX
-(``\\phi'(H_{21}) \\cdot hh_{1}``, ``\\frac{dA_{21}}{dA_{1}}``, ``\\delta_{1}(2)``).
+Only ``article`` and ``amsmath`` (both in texlive-latex-base). Each section of the
+derivation is one ``align*``; a step is ``lhs &= formula = numbers = value`` on
+one row when it fits the text width, else one ``= ...`` part per row, and a part
+still too wide breaks before a ``+`` (one path per row, then their sum) with the
+continuation indented. Per-sample values wrap after a comma. Widths are
+estimated (cli/render/math_latex.py), on the safe side.
+
+`fragment` keeps the bare ``align*`` block for pasting into one's own notes.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from typing import Any
 
-from backprop_core.engine.activations import ACTIVATIONS
+from backprop_core.explain.expr import BREAK, Expr, text_pieces
 from cli.render.explain_text import MAX_SAMPLE_VALUES, summary
+from cli.render.math_latex import PT_PER_CHAR, escape, latex, number, plain, width
 from cli.render.numbers import num
 
-_TOKEN = re.compile(
-    r"(?P<text>mean over the (?:\d+ )?samples of|sum over all \d+ paths|sum of the path products"
-    r"|\(numeric\)|path \d+|bias\b)"
-    r"|(?P<frac>d[A-Za-z0-9_]+/d[A-Za-z0-9_]+)"
-    r"|(?P<half>1/2)"
-    r"|(?P<num>\d+(?:\.\d+)?(?:e[+-]?\d+)?)"
-    r"|(?P<word>[A-Za-z][A-Za-z0-9_]*'?(?:\(\d+\))?)"
-    r"|(?P<star>\*)"
-)
-_NAMED = {"eta": r"\eta", "eps": r"\epsilon", "log": r"\log", "tanh": r"\tanh", "exp": r"\exp"}
-# Activation names that are written as operators (tanh has its own command above).
-_OPERATORS = set(ACTIVATIONS)
-_ALIAS = re.compile(r"(xh|hh|hy|xy|h\d+h\d+)(?:_(\d+)_(\d+)|(\d+))")
+TEXT_WIDTH = 469.0  # pt: 6.5in, set in the preamble
+FRAGMENT_WIDTH = 345.0  # pt: the article class's default text width
+QUAD = 10.0  # pt: the indent of a continuation row
+
+PREAMBLE = r"""\documentclass{article}
+\usepackage{amsmath}
+\setlength{\textwidth}{6.5in}
+\setlength{\oddsidemargin}{0in}
+\setlength{\evensidemargin}{0in}
+\setlength{\textheight}{9in}
+\setlength{\topmargin}{-0.5in}
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{4pt}
+\allowdisplaybreaks
+"""
+
+Chunk = tuple[str, float]  # LaTeX, estimated width in pt
 
 
-def word(token: str) -> str:
-    """One name: ``H21`` -> ``H_{21}``, ``Y_in1`` -> ``Y_{in,1}``, ``xh1`` -> ``xh_{1}``."""
-    m = re.fullmatch(r"(.*?)(\(\d+\))?", token)
-    assert m is not None
-    base, paren = m[1], m[2] or ""
-    return _word(base) + paren
+def expr_chunks(e: Expr) -> list[Chunk]:
+    """`e` in the pieces a row may break between (before a ``+``)."""
+    pieces = latex(e).split(BREAK)
+    sizes = [len(p) * PT_PER_CHAR for p in text_pieces(e)]
+    if len(pieces) != len(sizes):
+        return [(plain(e), width(e))]
+    return [(p.rstrip(), s) for p, s in zip(pieces, sizes, strict=True)]
 
 
-def _word(base: str) -> str:
-    if base in _NAMED:
-        return _NAMED[base]
-    if base in _OPERATORS:
-        return r"\operatorname{" + base.replace("_", r"\_") + "}"
-    if m := re.fullmatch(r"(phi|delta)(?:_(\d+))?('?)", base):
-        return f"\\{m[1]}" + (f"_{{{m[2]}}}" if m[2] else "") + m[3]
-    if m := re.fullmatch(r"(sum|mean)_(\w)", base):
-        return (r"\sum" if m[1] == "sum" else r"\operatorname{mean}") + f"_{m[2]}"
-    if base == "L_new":
-        return "L_{new}"
-    if base.endswith("_new"):
-        return _word(base[: -len("_new")]) + "^{(new)}"
-    if m := re.fullmatch(r"Y_in(\d*)", base):
-        return "Y_{in" + (f",{m[1]}" if m[1] else "") + "}"
-    if m := re.fullmatch(r"([HA])(\d+)(?:_(\d+))?", base):
-        return f"{m[1]}_{{{m[2]}{',' + m[3] if m[3] else ''}}}"
-    if m := re.fullmatch(r"([YTx])(\d+)", base):
-        return f"{m[1]}_{{{m[2]}}}"
-    if m := re.fullmatch(r"w(\d+)_(\d+)_(\d+)", base):
-        return f"w_{{{m[1]},{m[2]},{m[3]}}}"
-    if m := _ALIAS.fullmatch(base):
-        index = f"{m[2]},{m[3]}" if m[2] else m[4]
-        return f"{m[1]}_{{{index}}}"
-    return base
+def value_chunks(step: Any) -> list[Chunk]:
+    """The value, or the per-sample values and their mean (wrapping after a comma)."""
+    mean = number(step.value_text)
+    if step.samples is None:
+        return [(mean, len(step.value_text) * PT_PER_CHAR)]
+    shown = [num(v) for v in step.samples[:MAX_SAMPLE_VALUES]]
+    chunks = [(number(v) + ",", (len(v) + 2) * PT_PER_CHAR) for v in shown]
+    if len(step.samples) > MAX_SAMPLE_VALUES:
+        chunks.append((r"\ldots,", 4 * PT_PER_CHAR))
+    first, size = chunks[0]
+    chunks[0] = ("(" + first, size + PT_PER_CHAR)
+    last, size = chunks[-1]
+    chunks[-1] = (last[:-1] + ")", size)
+    chunks.append((rf"\text{{mean }} {mean}", (len(step.value_text) + 6) * PT_PER_CHAR))
+    return chunks
 
 
-def number(text: str) -> str:
-    mantissa, _, exponent = text.partition("e")
-    if not exponent:
-        return text
-    power = f"10^{{{int(exponent)}}}"
-    return power if mantissa == "1" else f"{mantissa} \\times {power}"
+def wrap(chunks: Sequence[Chunk], first: float, room: float) -> tuple[list[str], float]:
+    """Chunks in lines of at most `first` (the first line) and `room` points (a chunk
+    wider than that stays whole); the lines and the last one's width."""
+    lines = [chunks[0][0]]
+    used, limit = chunks[0][1], first
+    for text, size in chunks[1:]:
+        if used + PT_PER_CHAR + size <= limit:
+            lines[-1] += " " + text
+            used += PT_PER_CHAR + size
+        else:
+            lines.append(text)
+            used, limit = size, room
+    return lines, used
 
 
-def latex(expr: str) -> str:
-    """An ASCII formula of the core as LaTeX math."""
-
-    def one(m: re.Match[str]) -> str:
-        kind, token = m.lastgroup, m[0]
-        if kind == "text":
-            return r"\text{" + token + "}"
-        if kind == "frac":
-            top, bottom = token.split("/")
-            return rf"\frac{{d{word(top[1:])}}}{{d{word(bottom[1:])}}}"
-        if kind == "half":
-            return r"\frac{1}{2}"
-        if kind == "num":
-            return number(token)
-        if kind == "star":
-            return r"\cdot"
-        return word(token)
-
-    return _TOKEN.sub(one, expr).replace("[", r"\left[").replace("]", r"\right]")
-
-
-def text(s: str) -> str:
-    """Prose for \\intertext: LaTeX's special characters escaped."""
-    for char, escaped in (
-        ("\\", r"\textbackslash{}"),
-        ("_", r"\_"),
-        ("%", r"\%"),
-        ("&", r"\&"),
-        ("#", r"\#"),
-        ("$", r"\$"),
-        ("{", r"\{"),
-        ("}", r"\}"),
-        ("^", r"\^{}"),
-        ("~", r"\~{}"),
-    ):
-        s = s.replace(char, escaped)
-    return s.replace("->", r"$\to$")
+def step_rows(step: Any, room: float) -> list[str]:
+    """One step as align rows (``lhs &= ...``, then ``&= ...`` / ``&\\quad ...``)."""
+    exprs = (step.explains, step.formula, step.numbers)
+    parts = [expr_chunks(e) for e in exprs if e is not None]
+    parts.append(value_chunks(step))
+    eq = 2 * PT_PER_CHAR
+    rows: list[str] = []
+    used = room + 1.0  # nothing on a row yet: the first part opens one
+    for chunks in parts:
+        size = sum(s for _, s in chunks) + PT_PER_CHAR * (len(chunks) - 1)
+        if rows and used + eq + size <= room:
+            rows[-1] += " = " + " ".join(t for t, _ in chunks)
+            used += eq + size
+            continue
+        lines, last = wrap(chunks, room - eq, room - eq - QUAD)
+        rows.append("&= " + lines[0])
+        rows += [r"&\quad " + line for line in lines[1:]]
+        used = eq + last + (QUAD if len(lines) > 1 else 0.0)
+    rows[0] = plain(step.lhs) + " " + rows[0]
+    return rows
 
 
-def value(step: Any) -> str:
-    if step.samples is not None:
-        shown = ", ".join(number(num(v)) for v in step.samples[:MAX_SAMPLE_VALUES])
-        more = r", \ldots" if len(step.samples) > MAX_SAMPLE_VALUES else ""
-        return rf"({shown}{more}),\ \text{{mean }} {number(num(step.value))}"
-    return number(num(step.value))
-
-
-def render(x: Any, command: str) -> str:
-    lines = [
-        f"% {text(command)}",
-        "% needs \\usepackage{amsmath}",
-        r"\begin{align*}",
+def align(rows: Sequence[str]) -> list[str]:
+    """An align* block. A row ends with a line break unless it is the last one (that
+    would add an empty row) or an ``\\intertext`` (which stands between rows)."""
+    if not rows:
+        return []
+    ended = [
+        r if r.startswith(r"\intertext") or i == len(rows) - 1 else r + r" \\"
+        for i, r in enumerate(rows)
     ]
-    body: list[str] = []
+    return [r"\begin{align*}", *ended, r"\end{align*}"]
+
+
+def _room(steps: Sequence[Any], text_width: float) -> float:
+    lhs = max((width(s.lhs) for s in steps), default=0.0)
+    return text_width - lhs - QUAD
+
+
+def body(x: Any, heading: str = r"\subsection*") -> list[str]:
+    """One explanation: its description, then a heading and an align* per section."""
+    # Dashes, not itemize's default bullets: those need a font (TS1) that
+    # texlive-latex-base may have to build first.
+    lines = [r"\begin{itemize}"]
+    lines += [rf"\item[--] {escape(line)}" for line in x.description]
+    lines.append(r"\end{itemize}")
     for section in x.sections:
         if not section.steps and not section.notes:
             continue
-        body.append(rf"\intertext{{\textbf{{{text(section.title)}}}}}")
+        lines.append(f"{heading}{{{escape(section.title)}}}")
+        room = _room(section.steps, TEXT_WIDTH)
+        rows = [row for step in section.steps for row in step_rows(step, room)]
+        lines += align(rows)
         for step in section.steps:
-            rhs = [latex(p) for p in (step.formula, step.numbers) if p] + [value(step)]
-            body.append(f"{latex(step.symbol)} &= " + " = ".join(rhs) + r" \\")
-        body += [rf"\intertext{{{text(note)}}}" for note in section.notes]
-    # No line break after the last row: it would add an empty row at the end.
-    if body and body[-1].endswith(r" \\"):
-        body[-1] = body[-1][: -len(r" \\")]
-    lines += body
-    lines += [r"\end{align*}", f"% {text(summary(x))}", ""]
+            if step.table is not None:
+                lines += sample_table(step)
+        lines += [escape(note) + "\n" for note in section.notes]
+    lines.append(r"{\raggedright\textbf{" + escape(summary(x)) + r"}\par}")
+    return lines
+
+
+def sample_table(step: Any) -> list[str]:
+    """A path's factors and product per sample, then their means, as a small tabular."""
+    table = step.table
+    lines = [
+        rf"${plain(step.lhs)}$ per sample:\\[2pt]",
+        r"{\small\begin{tabular}{l" + "r" * len(table.columns) + "}",
+        "sample & " + " & ".join(f"${plain(c)}$" for c in table.columns) + r" \\ \hline",
+    ]
+    for index, values in table.rows:
+        lines.append(f"{index} & " + " & ".join(f"${number(num(v))}$" for v in values) + r" \\")
+    if table.skipped:
+        lines.append(rf"\ldots\ {table.skipped} more" + " &" * len(table.columns) + r" \\")
+    means = " & ".join(f"${number(num(v))}$" for v in table.mean)
+    lines += [r"\hline mean & " + means, r"\end{tabular}}", ""]
+    return lines
+
+
+def title(x: Any) -> str:
+    derivative = plain(x.section("deltas").steps[-1].lhs)
+    return f"${derivative}$ (\\texttt{{{escape(x.canonical)}}}): backpropagation step by step"
+
+
+def render(xs: Sequence[Any], command: str, table: Sequence[Any] = ()) -> str:
+    """A complete document: one explanation, or a section per weight after a summary."""
+    lines = [f"% {command}", PREAMBLE.rstrip("\n"), r"\begin{document}"]
+    lines.append(r"{\raggedright\texttt{" + escape(command) + r"}\par}")
+    if len(xs) == 1:
+        lines.append(r"\section*{" + title(xs[0]) + "}")
+        lines += body(xs[0])
+    else:
+        lines += summary_table(xs)
+        for x in xs:
+            lines.append(r"\section{" + title(x) + "}")
+            lines += body(x)
+    lines += [r"\end{document}", ""]
+    return "\n".join(lines)
+
+
+SUMMARY_ROWS = 40  # rows per tabular: a tabular does not break across pages
+
+
+def summary_table(xs: Sequence[Any]) -> list[str]:
+    """Every explained weight: value, gradient, update (a tabular per SUMMARY_ROWS)."""
+    lines = [r"\section*{Summary}"]
+    for start in range(0, len(xs), SUMMARY_ROWS):
+        lines += [
+            r"\begin{tabular}{llrrr}",
+            r"weight & name & value & $dL/dw$ & new value \\ \hline",
+        ]
+        for x in xs[start : start + SUMMARY_ROWS]:
+            cells = [
+                f"${plain(x.section('update').steps[0].lhs.of)}$",
+                rf"\texttt{{{escape(x.canonical)}}}",
+                f"${number(num(x.value))}$",
+                f"${number(num(x.grad))}$",
+                f"${number(num(x.new_value))}$",
+            ]
+            lines.append(" & ".join(cells) + r" \\")
+        lines += [r"\end{tabular}", ""]
+    return lines
+
+
+def fragment(x: Any, command: str) -> str:
+    """The derivation as one bare ``align*`` block (needs ``\\usepackage{amsmath}``)."""
+    lines = [f"% {command}", "% needs \\usepackage{amsmath}"]
+    rows: list[str] = []
+    steps = [s for section in x.sections for s in section.steps]
+    room = _room(steps, FRAGMENT_WIDTH)
+    for section in x.sections:
+        if not section.steps and not section.notes:
+            continue
+        rows.append(rf"\intertext{{\textbf{{{escape(section.title)}}}}}")
+        for step in section.steps:
+            rows += step_rows(step, room)
+        rows += [rf"\intertext{{{escape(note)}}}" for note in section.notes]
+    lines += align(rows)
+    lines += [f"% {escape(summary(x))}", ""]
     return "\n".join(lines)

@@ -1,15 +1,19 @@
-"""`bp explain` as GitHub-flavoured Markdown: a table per section, names in code spans.
+"""`bp explain` as GitHub-flavoured Markdown: a table per section, formulas as math.
 
-Code spans rather than ``$...$`` math: GitHub's math renderer mangles ``*`` and
-``_`` inside inline math, while code spans show the derivation's ASCII formulas
-exactly as `bp explain` prints them.
+Formulas are GitHub math written ``$`...`$``: the backtick form of ``$...$``
+that GitHub documents for expressions holding Markdown's own characters
+(``_``, ``*``, ``\\``), so that a subscript never turns into emphasis and a table
+cell never breaks. The numbers stay plain text in code spans (``2 * 0.25``), to
+be checked digit by digit on GitHub and in the raw file alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cli.render.explain_text import sample_values, summary
+from cli.render.math_latex import plain
 from cli.render.numbers import num
 
 
@@ -18,37 +22,81 @@ def code(text: str) -> str:
     return f"`{text}`".replace("|", "\\|") if text else ""
 
 
+def math(e: Any) -> str:
+    """An expression as GitHub inline math; "" for none."""
+    if e is None:
+        return ""
+    return f"$`{plain(e)}`$".replace("|", "\\|")
+
+
 def value_cell(step: Any) -> str:
     if step.samples is not None:
-        return f"{code(sample_values(step.samples))}, mean {num(step.value)}"
-    return f"**{num(step.value)}**"
+        return f"{code(sample_values(step.samples))}, mean {step.value_text}"
+    return f"**{step.value_text}**"
 
 
-def render(x: Any, command: str, picture: str | None = None) -> str:
-    heading = f"{code('dL/d' + x.alias)} ({code(x.canonical)}): backpropagation step by step"
-    lines = [f"## {heading}", ""]
-    lines += [f"`{command}`", ""]
-    if picture:
-        # The network with the paths dL/dw runs along drawn in red (GitHub renders it).
-        lines += ["```mermaid", picture.rstrip("\n"), "```", ""]
-        caption = f"Red: the paths from {code(x.alias)} to the output, one chain-rule term each."
-        lines += [caption, ""]
-    lines += [f"- {line}" for line in x.description]
+def sample_table(table: Any) -> list[str]:
+    """A path's factors and product per sample, then their means, as a Markdown table."""
+    lines = ["| sample | " + " | ".join(math(c) for c in table.columns) + " |"]
+    lines.append("| --- |" + " ---: |" * len(table.columns))
+    for index, values in table.rows:
+        lines.append(f"| {index} | " + " | ".join(num(v) for v in values) + " |")
+    if table.skipped:
+        lines.append(f"| ... {table.skipped} more |" + " |" * len(table.columns))
+    lines.append("| **mean** | " + " | ".join(f"**{num(v)}**" for v in table.mean) + " |")
+    return lines
+
+
+def section_lines(x: Any, level: str) -> list[str]:
+    lines = [f"- {line}" for line in x.description]
     for section in x.sections:
         if not section.steps and not section.notes:
             continue
-        lines += ["", f"### {section.title}", ""]
+        lines += ["", f"{level} {section.title}", ""]
         if section.steps:
             lines += ["| step | formula | with numbers | value |", "| --- | --- | --- | ---: |"]
             for step in section.steps:
-                cells = [
-                    code(step.symbol),
-                    code(step.formula),
-                    code(step.numbers),
-                    value_cell(step),
-                ]
+                formula = math(step.formula)
+                if step.explains is not None:  # the factor read as a chain: d/dH * dH/d...
+                    formula = f"$`{plain(step.explains)} = {plain(step.formula)}`$"
+                cells = [math(step.lhs), formula, code(step.numbers_text), value_cell(step)]
                 lines.append("| " + " | ".join(cells) + " |")
+        for step in section.steps:
+            if step.table is not None:
+                lines += ["", f"{math(step.lhs)} per sample:", "", *sample_table(step.table)]
         for note in section.notes:
             lines += ["", f"> {note}"]
-    lines += ["", f"**{summary(x)}**", ""]
-    return "\n".join(lines)
+    lines += ["", f"**{summary(x)}**"]
+    return lines
+
+
+def heading(x: Any) -> str:
+    return f"{code('dL/d' + x.alias)} ({code(x.canonical)}): backpropagation step by step"
+
+
+def picture_lines(x: Any, picture: str | None) -> list[str]:
+    if not picture:
+        return []
+    # The network with the paths dL/dw runs along drawn in red (GitHub renders it).
+    caption = f"Red: the paths from {code(x.alias)} to the output, one chain-rule term each."
+    return ["```mermaid", picture.rstrip("\n"), "```", "", caption, ""]
+
+
+def render(xs: Sequence[Any], command: str, pictures: Sequence[str | None] = ()) -> str:
+    """One explanation, or a summary table and then a section per weight."""
+    pictures = list(pictures) or [None] * len(xs)
+    if len(xs) == 1:
+        lines = [f"## {heading(xs[0])}", "", f"`{command}`", ""]
+        lines += picture_lines(xs[0], pictures[0])
+        lines += section_lines(xs[0], "###")
+        return "\n".join([*lines, ""])
+    lines = [f"## `{command}`", "", "| weight | name | value | dL/dw | new value |"]
+    lines.append("| --- | --- | ---: | ---: | ---: |")
+    for x in xs:
+        cells = [code(x.alias), code(x.canonical), num(x.value), num(x.grad), num(x.new_value)]
+        lines.append("| " + " | ".join(cells) + " |")
+    for x, picture in zip(xs, pictures, strict=True):
+        lines += ["", f"## {heading(x)}", ""]
+        lines += picture_lines(x, picture)
+        lines += section_lines(x, "###")
+    return "\n".join([*lines, ""])

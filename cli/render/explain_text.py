@@ -1,12 +1,21 @@
-"""`bp explain` as rich text: one line per step, ``symbol = formula = numbers = value``."""
+"""`bp explain` as rich text: one line per step, ``symbol = formula = numbers = value``.
+
+A step too wide for the console puts each ``= part`` on its own line, and a part
+still too wide breaks before a ``+`` of a sum, indented (expr.layout_text): never
+inside a name or a product, also when written to a file or a pipe.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.padding import Padding
 from rich.text import Text
 
+from backprop_core.explain.expr import layout_text, render_text
+from cli.render.fit import titled_table
 from cli.render.numbers import num
 
 MAX_SAMPLE_VALUES = 6  # per-sample values written out on a line; the rest is "..."
@@ -21,25 +30,27 @@ def sample_values(samples: tuple[float, ...]) -> str:
 
 def step_parts(step: Any) -> list[str]:
     """The right-hand sides of a step, left to right; the last is its value."""
-    parts = [p for p in (step.formula, step.numbers) if p]
+    exprs = (step.explains, step.formula, step.numbers)
+    parts = [render_text(e) for e in exprs if e is not None]
     if step.samples is not None:
-        parts.append(f"{sample_values(step.samples)}, mean {num(step.value)}")
+        parts.append(f"{sample_values(step.samples)}, mean {step.value_text}")
     else:
-        parts.append(num(step.value))
+        parts.append(step.value_text)
     return parts
 
 
 class StepLine:
-    """``symbol = formula = numbers = value`` on one line when it fits the terminal,
-    else one ``= ...`` part per line, so a long formula never breaks mid-expression."""
+    """``symbol = formula = numbers = value`` on one line when it fits the console,
+    else one ``= ...`` part per line, a part too wide broken before a ``+``."""
 
     def __init__(self, step: Any, indent: int = 2) -> None:
         self.symbol = step.symbol
+        self.exprs = [e for e in (step.explains, step.formula, step.numbers) if e is not None]
         self.parts = step_parts(step)
         self.indent = indent
 
     def _line(self, parts: list[str], first: bool) -> Text:
-        line = Text(" " * self.indent)
+        line = Text(" " * self.indent, no_wrap=True, overflow="ignore")
         if first:
             line.append(self.symbol, style="cyan")
         else:
@@ -55,9 +66,16 @@ class StepLine:
         if one.cell_len <= options.max_width:
             yield one
             return
-        yield self._line(self.parts[:1], first=True)
-        for part in self.parts[1:]:
-            yield self._line([part], first=False)
+        # "  symbol = ": where every part starts; a part's own continuation is indented.
+        lead = self.indent + len(self.symbol) + 3
+        for index, part in enumerate(self.parts):
+            if index < len(self.exprs) and lead + len(part) > options.max_width:
+                lines = layout_text(self.exprs[index], options.max_width - lead, 2)
+            else:
+                lines = [part]
+            yield self._line([lines[0]], first=index == 0)
+            for line in lines[1:]:
+                yield Text(" " * lead + line, no_wrap=True, overflow="ignore")
 
 
 def title(x: Any) -> str:
@@ -72,6 +90,35 @@ def summary(x: Any) -> str:
         f"{x.alias}: {num(x.value)} -> {num(x.new_value)}; "
         f"loss {num(x.loss)} -> {num(x.after_loss)}"
     )
+
+
+def sample_table(table: Any) -> RenderableType:
+    """A path's factors and product per sample, then their means."""
+    columns = [(render_text(c), "right") for c in table.columns]
+    grid = titled_table("", [("sample", "left"), *columns])  # type: ignore[list-item]
+    for index, values in table.rows:
+        grid.add_row(str(index), *(num(v) for v in values))
+    if table.skipped:
+        grid.add_row(f"... {table.skipped} more", *("" for _ in table.columns))
+    grid.add_row("mean", *(num(v) for v in table.mean), style="bold")
+    return grid
+
+
+def summary_table(xs: Sequence[Any]) -> RenderableType:
+    """Several weights explained: each one's value, gradient and update."""
+    table = titled_table(
+        "Summary",
+        [
+            ("weight", "left"),
+            ("name", "left"),
+            ("value", "right"),
+            ("dL/dw", "right"),
+            ("new value", "right"),
+        ],
+    )
+    for x in xs:
+        table.add_row(x.alias, x.canonical, num(x.value), num(x.grad), num(x.new_value))
+    return table
 
 
 def render(x: Any, paths: list[str] | None = None) -> RenderableType:
@@ -89,7 +136,10 @@ def render(x: Any, paths: list[str] | None = None) -> RenderableType:
         out.append(Text(section.title, style="bold underline"))
         if paths and section.title.startswith("Chain rule"):
             out += [Text(f"  {line}", style="cyan") for line in paths]
-        out += [StepLine(step) for step in section.steps]
+        for step in section.steps:
+            out.append(StepLine(step))
+            if step.table is not None:
+                out.append(Padding(sample_table(step.table), (0, 0, 0, 4)))
         out += [Text(f"  {note}", style="italic") for note in section.notes]
     out.append(Text(""))
     out.append(Text(summary(x), style="bold"))

@@ -165,7 +165,8 @@ def check_summary(experiment: Experiment) -> Document:
 
 
 def predict(model: Model, result: Prediction, inputs: list[str], outputs: list[str]) -> Document:
-    """name, inputs (names), outputs (names), classes, predictions[], loss, accuracy."""
+    """name, trained, inputs (names), outputs (names), classes, predictions[], loss,
+    accuracy."""
     rows = []
     for r in range(result.X.shape[0]):
         row: Document = {"row": r + 1}
@@ -188,6 +189,7 @@ def predict(model: Model, result: Prediction, inputs: list[str], outputs: list[s
         rows.append(row)
     doc: Document = {
         "name": model.loaded.config.name,
+        "trained": model.trained,
         "inputs": inputs,
         "outputs": outputs,
         "classes": model.classes if result.labels is not None else None,
@@ -203,14 +205,25 @@ def predict(model: Model, result: Prediction, inputs: list[str], outputs: list[s
 
 
 def step(s: Step) -> Document:
+    from backprop_core.explain.expr import render_text
+
     doc: Document = {
         "symbol": s.symbol,
-        "formula": s.formula,
-        "numbers": s.numbers,
+        "formula": s.formula_text,
+        "numbers": s.numbers_text,
         "value": s.value,
     }
+    if s.explains is not None:
+        doc["chain"] = render_text(s.explains)
     if s.samples is not None:
         doc["samples"] = list(s.samples)
+    if s.table is not None:
+        doc["table"] = {
+            "columns": [render_text(c) for c in s.table.columns],
+            "rows": [{"sample": i, "values": list(v)} for i, v in s.table.rows],
+            "samples_not_listed": s.table.skipped,
+            "mean": list(s.table.mean),
+        }
     return doc
 
 
@@ -236,11 +249,17 @@ def explain(x: Explanation) -> Document:
         "description": x.description,
         "forward": steps(x.section("forward")),
         "dL_dy": steps(x.section("output")),
+        **({"jacobian": steps(x.section("jacobian"))} if x.section("jacobian").steps else {}),
         "factors": steps(x.section("chain")),
         "path_count": x.path_count,
         "paths": [
-            {"nodes": list(p.nodes), "factors": [step(f) for f in p.factors], "product": p.product}
-            for p in x.paths
+            {
+                "nodes": list(p.nodes),
+                "factors": [step(f) for f in p.factors],
+                "product": p.product,
+                **({"table": step(s)["table"]} if s.table is not None else {}),
+            }
+            for p, s in zip(x.paths, x.section("paths").steps, strict=False)
         ],
         "path_sum": x.path_sum,
         "paths_omitted": x.path_count - len(x.paths) if x.path_sum is not None else x.path_count,
@@ -259,3 +278,9 @@ def explain(x: Explanation) -> Document:
         },
         "notes": [note for section in x.sections for note in section.notes],
     }
+
+
+def explanations(xs: list[Explanation], as_list: bool) -> Document | list[Document]:
+    """One weight's object, or (several weights, --all) a list of them."""
+    docs = [explain(x) for x in xs]
+    return docs if as_list else docs[0]

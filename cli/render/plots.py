@@ -1,6 +1,6 @@
 """PNG and SVG pictures drawn with matplotlib: the network, loss curves, decision regions.
 
-matplotlib is an optional extra (``pip install 'bp[plot]'``) and is imported
+matplotlib is an optional extra (``pip install 'backprop-explained[plot]'``) and is imported
 only when a picture is asked for, so `bp --help` and the text formats never
 pay for it. The Agg backend is selected before anything is drawn and figures
 are built with the object API (`matplotlib.figure.Figure`), never pyplot, so no
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from backprop_core.engine.regions import Regions
 
 FORMATS = ("png", "svg")
-INSTALL_HINT = "pip install 'bp[plot]'"
+INSTALL_HINT = "pip install 'backprop-explained[plot]'"
 DPI = 110
 REGION_COLORS = ("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94")
 COLUMN_GAP = 3.6  # data units between layer columns (node radius 0.5)
@@ -76,6 +77,10 @@ def _save(fig: Any, path: Path, fmt: str) -> None:
     # No dates or version strings in the file: the same run gives the same bytes.
     metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
     fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata, bbox_inches="tight")
+    if str(path) == "-":
+        sys.stdout.buffer.write(buffer.getvalue())
+        sys.stdout.flush()
+        return
     write_bytes(path, buffer.getvalue())
 
 
@@ -172,10 +177,15 @@ def draw_network(ax: Any, drawing: Drawing, highlight: set[WeightId] | None = No
 
 
 def save_network_image(
-    path: Path, network: Network, names: WeightNames, *, highlight: set[WeightId] | None = None
+    path: Path,
+    network: Network,
+    names: WeightNames,
+    *,
+    highlight: set[WeightId] | None = None,
+    fmt: str | None = None,
 ) -> None:
-    """The network drawing as PNG or SVG (by the file name's extension)."""
-    fmt = picture_format(path)
+    """The network drawing as PNG or SVG (`fmt`, else by the file name's extension)."""
+    fmt = fmt or picture_format(path)
     drawing = layout(network, names)
     rows = max(sum(1 for n in drawing.nodes if n.column == c) for c in range(drawing.columns))
     fig = _figure(1.6 + 2.0 * drawing.columns, 1.0 + 1.1 * rows)

@@ -11,8 +11,8 @@ from typing import Any
 
 from backprop_core.grading.sheet import TITLES, number_text
 from cli.render.diagram import path_sketch
-from cli.render.explain_latex import latex as math
-from cli.render.explain_latex import text as tex_text
+from cli.render.math_latex import escape as tex_text
+from cli.render.math_latex import name_latex
 from cli.render.numbers import num
 
 
@@ -64,6 +64,13 @@ def markdown(derivation: Any, experiment: Any, where: str) -> str:
 
 
 def latex(derivation: Any, experiment: Any, where: str) -> str:
+    from backprop_core.explain.notation import notation_for
+
+    leaves = notation_for(experiment.network).leaves(experiment.names)
+
+    def math(name: str) -> str:
+        return name_latex(name, leaves)
+
     gradients = ", ".join(f"$\\frac{{dL}}{{d{math(w)}}}$" for w in derivation.weights)
     data, weights = _givens(derivation)
     lines = [

@@ -37,7 +37,7 @@ def epoch_table(rows: Sequence[Any], *, show_val: bool, show_acc: bool) -> Table
         table.add_column("acc", justify="right")
         if show_val:
             table.add_column("val acc", justify="right")
-    table.add_column("|grad|", justify="right")
+    table.add_column("|dL/dw|", justify="right")
     for r in rows:
         cells = [str(r.epoch), num(r.loss), signed(r.change)]
         if show_val:
@@ -62,7 +62,7 @@ def step_table(
             ("weight", "left"),
             ("alias", "left"),
             ("value", "right"),
-            ("gradient", "right"),
+            ("dL/dw", "right"),
             ("step", "right"),
             ("new value", "right"),
         ],

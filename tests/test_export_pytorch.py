@@ -1,0 +1,370 @@
+"""`bp export --to pytorch`: the script trains exactly as bp does.
+
+Most scripts are imported as modules and their `main(argv)` called in this
+process (torch loads once); one plain `python` run and one `torchrun` run are
+real processes. Losses are compared per epoch, in float64, to 1e-9 relative.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from typer.testing import CliRunner
+
+from backprop_core.config.load import load_config
+from backprop_core.export.pytorch import export_pytorch
+from backprop_core.run.experiment import load_experiment
+from backprop_core.run.predict import load_model, predict
+from backprop_core.run.training import Trainer
+from cli.app import app
+
+torch = pytest.importorskip("torch", reason="the torch extra is not installed")
+torch.set_num_threads(1)  # tiny matrices: threads only contend on a shared machine
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+runner = CliRunner()
+
+# Mazur's "step by step backpropagation example": 2-2-2 sigmoid with biases, sse.
+# h1 = w1 i1 + w2 i2 + b1, so W1 holds w1, w3 in row i1 and w2, w4 in row i2.
+MAZUR = """\
+name: mazur
+network:
+  inputs: 2
+  layers:
+    - units: 2
+      activation: sigmoid
+      weights: [[0.15, 0.25], [0.20, 0.30]]
+      biases: [0.35, 0.35]
+    - units: 2
+      activation: sigmoid
+      weights: [[0.40, 0.50], [0.45, 0.55]]
+      biases: [0.60, 0.60]
+loss: sse
+data:
+  inputs: [[0.05, 0.10]]
+  targets: [[0.01, 0.99]]
+training: {eta: 0.5, epochs: 20, optimizer: sgd}
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def bp_losses(config: Path, overrides: list[str]) -> tuple[list[float], float]:
+    result = Trainer(load_experiment(config, overrides)).run()
+    return result.losses, result.final_loss
+
+
+def finite(values: list[float | None]) -> list[float]:
+    """Losses up to the first non-finite one (JSON null in the script's summary)."""
+    out = []
+    for v in values:
+        if v is None or not np.isfinite(v):
+            break
+        out.append(v)
+    return out
+
+
+def script_module(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"exported_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def exported(folder: Path, config: Path, overrides: list[str]) -> ModuleType:
+    script = folder / "train_bp.py"
+    export_pytorch(load_experiment(config, overrides), script)
+    return script_module(script)
+
+
+def torch_run(module: ModuleType, folder: Path, capsys: pytest.CaptureFixture[str]) -> dict:
+    summary = module.main(["--save", str(folder / "trained.yaml")])
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == summary
+    return summary
+
+
+def trains_as_bp(
+    folder: Path, config: Path, overrides: list[str], capsys: pytest.CaptureFixture[str]
+) -> list[float]:
+    """Export, train in PyTorch, compare every epoch's loss, the final loss and the status."""
+    result = Trainer(load_experiment(config, overrides)).run()
+    summary = torch_run(exported(folder, config, overrides), folder, capsys)
+    assert summary["status"] == result.status
+    assert summary["epochs_run"] == len(result.losses)
+    assert_allclose(finite(summary["losses"]), finite(result.losses), rtol=1e-9, atol=0)
+    if np.isfinite(result.final_loss):
+        assert summary["final_loss"] == pytest.approx(result.final_loss, rel=1e-9)
+    return result.losses
+
+
+CASES = {
+    "reference example (tiny)": (CONFIGS / "tiny.yaml", ["training.epochs=20"]),
+    "every weight of tiny-all, momentum": (
+        CONFIGS / "tiny-all.yaml",
+        [
+            "training.epochs=20",
+            "training.eta=0.003",
+            "training.optimizer={name: momentum, momentum: 0.8}",
+        ],
+    ),
+    "softmax classifier, mini-batches shuffled (spiral, generated)": (
+        CONFIGS / "spiral.yaml",
+        ["training.epochs=20", "training.batch_size=32", "training.eta=0.05"],
+    ),
+    "adam, CSV labels, validation split, standardized (iris)": (
+        CONFIGS / "iris.yaml",
+        ["training.epochs=20"],
+    ),
+    "adam, mse, CSV numbers, batches of 32 (csv)": (
+        CONFIGS / "csv.yaml",
+        ["training.epochs=20"],
+    ),
+    "momentum, bce, batches of 3 (xor)": (
+        CONFIGS / "xor.yaml",
+        ["training.epochs=20", "training.batch_size=3", "training.optimizer=momentum"],
+    ),
+    "softplus and leaky_relu, sse (sine)": (
+        CONFIGS / "sine.yaml",
+        [
+            "training.epochs=20",
+            "network.layers[0].activation={name: leaky_relu, alpha: 0.2}",
+            "network.layers[1].activation=softplus",
+            "loss=sse",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_script_losses_equal_bp_losses(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, overrides = CASES[case]
+    assert len(trains_as_bp(tmp_path, config, overrides, capsys)) == 20
+
+
+def test_mazur_2_2_2_sigmoid_with_biases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    losses = trains_as_bp(tmp_path, write(tmp_path, "mazur.yaml", MAZUR), [], capsys)
+    assert losses[0] == pytest.approx(0.298371109, abs=1e-9)  # Mazur's total error
+
+
+def test_frozen_weights_stay_and_the_rest_train_as_in_bp(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Partly frozen arrays (one weight of W1, one of W2) and all biases frozen, adam."""
+    config = write(tmp_path, "mazur.yaml", MAZUR)
+    overrides = ["training.freeze=[w1_2_1, w2_1_2, biases]", "training.optimizer=adam"]
+    trains_as_bp(tmp_path, config, overrides, capsys)
+    trained = load_experiment(tmp_path / "trained.yaml").network
+    assert trained.W[1][1, 0] == 0.20 and trained.W[2][0, 1] == 0.50
+    assert trained.b[1].tolist() == [0.35, 0.35] and trained.b[2].tolist() == [0.60, 0.60]
+    assert trained.W[1][0, 0] != 0.15
+
+
+def test_stop_at_loss_and_divergence_end_training_as_in_bp(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stopped = trains_as_bp(tmp_path, CONFIGS / "tiny.yaml", ["training.stop_at_loss=0.01"], capsys)
+    assert stopped == [32.0, 2.0, 0.125, 0.0078125]
+    (tmp_path / "diverged").mkdir()
+    diverged = trains_as_bp(tmp_path / "diverged", CONFIGS / "tiny-all.yaml", [], capsys)
+    assert len(diverged) == 5 and not np.isfinite(diverged[-1])
+    assert not (tmp_path / "diverged" / "trained.yaml").exists()  # no non-finite weights
+
+
+def test_npz_data_is_read_from_its_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 2))
+    np.savez(tmp_path / "rows.npz", X=X, T=np.sin(X[:, :1]) + X[:, 1:] ** 2)
+    config = (CONFIGS / "sine.yaml").read_text()
+    config = write(tmp_path, "npz.yaml", config)
+    overrides = [
+        "network.inputs=2",
+        "data={file: {path: rows.npz}, validation: 0.2}",
+        "training.epochs=20",
+        "training.batch_size=8",
+        "training.optimizer=momentum",
+    ]
+    trains_as_bp(tmp_path, config, overrides, capsys)
+    assert "rows.npz" in (tmp_path / "train_bp.py").read_text()
+    assert not (tmp_path / "train_bp.data.npz").exists()
+
+
+def test_a_checkpoint_continues_training_in_pytorch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bp's trained weights, standardization and epoch count carry into the script."""
+    saved = tmp_path / "iris-5.yaml"
+    result = runner.invoke(
+        app, ["train", str(CONFIGS / "iris.yaml"), "--epochs", "5", "--save", str(saved)]
+    )
+    assert result.exit_code == 0, result.output
+    trains_as_bp(tmp_path, saved, ["training.epochs=5"], capsys)
+    assert load_experiment(tmp_path / "trained.yaml").config.trained.epochs == 10
+
+
+def test_checkpoint_loads_in_bp_and_bp_grads_agrees_with_autograd(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    overrides = ["training.epochs=20", "training.batch_size=40"]
+    module = exported(tmp_path, CONFIGS / "iris.yaml", overrides)
+    summary = torch_run(module, tmp_path, capsys)
+    checkpoint = tmp_path / "trained.yaml"
+    experiment = load_experiment(checkpoint)
+    assert experiment.config.trained.epochs == 20
+    assert experiment.config.trained.final_loss == summary["final_loss"]
+    result = runner.invoke(app, ["grads", str(checkpoint), "--json"])
+    assert result.exit_code == 0, result.output
+    bp_grads = {row["name"]: row["grad"] for row in json.loads(result.stdout)["weights"]}
+    # autograd on the same weights and the same (standardized training) rows
+    network = module.Network()
+    with torch.no_grad():
+        for (kind, k), array in experiment.network.parameters():
+            getattr(network, f"{kind}{k}").copy_(torch.from_numpy(array))
+    X, T = (torch.from_numpy(a) for a in module.training_data())
+    H, Y = network(X)
+    (module.loss_sum(H, Y, T) / len(X)).backward()
+    autograd = {}
+    for (kind, k), array in experiment.network.parameters():
+        grad = getattr(network, f"{kind}{k}").grad.numpy()
+        for index in np.ndindex(array.shape):
+            i, j = (0, index[0]) if kind == "b" else (index[0] + 1, index[1])
+            autograd[f"w{k}_{i}_{j + 1}"] = float(grad[index])
+    assert autograd.keys() == bp_grads.keys()
+    for name, value in autograd.items():
+        assert bp_grads[name] == pytest.approx(value, rel=1e-9, abs=1e-15), name
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_bp_export_writes_a_script_that_runs_with_plain_python(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            str(CONFIGS / "xor.yaml"),
+            "--to",
+            "pytorch",
+            "-o",
+            str(tmp_path / "t.py"),
+            "--set",
+            "training.epochs=5",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"wrote {tmp_path / 't.py'}" in result.stderr
+    done = run([sys.executable, "t.py"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    losses, _ = bp_losses(CONFIGS / "xor.yaml", ["training.epochs=5"])
+    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
+    checkpoint = tmp_path / "t.checkpoint.yaml"
+    assert summary["checkpoint"] == str(checkpoint)
+    assert load_experiment(checkpoint).config.trained.status == "completed"
+
+
+def test_torchrun_two_processes_give_the_one_process_losses(tmp_path: Path) -> None:
+    """Full batch: each process takes half the rows; DDP averages the gradients."""
+    overrides = ["training.epochs=20", "training.optimizer=momentum"]
+    export_pytorch(load_experiment(CONFIGS / "iris.yaml", overrides), tmp_path / "t.py")
+    done = run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "t.py",
+            "--save",
+            "two.yaml",
+        ],
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout)  # printed once, by rank 0
+    losses, final = bp_losses(CONFIGS / "iris.yaml", overrides)
+    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
+    assert summary["final_loss"] == pytest.approx(final, rel=1e-9)
+    assert load_experiment(tmp_path / "two.yaml").config.trained.epochs == 20
+
+
+def test_every_optimizer_has_its_update_rule_written_out() -> None:
+    from backprop_core.engine.optimizers import OPTIMIZERS
+    from backprop_core.export.script_template import UPDATE_RULES
+
+    assert UPDATE_RULES.keys() == OPTIMIZERS.keys()
+
+
+def test_every_activation_and_loss_record_has_a_torch_form() -> None:
+    from backprop_core.engine.activations import ACTIVATIONS
+    from backprop_core.engine.losses import LOSSES
+
+    assert all("{H}" in record.torch for record in ACTIVATIONS.values())
+    assert all(record.torch_sum for record in LOSSES.values())
+    # the batch sums of canonical pairs read H(K), as the engine's from_H does
+    assert {n for n, r in LOSSES.items() if "H" in r.torch_sum} == {
+        n for n, r in LOSSES.items() if r.from_H is not None
+    }
+
+
+def test_generated_scripts_are_lint_clean(tmp_path: Path) -> None:
+    """Readable code: no unused import, no undefined name, lines within 100 columns."""
+    ruff = Path(sys.executable).parent / "ruff"
+    if not ruff.exists():
+        pytest.skip("ruff is not installed beside this interpreter")
+    scripts = []
+    for name, overrides in [
+        ("tiny", []),
+        ("iris", []),
+        ("spiral", []),
+        ("xor", ["training.optimizer=momentum"]),
+        ("sine", ["training.optimizer=adam"]),
+    ]:
+        scripts.append(tmp_path / f"{name}.py")
+        export_pytorch(load_experiment(CONFIGS / f"{name}.yaml", overrides), scripts[-1])
+    args = ["check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "100"]
+    done = run([str(ruff), *args, "--target-version", "py310", *map(str, scripts)], tmp_path)
+    assert done.returncode == 0, done.stdout
+
+
+def test_a_model_torch_onnx_exports_imports_into_bp(tmp_path: Path) -> None:
+    """nn.Linear layers (Gemm with transB) as torch.onnx writes them: bp predicts the same."""
+    pytest.importorskip("onnx", reason="the onnx extra is not installed")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2), torch.nn.Softmax(dim=1)
+    ).double()
+    path = tmp_path / "seq.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter
+        torch.onnx.export(model, (torch.zeros(1, 3, dtype=torch.float64),), str(path), dynamo=False)
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "seq.yaml")])
+    assert result.exit_code == 0, result.output
+    imported = load_model(load_config(tmp_path / "seq.yaml"))
+    assert imported.network.loss == "cross_entropy"
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    with torch.no_grad():
+        expected = model(torch.from_numpy(X)).numpy()
+    assert_allclose(predict(imported, X).Y, expected, rtol=1e-12, atol=1e-12)
