@@ -1,14 +1,15 @@
 """Fuzz every command: generated configs, data files, command lines, paths and environments.
 
 Whatever the input, every command (check, train, explain in each format, grads, show,
-gradcheck, predict, init, schema, sheet, grade, quiz, exercise) answers with an exit
-code in {0, 1, 2, 130, 143}, never a traceback, at most one error line (`check` lists
-every problem it finds, each on its own ``error:`` line), and leaves no file behind
+gradcheck, predict, init, schema, sheet, grade, quiz, exercise, export, import)
+answers with an exit code in {0, 1, 2, 130, 143}, never a traceback, at most one
+error line (`check` lists every problem it finds, each on its own ``error:``
+line), and leaves no file behind
 but the ones it was asked to write. Most cases run in-process through the CLI runner;
 `test_streams_signals_and_environments` forks a real process per case to give bp a
 closed, full or vanished stdout, a signal, a hostile environment and a memory limit.
 
-CI runs 2,050 cases; set BP_FUZZ_EXAMPLES=N to run N per test instead (new ones).
+CI runs 2,130 cases; set BP_FUZZ_EXAMPLES=N to run N per test instead (new ones).
 """
 
 from __future__ import annotations
@@ -443,15 +444,36 @@ def cmd_quiz(data: st.DataObject, case: Case) -> list[str]:
 
 def cmd_exercise(data: st.DataObject, case: Case) -> list[str]:
     rest = ["exercise", "--seed", str(data.draw(st.integers(-1, 2**64)))]
-    folder, ordinary = special_path(data, case.folder, "", "exercise folder")
+    folder, _ = special_path(data, case.folder, "", "exercise folder")
     rest += ["-o", folder]
-    if ordinary:
-        case.asked.add(os.path.basename(folder))
+    # The folder is made with its parents (`no/such` too): all of it was asked for.
+    case.asked.add(
+        os.fsdecode(os.fsencode(folder)[len(os.fsencode(case.folder)) + 1 :]).split("/")[0]
+    )
     shape = data.draw(st.sampled_from(["1-1-2-1", "2-2-1", "2-2-2", "3-3"]))
     rest += ["--shape", shape, "--activation", data.draw(st.sampled_from(["linear", "relu", "x"]))]
     if data.draw(st.booleans()):
         rest += ["--key", output(data, case, ".yaml", "key path")]
     return rest
+
+
+def cmd_export(data: st.DataObject, case: Case) -> list[str]:
+    config = write_config(data, case)
+    to = data.draw(st.sampled_from(["pytorch", "onnx", "tf"]), label="to")
+    suffix = {"pytorch": ".py", "onnx": ".onnx"}.get(to, ".txt")
+    where = "-" if data.draw(st.integers(0, 4)) == 0 else output(data, case, suffix, "export")
+    return ["export", *with_config(case, config, ["--to", to, "-o", where, *sets(data)])]
+
+
+def cmd_import(data: st.DataObject, case: Case) -> list[str]:
+    model = case.folder / "model.onnx"
+    kind = data.draw(st.sampled_from(["bytes", "special"]), label="model")
+    if kind == "bytes":  # not a model, or a cut one: bp's own export is in test_export
+        model.write_bytes(data.draw(st.binary(max_size=200), label="model bytes"))
+        where = str(model)
+    else:
+        where = special_path(data, case.folder, ".onnx", "model path")[0]
+    return ["import", where, "-o", output(data, case, ".yaml", "import output")]
 
 
 COMMANDS: dict[str, Callable[[st.DataObject, Case], list[str]]] = {
@@ -469,6 +491,8 @@ COMMANDS: dict[str, Callable[[st.DataObject, Case], list[str]]] = {
     "grade": cmd_grade,
     "quiz": cmd_quiz,
     "exercise": cmd_exercise,
+    "export": cmd_export,
+    "import": cmd_import,
 }
 
 
@@ -537,7 +561,7 @@ def time_bound(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-# Cases per command in CI (in-process), 1,900 in all; the forked test adds 150.
+# Cases per command in CI (in-process), 1,980 in all; the forked test adds 150.
 CI_CASES = {
     "check": 260,
     "train": 260,
@@ -552,6 +576,8 @@ CI_CASES = {
     "grade": 120,
     "quiz": 80,
     "exercise": 80,
+    "export": 40,
+    "import": 40,
 }
 
 
@@ -670,7 +696,9 @@ def _limit_memory() -> None:
 @examples(150)
 @given(data=st.data())
 def test_streams_signals_and_environments(data: st.DataObject) -> None:
-    command = data.draw(st.sampled_from(sorted(COMMANDS)), label="command")
+    # export and import load torch/onnx: too heavy to fork under a memory limit.
+    forked = sorted(set(COMMANDS) - {"export", "import"})
+    command = data.draw(st.sampled_from(forked), label="command")
     stdout = data.draw(st.sampled_from(STDOUTS), label="stdout")
     env = data.draw(st.sampled_from(ENVIRONMENTS), label="environment")
     interrupt = data.draw(st.sampled_from([None, None, None, signal.SIGINT, signal.SIGTERM]))

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from cli import console
 from cli.errors import fail
 from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
@@ -163,20 +162,22 @@ def command(
             console.print()
             console.print(summary_table(xs), soft_wrap=False)
     else:
+        from cli.console import write as write_document
+
         invocation = _invocation(config, names, all_, sample, epoch, notation, set_ or [])
         if chosen is Format.markdown:
             from cli.render.explain_markdown import render as markdown
 
             pictures = [_picture(experiment, x.weight) for x in xs]
-            console.write(markdown(xs, invocation, pictures=pictures))
+            write_document(markdown(xs, invocation, pictures=pictures))
         elif fragment:
             from cli.render.explain_latex import fragment as latex_fragment
 
-            console.write(latex_fragment(xs[0], invocation))
+            write_document(latex_fragment(xs[0], invocation))
         else:
             from cli.render.explain_latex import render as latex
 
-            console.write(latex(xs, invocation))
+            write_document(latex(xs, invocation))
 
 
 MAX_LISTED_WEIGHTS = 12
