@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +57,19 @@ def one_error_line(stderr: str) -> str:
     assert lines[0].startswith("error: "), stderr
     assert "Traceback" not in stderr
     return lines[0]
+
+
+@contextmanager
+def time_bound(seconds: int) -> Iterator[None]:
+    """Fail (AssertionError) instead of hanging when the block runs past `seconds`."""
+
+    def expired(*_: object) -> None:
+        raise AssertionError(f"bp gave no answer within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -35,6 +35,7 @@ import typer.testing
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability_helpers import time_bound
 
 from cli.app import app
 
@@ -545,20 +546,6 @@ def fuzz_in_process(data: st.DataObject, command: str) -> None:
             f"bp {' '.join(case.args)}\n" + "".join(traceback.format_exception(exception))  # type: ignore[arg-type]
         )
         check_answer(case, before, result.exit_code, result.stderr, result.stdout)
-
-
-@contextmanager
-def time_bound(seconds: int) -> Iterator[None]:
-    def expired(*_: object) -> None:
-        raise AssertionError(f"no answer within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # Cases per command in CI (in-process), 1,980 in all; the forked test adds 150.

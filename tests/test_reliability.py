@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import yaml
 from installed import installed_bp
-from reliability_helpers import TINY, WIDE, bp_command, one_error_line, run_bp
+from reliability_helpers import TINY, WIDE, bp_command, one_error_line, run_bp, time_bound
 from typer.testing import CliRunner
 
 from backprop_core.config.yaml_source import MAX_EXPANDED_NODES, MAX_NODES
@@ -29,18 +29,9 @@ from cli.app import app
 runner = CliRunner()
 
 
-def _expired(*_: object) -> None:
-    raise AssertionError("bp hung (no answer within 60 s)")
-
-
 def bp(*args: str | Path) -> tuple[int, str, str]:
-    previous = signal.signal(signal.SIGALRM, _expired)
-    signal.alarm(60)
-    try:
+    with time_bound(60):
         result = runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "120", "NO_COLOR": "1"})
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
     )
