@@ -17,9 +17,12 @@ from strategies import networks
 
 from backprop_core.engine.naming import WeightNames
 from backprop_core.grading.derivation import derive, derive_experiment
+from backprop_core.grading.exercise import generate
 from backprop_core.grading.marking import CARRIED, MISSING, RIGHT, WRONG, Report, grade
 from backprop_core.grading.matching import agrees
 from backprop_core.grading.quantities import Derivation
+from backprop_core.grading.quiz import HINT, Quiz
+from backprop_core.grading.quiz import RIGHT as QUIZ_RIGHT
 from backprop_core.run.experiment import load_experiment
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -134,6 +137,16 @@ def test_the_sum_over_a_batch_instead_of_the_mean() -> None:
         assert mark(report, name).diagnosis == "the sum over the 2 samples where their mean belongs"
 
 
+def test_the_values_per_sample_where_their_mean_belongs() -> None:
+    d = spec("data.inputs=[[2], [1]]", "data.targets=[[2], [1]]")
+    report = graded(d, {"L": [32, 8], "path 1": [24, 6], "dL/dxh1": [40, 10]})
+    for name in ("L", "path 1", "dL/dxh1"):
+        assert mark(report, name).status == WRONG
+        assert mark(report, name).diagnosis == (
+            "a value per sample where their mean over the 2 samples belongs"
+        )
+
+
 def test_a_wrong_delta_followed_by_a_consistent_gradient_is_carried_forward() -> None:
     d = spec()
     report = graded(d, {"delta(1)": 16, "dL/dxh1": 32, "xh1_new": 2 - 0.03 * 32})
@@ -150,6 +163,23 @@ def test_a_wrong_delta_followed_by_a_consistent_gradient_is_carried_forward() ->
     assert mark(strict, "dL/dxh1").status == WRONG and strict.score == 33
 
 
+def test_dL_dy_and_L_from_the_students_own_Y_minus_T_are_carried_forward() -> None:
+    # T - Y from the start: one mistake, marked once (at Y - T), not again at dL/dy.
+    report = graded(spec(), {"Y - T": -8, "dL/dy": -8})
+    assert mark(report, "Y - T").status == WRONG
+    assert mark(report, "dL/dy").status == CARRIED
+    assert mark(report, "dL/dy").given_your == ("Y - T",)
+    assert report.score == 34
+    # An arithmetic slip in Y - T (10 - 2 = 7), then L = 1/2 * 7^2 and dL/dy = 7:
+    slip = graded(spec(), {"Y - T": 7, "L": 24.5, "dL/dy": 7})
+    assert [mark(slip, n).status for n in ("Y - T", "L", "dL/dy")] == [WRONG, CARRIED, CARRIED]
+    after = graded(spec(), {"Y_new - T": 3, "L_new": 4.5, "L_new - L": -27.5})
+    assert [mark(after, n).status for n in ("L_new", "L_new - L")] == [CARRIED, CARRIED]
+    # mse: dL/dy = 2 * (Y - T) from the student's Y - T.
+    mse = graded(spec("loss=mse"), {"Y - T": 7, "L": 49, "dL/dy": 14})
+    assert [mark(mse, n).status for n in ("L", "dL/dy")] == [CARRIED, CARRIED]
+
+
 def test_the_gradient_from_the_students_own_paths_is_carried_forward() -> None:
     report = graded(spec(), {"path 1": 30, "dL/dxh1": 46})
     assert mark(report, "dL/dxh1").status == CARRIED
@@ -162,6 +192,57 @@ def test_values_computed_from_rounded_values_are_right() -> None:
     rounded = {name: float(f"{float(v):.3g}") for name, v in key.items()}
     report = graded(d, rounded)
     assert report.all_right and report.count(RIGHT) == len(d.quantities)
+
+
+def test_phi_prime_from_the_students_rounded_A_is_right() -> None:
+    # bp exercise --seed 7 --activation sigmoid: x1 = 3, xh1 = 0.4, so H1 = 1.2 and
+    # A1 = sigmoid(1.2) = 0.76852 written 0.769; by hand phi'(H1) = A1 * (1 - A1)
+    # = 0.769 * 0.231 = 0.177639, written 0.178 but kept to more digits:
+    # dA1/dxh1 = 0.177639 * 3 = 0.532917 -> 0.533 (phi'(H1) * x1 is 0.53368).
+    d = generate(7, "1-1-2-1", "sigmoid").derivation()
+    answers = {"A1": 0.769, "phi'(H1)": 0.178, "dA1/dxh1": 0.533, "path 1": 0.0312}
+    report = graded(d, answers)
+    assert mark(report, "dA1/dxh1").status == RIGHT
+    assert mark(report, "path 1").status == RIGHT  # 0.866 * 0.232 * 0.291 * 0.533
+    assert report.all_right and report.count(RIGHT) == len(d.quantities)
+
+
+def test_a_factor_from_the_students_own_phi_prime_is_carried_forward() -> None:
+    # bp exercise --seed 7 --activation sigmoid: phi'(H1) = A1 * (1 - A1) = 0.1779;
+    # phi(H1) = 0.769 written for it, then dA1/dxh1 = 0.769 * x1 = 2.31: one mistake.
+    d = generate(7, "1-1-2-1", "sigmoid").derivation()
+    report = graded(d, {"phi'(H1)": 0.769, "dA1/dxh1": 2.31})
+    assert mark(report, "phi'(H1)").diagnosis == "phi(H) where phi'(H) belongs"
+    assert mark(report, "dA1/dxh1").status == CARRIED
+    assert mark(report, "dA1/dxh1").given_your == ("phi'(H1)",)
+    # With phi'(H1) right, the factor with phi in it is the mistake itself.
+    again = graded(d, {"dA1/dxh1": 2.31})
+    assert mark(again, "dA1/dxh1").diagnosis == "phi(H) where phi'(H) belongs"
+
+
+def test_the_quiz_takes_a_step_worked_from_the_students_own_rounded_answers() -> None:
+    # As above, in the quiz: A1 answered 0.769, then dA1/dxh1 = 0.769 * 0.231 * 3 = 0.533.
+    d = generate(7, "1-1-2-1", "sigmoid").derivation()
+    quiz = Quiz(d)
+    while (q := quiz.current) is not None and q.name != "dA1/dxh1":
+        assert quiz.answer(f"{float(q.expected):.3g}").kind == QUIZ_RIGHT, q.name
+    assert quiz.answer("0.533").kind == QUIZ_RIGHT
+    assert quiz.answer("0.9").kind == HINT  # path 1: not a rounding of anything
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_a_student_rounding_every_value_to_3_digits_scores_100_percent(activation: str) -> None:
+    d = generate(7, "2-2-2", activation).derivation()
+    answers: dict[str, np.ndarray] = {}
+    for q in d.quantities:  # each step from the student's own rounded values, phi' from A
+        value = q.compute(d.env(answers, prime_from_output=True))
+        answers[q.name] = np.asarray([float(f"{v:.3g}") for v in np.ravel(value)]).reshape(
+            np.shape(value)
+        )
+    report = grade(d, answers)  # type: ignore[arg-type]
+    assert report.count(RIGHT) == len(d.quantities), [
+        (m.name, m.status) for m in report.marks if m.status != RIGHT
+    ]
 
 
 def test_points_weight_the_score() -> None:
@@ -214,6 +295,8 @@ def assert_recomputes(d: Derivation) -> None:
         assert np.allclose(value, q.expected, rtol=1e-9, atol=1e-12), q.name
         for other in q.others:
             assert np.allclose(other(d.env({})), q.expected, rtol=1e-9, atol=1e-12), q.name
+        by_hand = q.compute(d.env({}, prime_from_output=True))  # phi' through A
+        assert np.allclose(by_hand, q.expected, rtol=1e-9, atol=1e-12), q.name
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,24 @@ def test_the_exercise_statement(fmt: str) -> None:
     else:
         assert r"\section*{Exercise" in out and r"\eta = 0.03" in out
         assert r"$\mathit{xh}_{1} = 2$" in out and r"\frac{dA_{21}}{dA_{1}}" in out
+        # The network as a table per layer: the row's node feeds the column's node.
+        header = " & $A_{21}$ & $A_{22}$ \\\\ \\hline\n"
+        assert (
+            header + "$A_{1}$ & $\\mathit{hh}_{1} = 0.75$ & $\\mathit{hh}_{2} = 0.25$ \\\\\n" in out
+        )
+
+
+def test_the_exercise_statement_on_a_batch_with_biases() -> None:
+    sets = ["--set", "data.inputs=[[2], [1]]", "--set", "data.targets=[[2], [1]]"]
+    sets += ["--set", "network.layers[0].bias=true", "--set", "network.layers[0].biases=[0.5]"]
+    latex = bp("sheet", "-w", "xh1", "--format", "latex", *sets).stdout
+    assert (
+        "$\\text{1}$ & $\\mathit{xh}_{01} = 0.5$ \\\\\n$x_{1}$ & $\\mathit{xh}_{1} = 2$ \\\\\n"
+        in latex
+    )  # the bias row
+    assert "A value per sample is a list of 2" in latex
+    markdown = bp("sheet", "-w", "xh1", "--format", "markdown", *sets).stdout
+    assert "A value per sample is a list of 2, e.g. `[0.5, 0.25, ...]`; losses" in markdown
 
 
 def test_sheet_usage_errors() -> None:
@@ -200,8 +219,24 @@ def test_a_blank_sheet_is_all_missing(tmp_path: Path) -> None:
             "weights: [xh1]\nH1: 4\ndL/dxh: 40\n",
             ":3: dL/dxh: not a quantity of this sheet (did you mean 'dL/dxh1'?)",
         ),
-        ("weights: [xh1]\nH1: four\n", ":2: H1: expected a number, got 'four'"),
-        ("weights: [xh1]\nH1: [4, 4]\n", ":2: H1: expected one value or 1 (one per sample), got 2"),
+        (
+            "weights: [xh1]\nH1: four\n",
+            ":2: H1: expected a number (or a fraction, 2/3), got 'four'",
+        ),
+        (
+            "weights: [xh1]\nH1: [4, 4]\n",
+            ":2: H1: expected one value (one per sample), got a list of 2",
+        ),
+        ("weights: [xh1]\nh1: 4\n", ":2: h1: not a quantity of this sheet (did you mean 'H1'?)"),
+        (
+            "weights: [xh1]\nY-T: 8\n",
+            ":2: Y-T: not a quantity of this sheet (did you mean 'Y - T'?)",
+        ),
+        (
+            "weights: [xh1]\nH1: [4, x]\n",
+            ":2: H1[1]: expected a number (or a fraction, 2/3), got 'x'",
+        ),
+        ("weights: [xh1]\nH1: 4/0\n", ":2: H1: expected a number (or a fraction, 2/3), got '4/0'"),
         ("weights: [xh1]\npoints: {H1: -1}\n", ":2: points.H1: expected a number of points >= 0"),
         ("weights: [zz9]\nH1: 4\n", ":1: weights[0]: unknown weight name 'zz9'"),
         ("H1: 4\n", "weights: missing; the sheet says whose derivation it is (or pass -w)"),
@@ -217,6 +252,35 @@ def test_bad_sheets_exit_2_with_one_line(tmp_path: Path, text: str, message: str
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert result.stderr.startswith("error: ")
+
+
+def test_an_unreadable_sheet_still_gets_a_gradescope_results_json(tmp_path: Path) -> None:
+    sheet = tmp_path / "answers.yaml"
+    sheet.write_text("weights: [xh1]\nH1: four\n")
+    results = tmp_path / "results.json"
+    result = bp("grade", str(sheet), "--format", "gradescope", "-o", str(results))
+    assert result.exit_code == 2 and "H1: expected a number" in result.stderr
+    assert json.loads(results.read_text()) == {
+        "score": 0.0,
+        "output": "The answer sheet could not be graded: "
+        f"{sheet}:2: H1: expected a number (or a fraction, 2/3), got 'four'",
+        "visibility": "visible",
+        "tests": [],
+    }
+
+
+def test_fractions_are_numbers(tmp_path: Path) -> None:
+    sheet = tmp_path / "answers.yaml"
+    sheet.write_text("weights: [xh1]\ndy/dA21: 1/2\nxh1_new: 4/5\nL: '64 / 2'\n")
+    report = json.loads(bp("grade", str(sheet), "--json").stdout)
+    marks = {q["name"]: q for q in report["quantities"] if q["status"] != "missing"}
+    assert {name: (q["status"], q["value"]) for name, q in marks.items()} == {
+        "L": ("right", 32.0),
+        "dy/dA21": ("right", 0.5),
+        "xh1_new": ("right", 0.8),
+    }
+    quiz = bp("quiz", "-w", "xh1", input="8/2\n")
+    assert "H1 = 8/2\n  right: H1 = 4\n" in quiz.stdout
 
 
 def test_w_grades_the_teachers_derivation_whatever_the_sheet_says(tmp_path: Path) -> None:
@@ -326,7 +390,10 @@ def test_quiz_right_wrong_hints_and_the_final_score() -> None:
     out = result.stdout
     assert out.startswith("bp quiz: dL/dxh1, 35 quantities, one answer per line\n")
     assert "x1 = 2, T = 2\n" in out
-    assert "x1 -[xh1]-> A1 -[hh2]-> A22 -[hy2]-> Y\n" in out  # the network, as its paths
+    assert "x1 -[xh1]-> A1 -[hh2]-> A22 -[hy2]-> Y\n" in out  # the paths from the weight
+    # The network as a table of weights per layer: the row's node feeds the column's node.
+    assert "      A21         A22\n  A1  hh1 = 0.75  hh2 = 0.25\n" in out
+    assert "xh1 = 2, hh1" not in out  # the weights are in the tables
     assert "H1 = 4\n  right: H1 = 4\n" in out
     assert "A1 = 7\n  not quite: A1 = phi(H1)\n" in out  # the formula in names
     assert "A1 = 7\n  not quite: A1 = phi(H1) = 2 * 4\n" in out  # then with numbers
@@ -334,6 +401,30 @@ def test_quiz_right_wrong_hints_and_the_final_score() -> None:
     assert "H21 = six\n  'six' is not a number\n" in out
     assert "H21 = 6.004\n  right: H21 = 6\n" in out  # 3 significant digits
     assert out.endswith("score: 2/35 right, 32 not asked\n")
+
+
+def test_quiz_hint_for_a_quantity_named_by_its_formula() -> None:
+    # Y - T has no formula besides its name: the first hint is its numbers.
+    result = bp("quiz", "-w", "xh1", input="\n".join([*SPEC_ANSWERS[:8], "7", "7"]) + "\n")
+    assert (
+        "Y - T = 7\n  not quite: Y - T = 10 - 2\nY - T = 7\n  Y - T = 10 - 2 = 8\n" in result.stdout
+    )
+
+
+def test_quiz_on_a_batch_says_how_to_answer_per_sample() -> None:
+    result = bp(
+        "quiz", "-w", "xh1", "--set", "data.inputs=[[2], [1]]", "--set",
+        "data.targets=[[2], [1]]", input="4 2\n",
+    )  # fmt: skip
+    assert "A value per sample is a list of 2, e.g. 0.5 0.25 ...;\n" in result.stdout
+    assert "H1 = 4 2\n  right: H1 = [4, 2]\n" in result.stdout
+
+
+def test_quiz_an_empty_answer_asks_for_the_next_hint() -> None:
+    result = bp("quiz", "-w", "xh1", input="\n\n4\n")
+    out = result.stdout
+    assert "H1 = \n  not quite: H1 = x1 * xh1\nH1 = \n  not quite: H1 = x1 * xh1 = 2 * 2\n" in out
+    assert "H1 = 4\n  right: H1 = 4\n" in out and out.endswith("score: 1/35 right, 34 not asked\n")
 
 
 def test_quiz_all_right_exits_0(tmp_path: Path) -> None:
@@ -347,7 +438,8 @@ def test_quiz_all_right_exits_0(tmp_path: Path) -> None:
 def test_quiz_ctrl_c_prints_the_score_so_far(monkeypatch: pytest.MonkeyPatch) -> None:
     lines = iter(SPEC_ANSWERS[:3])
 
-    def read_line() -> str:
+    def read_line(prompt: str) -> str:
+        sys.stdout.write(prompt)
         try:
             return next(lines) + "\n"
         except StopIteration:

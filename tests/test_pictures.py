@@ -394,14 +394,16 @@ def plots():
 
 def test_network_png_and_svg(plots, tmp_path: Path, net2221: Experiment) -> None:
     png, svg = tmp_path / "net.png", tmp_path / "net.svg"
-    plots.save_network_image(png, net2221.network, net2221.names)
-    plots.save_network_image(svg, net2221.network, net2221.names)
+    layout = diagram.drawing_of(net2221)
+    plots.save_network_image(png, layout)
+    plots.save_network_image(svg, layout)
     width, height = png_size(png.read_bytes())
-    assert 400 <= width <= 3000 and 200 <= height <= 2000, (width, height)
+    v = layout.view
+    assert abs(width - (v.x1 - v.x0)) <= 1 and abs(height - (v.y1 - v.y0)) <= 1  # layout px
     assert width > height  # layer columns run left to right
-    text = svg.read_bytes()
-    svg_root(text)
-    assert b"hy01 = 0.15" in text  # glyphs are paths, each text kept in a comment beside them
+    root = svg_root(svg.read_bytes())
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "hy01 = 0.15" in texts  # every label a text element, not glyph outlines
     left = sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".yaml")
     assert left == ["net.png", "net.svg"]  # no temporary files left behind
     import matplotlib
@@ -457,14 +459,14 @@ def test_a_failed_render_leaves_the_old_file(plots, tmp_path: Path, tiny: Experi
 
     monkeypatch.setattr(Figure, "savefig", broken)
     with pytest.raises(RuntimeError):
-        plots.save_network_image(path, tiny.network, tiny.names)
+        plots.save_network_image(path, diagram.drawing_of(tiny))
     assert path.read_bytes() == b"good old picture"
     assert [p.name for p in tmp_path.iterdir()] == ["net.png"]
 
 
 def test_unknown_picture_type_and_empty_history(plots, tmp_path: Path, tiny: Experiment) -> None:
     with pytest.raises(plots.PlotError) as info:
-        plots.save_network_image(tmp_path / "net.jpg", tiny.network, tiny.names)
+        plots.save_network_image(tmp_path / "net.jpg", diagram.drawing_of(tiny))
     expected = f"{tmp_path / 'net.jpg'}: expected a file name ending in .png or .svg, got '.jpg'"
     assert str(info.value) == expected
     assert info.value.exit_code == 2
@@ -491,7 +493,7 @@ def test_missing_matplotlib_says_what_to_install(tmp_path: Path, tiny: Experimen
     # None in sys.modules makes `import matplotlib` raise ImportError.
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(plots.PlotError) as info:
-        plots.save_network_image(tmp_path / "net.png", tiny.network, tiny.names)
+        plots.save_network_image(tmp_path / "net.png", diagram.drawing_of(tiny))
     assert (
         str(info.value)
         == "png and svg pictures need matplotlib: pip install 'backprop-explained[plot]'"

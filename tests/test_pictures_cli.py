@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import struct
 from pathlib import Path
 
@@ -50,9 +52,32 @@ def test_explain_markdown_embeds_the_highlighted_drawing() -> None:
     result = runner.invoke(app, ["explain", "--weight", "hh1", "--format", "markdown"])
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "```mermaid\nflowchart LR\n" in out
-    assert "  linkStyle 1,3 stroke:#d62728,stroke-width:3px\n" in out  # hh1, hy1
-    assert out.index("```mermaid") < out.index("### ")  # the picture comes first
+    assert "```mermaid" not in out  # no renderer needed to see the drawing
+    found = re.search(r'<img alt="([^"]*)" src="data:image/svg\+xml;base64,([^"]+)">\n', out)
+    assert found is not None and found.start() < out.index("### ")  # the picture comes first
+    assert found[1] == "the network, the paths from hh1 to the output highlighted"
+    drawing = base64.b64decode(found[2]).decode()
+    assert '<g id="e2_1_1" class="edge hot marked"' in drawing  # hh1, the weight explained
+    assert '<g id="e3_1_1" class="edge hot"' in drawing  # hy1: on its path
+    assert '<g id="e2_1_2" class="edge dim"' in drawing
+    assert '<g id="e3_2_1" class="edge dim"' in drawing
+
+
+def test_explain_markdown_to_a_file_links_the_drawing_beside_it(tmp_path: Path) -> None:
+    path = tmp_path / "hh1.md"
+    result = runner.invoke(app, ["explain", "-w", "hh1", "-f", "markdown", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    text = path.read_text()
+    alt = "the network, the paths from hh1 to the output highlighted"
+    assert f"![{alt}](hh1.svg)\n" in text  # a relative link: GitHub shows it
+    assert (tmp_path / "hh1.svg").read_text().startswith('<?xml version="1.0"')
+
+
+def test_explain_output_is_for_documents() -> None:
+    result = runner.invoke(app, ["explain", "-w", "hh1", "-o", "x.txt"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: --output is for --format markdown, latex or html\n"
 
 
 def test_train_plot_writes_loss_curve_and_summary_has_sparkline(tmp_path: Path) -> None:

@@ -33,10 +33,13 @@ class Notation:
         return len(self.units) - 1
 
     def _pair(self, k: int, j: int) -> tuple[str, tuple[str, ...]]:
-        """The subscript of node j of layer k as text and as parts: ``21``, ``1``, ``10_3``."""
+        """The subscript of node j of layer k as text and as parts: ``21``, ``1``, ``10_3``.
+
+        A one-node layer is named by its layer alone, whatever its number (``H10``),
+        as the drawings name it."""
+        if self.units[k] == 1:
+            return f"{k}", (f"{k}",)
         if k <= 9 and j <= 9:
-            if self.units[k] == 1:
-                return f"{k}", (f"{k}",)
             return f"{k}{j}", (f"{k}", f"{j}")
         return f"{k}_{j}", (f"{k}", f"{j}")
 
@@ -61,6 +64,10 @@ class Notation:
             return Sym(f"Y{node}", "Y", (node,) if node else (), "", k, i)
         text, index = self._pair(k, i)
         return Sym(f"A{text}", "A", index, "", k, i)
+
+    def bias(self, k: int) -> Sym:
+        """The bias node feeding layer k, as the drawing labels it (its output is ``1``)."""
+        return Sym(f"B{k}", "B", (f"{k}",), "", k, 0)
 
     def T(self, j: int) -> Sym:
         node = self._node(self.K, j)

@@ -63,3 +63,13 @@ def results(report: Report) -> dict[str, Any]:
             for index, m in enumerate(report.marks, start=1)
         ],
     }
+
+
+def unreadable(message: str) -> dict[str, Any]:
+    """``results.json`` for a sheet that cannot be graded: no score, and the reason."""
+    return {
+        "score": 0.0,
+        "output": f"The answer sheet could not be graded: {message}",
+        "visibility": "visible",
+        "tests": [],
+    }

@@ -4,7 +4,8 @@ A value is right when it agrees with bp's (matching.py). A wrong one is
 *carried forward* when it agrees with the step recomputed from the student's
 own earlier values and one of those was wrong: they did this step right, as a
 human grader would credit it. A value recomputed from earlier values that were
-only rounded is simply right.
+only rounded is simply right. The recomputation takes phi'(H) from the
+student's H, or as a hand derivation does from their A (sigmoid A * (1 - A)).
 
 A wrong value is diagnosed when it agrees with the step done with one of the
 usual mistakes (quantities.MISTAKES, or a quantity's own slips such as a path
@@ -14,11 +15,18 @@ right ones, or made from the start and carried through the whole derivation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from backprop_core.grading.matching import DIGITS, agrees
-from backprop_core.grading.quantities import MISTAKES, Array, Derivation, Quantity, mistake_words
+from backprop_core.grading.quantities import (
+    MISTAKES,
+    Array,
+    Derivation,
+    Env,
+    Quantity,
+    mistake_words,
+)
 
 RIGHT = "right"
 WRONG = "wrong"
@@ -100,6 +108,17 @@ def grade(
     return Report(marks, digits, carry, list(derivation.weights))
 
 
+def recomputed(
+    derivation: Derivation, q: Quantity, given: Mapping[str, Array]
+) -> Iterator[tuple[Array, Env]]:
+    """`q` worked from the student's earlier values every right way (its formula, the
+    path sum, phi' from their A): each result with the `Env` that shows what it read."""
+    for from_output in (False, True):
+        for compute in (q.compute, *q.others):
+            env = derivation.env(dict(given), prime_from_output=from_output)
+            yield compute(env), env
+
+
 def _recomputed(
     derivation: Derivation,
     q: Quantity,
@@ -112,9 +131,7 @@ def _recomputed(
 ) -> Mark | None:
     """Right from the student's own earlier values: carried forward (or right, if those
     were only rounded); None when the step itself is wrong."""
-    for compute in (q.compute, *q.others):
-        env = derivation.env(dict(given))
-        target = compute(env)
+    for target, env in recomputed(derivation, q, given):
         if not agrees(value, target, digits):
             continue
         wrong = tuple(
@@ -141,12 +158,13 @@ def _diagnose(
     def fits(candidate: Array) -> bool:
         return not agrees(candidate, q.expected, digits) and agrees(value, candidate, digits)
 
-    for values in (dict(given), {}):
+    # From the student's values with phi' taken either way, then from the right ones.
+    for values, from_output in ((dict(given), False), (dict(given), True), ({}, False)):
         for mistake in MISTAKES:
-            if fits(q.compute(derivation.env(values, mistake))):
+            if fits(q.compute(derivation.env(values, mistake, prime_from_output=from_output))):
                 return words[mistake]
         for text, slip in q.slips:
-            if fits(slip(derivation.env(values))):
+            if fits(slip(derivation.env(values, prime_from_output=from_output))):
                 return text
     for mistake in MISTAKES:
         if mistake not in worlds:

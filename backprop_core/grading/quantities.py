@@ -12,7 +12,7 @@ functions are built in recompute.py; derivation.py puts a `Derivation` together.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,11 +29,12 @@ PHI = "phi"  # phi(H) where phi'(H) belongs
 SIGN = "sign"  # T - Y for Y - T
 FACTOR2 = "factor2"  # the mse factor 2 dropped, or one added to the sse derivative
 SUM = "sum"  # the sum over the batch where the mean belongs
+PER_SAMPLE = "per_sample"  # the values per sample where their mean belongs
 UPDATED = "updated"  # an updated weight used in the backward pass
 NO_ETA = "no_eta"  # w - dL/dw
 ETA_TWICE = "eta_twice"  # w - eta^2 * dL/dw
 UPDATE_SIGN = "update_sign"  # w + eta * dL/dw
-MISTAKES = (PHI, SIGN, FACTOR2, SUM, UPDATED, NO_ETA, ETA_TWICE, UPDATE_SIGN)
+MISTAKES = (PHI, SIGN, FACTOR2, SUM, PER_SAMPLE, UPDATED, NO_ETA, ETA_TWICE, UPDATE_SIGN)
 
 
 def mistake_words(loss: str, n: int) -> dict[str, str]:
@@ -47,6 +48,7 @@ def mistake_words(loss: str, n: int) -> dict[str, str]:
         SIGN: "T - Y where Y - T belongs (the sign of the loss derivative)",
         FACTOR2: factor2,
         SUM: f"the sum over the {n} samples where their mean belongs",
+        PER_SAMPLE: f"a value per sample where their mean over the {n} samples belongs",
         UPDATED: "an updated weight used too early: the backward pass uses the weights "
         "from before the update",
         NO_ETA: "eta forgotten: the update is w - eta * dL/dw",
@@ -57,11 +59,18 @@ def mistake_words(loss: str, n: int) -> dict[str, str]:
 
 @dataclass
 class Env:
-    """Earlier quantities by name (``values``) and the mistake, if any, to make."""
+    """Earlier quantities by name (``values``) and the mistake, if any, to make.
+
+    ``prime_from_output``: phi'(H) taken through A = phi(H) as a hand derivation
+    takes it (sigmoid A * (1 - A), tanh 1 - A^2), from the student's own A: a
+    student who rounded A gets a phi' that differs from phi'(H) in the third digit.
+    """
 
     values: Values
     n: int
     mistake: str = ""
+    prime_from_output: bool = False
+    written: Container[str] = ()  # the names `values` has itself (the rest: the truth)
     used: set[str] = field(default_factory=set)
 
     def get(self, name: str) -> Array:
@@ -112,10 +121,16 @@ class Derivation:
     def quantity(self, name: str) -> Quantity:
         return next(q for q in self.quantities if q.name == name)
 
-    def env(self, values: dict[str, Array], mistake: str = "") -> Env:
+    def env(
+        self, values: dict[str, Array], mistake: str = "", *, prime_from_output: bool = False
+    ) -> Env:
         """Values read from `values`, falling back on the truth for the rest."""
         return Env(
-            lambda name: values[name] if name in values else self.truth[name], self.n, mistake
+            lambda name: values[name] if name in values else self.truth[name],
+            self.n,
+            mistake,
+            prime_from_output,
+            values,
         )
 
 

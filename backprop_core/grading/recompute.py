@@ -27,6 +27,7 @@ from backprop_core.grading.quantities import (
     ETA_TWICE,
     FACTOR2,
     NO_ETA,
+    PER_SAMPLE,
     PHI,
     SIGN,
     SUM,
@@ -42,6 +43,8 @@ from backprop_core.grading.quantities import (
 
 # Sections of `explain` a sheet asks, in order; the paths' sum is asked after the deltas.
 ASKED = ("forward", "output", "chain", "paths", "deltas", "update", "after")
+# Losses that are functions of Y - T (so is dL/dy), as their formulas are written.
+ERROR_LOSSES = ("sse", "mse")
 
 
 def _values(step: Step) -> Array:
@@ -60,6 +63,7 @@ class Structure:
         trace = net.forward(X)
         self.trace, self.grads = trace, net.backward(trace, T)
         self.given_names = {name for name, _ in self.givens()}
+        self.primes_on_page: set[str] = set()  # the phi'(H) that explain shows (not constants)
 
     # --- givens and true values -----------------------------------------------------
 
@@ -190,14 +194,20 @@ class Structure:
             for j in range(1, net.units[k] + 1):
                 put("forward", nt.H(k, j), self._H(k, j, None))
                 put("forward", nt.out(k, j), self._A(k, j, None))
+        # Where the loss (and dL/dy) are functions of Y - T, a student works them out
+        # from their own Y - T: that is a second right way to them.
+        of_error = net.loss in ERROR_LOSSES
         for j in range(1, net.units[K] + 1):
-            put("forward", f"{nt.out(K, j)} - {nt.T(j)}", self._error(j, None))
-            put("output", self.head_name(j), self._head(j))
-        put("forward", "L", self._loss(None))
+            put("forward", self._error_name(j), self._error(j, None))
+            head_others = (self._head(j, from_error=True),) if of_error or self.shortcut else ()
+            put("output", self.head_name(j), self._head(j), head_others)
+        loss_others = (self._loss(None, from_error=True),) if of_error else ()
+        put("forward", "L", self._loss(None), loss_others)
         for q in range(w.k, K + 1):
             for b in range(1, net.units[q] + 1):
                 # phi'(H) as explain computes it on the page, before the factors.
-                put("chain", f"{nt.phi(q)}'({nt.H(q, b)})", partial(self._dphi, q=q, b=b))
+                put("chain", self._prime_name(q, b), partial(self._dphi, q=q, b=b))
+        self.primes_on_page |= {step.symbol for step in x.section("chain").steps}
         for q in range(w.k + 1, K + 1):
             for a in range(1, net.units[q - 1] + 1):
                 for b in range(1, net.units[q] + 1):
@@ -235,8 +245,8 @@ class Structure:
                 put("after", nt.H(k, j), self._H(k, j, after))
                 put("after", nt.out(k, j), self._A(k, j, after))
         for j in range(1, net.units[K] + 1):
-            put("after", f"{nt.out(K, j)} - {nt.T(j)}", self._error(j, after))
-        put("after", "L_new", self._loss(after))
+            put("after", self._error_name(j), self._error(j, after))
+        put("after", "L_new", self._loss(after), (self._loss(after, True),) if of_error else ())
         L_new = after_name("L_new", alias, qualify)
         put("after", "L_new - L", lambda env: np.asarray(env.get(L_new)[0] - env.get("L")[0]))
         return table
@@ -295,9 +305,27 @@ class Structure:
             return np.ones(self.n)
         return env.get(self._node(k, i, after))
 
+    def _prime_name(self, q: int, b: int) -> str:
+        return f"{self.nt.phi(q)}'({self.nt.H(q, b)})"
+
+    def _phi_prime(self, env: Env, q: int, b: int) -> Array:
+        """phi'(H) in a factor or a delta: the student's own value where the page asks it
+        and they wrote it (a wrong one is then carried forward, not marked again); with
+        ``prime_from_output``, worked again from their A (kept to more digits than written)."""
+        name = self._prime_name(q, b)
+        written = name in self.primes_on_page and name in env.written
+        if written and not env.prime_from_output and env.mistake != PHI:
+            return env.get(name)
+        return self._dphi(env, q, b)
+
     def _dphi(self, env: Env, q: int, b: int) -> Array:
         act = self.net.layer(q).activation
         H = env.get(self.nt.H(q, b))
+        if env.prime_from_output:
+            A = env.get(self.nt.out(q, b))
+            if env.mistake == PHI:
+                return A
+            return np.broadcast_to(act.derivative(H, A), (self.n,)).astype(np.float64)
         return act.phi(H) if env.mistake == PHI else act.phi_prime(H)
 
     def _H(self, k: int, j: int, after: tuple[WeightId, str, bool] | None) -> Compute:
@@ -334,10 +362,19 @@ class Structure:
 
         return name
 
-    def _Y(self, env: Env, after: tuple[WeightId, str, bool] | None) -> Array:
-        return np.stack(
-            [self._out(env, self.K, j, after) for j in range(1, self.net.units[self.K] + 1)], axis=1
-        )
+    def _Y(
+        self, env: Env, after: tuple[WeightId, str, bool] | None, from_error: bool = False
+    ) -> Array:
+        """Y, or (``from_error``) Y as T plus the student's Y - T."""
+        outputs = range(1, self.net.units[self.K] + 1)
+        if from_error:
+            errors = [env.get(self._error_name(j, after)) for j in outputs]
+            return np.stack(errors, axis=1) + self.T
+        return np.stack([self._out(env, self.K, j, after) for j in outputs], axis=1)
+
+    def _error_name(self, j: int, after: tuple[WeightId, str, bool] | None = None) -> str:
+        name = f"{self.nt.out(self.K, j)} - {self.nt.T(j)}"
+        return after_name(name, after[1], after[2]) if after is not None else name
 
     def _error(self, j: int, after: tuple[WeightId, str, bool] | None) -> Compute:
         def compute(env: Env) -> Array:
@@ -346,24 +383,28 @@ class Structure:
 
         return compute
 
-    def _loss(self, after: tuple[WeightId, str, bool] | None) -> Compute:
+    def _loss(self, after: tuple[WeightId, str, bool] | None, from_error: bool = False) -> Compute:
         record, K = self.net.loss_record, self.K
 
         def compute(env: Env) -> Array:
-            if self.shortcut and record.from_H is not None:
+            loss_of: Callable[[slice], float]
+            from_H = record.from_H
+            if self.shortcut and from_H is not None and not from_error:
                 # As the engine does on its canonical pairs: from Y_in (exact when Y rounds to 1).
                 H_name = self._node_H(K, after)
                 H = np.stack([env.get(H_name(j)) for j in range(1, self.net.units[K] + 1)], 1)
-                loss = record.from_H(H, self.T)
+                loss_of = lambda rows: from_H(H[rows], self.T[rows])  # noqa: E731
             else:
-                loss = record.loss(self._Y(env, after), self.T)
-            return np.asarray(loss * self.n if env.mistake == SUM else loss)
+                Y = self._Y(env, after, from_error)
+                loss_of = lambda rows: record.loss(Y[rows], self.T[rows])  # noqa: E731
+            per_sample = [loss_of(slice(i, i + 1)) for i in range(self.n)]
+            return _over_batch(np.asarray(per_sample, np.float64), env.mistake)
 
         return compute
 
-    def _head(self, j: int) -> Compute:
+    def _head(self, j: int, from_error: bool = False) -> Compute:
         def compute(env: Env) -> Array:
-            d = self._head_matrix(self._Y(env, None))[:, j - 1]
+            d = self._head_matrix(self._Y(env, None, from_error))[:, j - 1]
             if env.mistake == SIGN:
                 d = -d
             if env.mistake == FACTOR2 and self.net.loss in ("sse", "mse"):
@@ -375,7 +416,7 @@ class Structure:
     def _factor(self, q: int, a: int, b: int) -> Compute:
         def compute(env: Env) -> Array:
             wv = self._weight(env, q, a, b)
-            return wv if self.shortcut and q == self.K else self._dphi(env, q, b) * wv
+            return wv if self.shortcut and q == self.K else self._phi_prime(env, q, b) * wv
 
         return compute
 
@@ -384,7 +425,7 @@ class Structure:
             source = self._out(env, w.k - 1, w.i)
             if self.shortcut and w.k == self.K:
                 return source
-            return self._dphi(env, w.k, w.j) * source
+            return self._phi_prime(env, w.k, w.j) * source
 
         return compute
 
@@ -393,7 +434,7 @@ class Structure:
 
         def compute(env: Env) -> Array:
             product = np.prod([env.get(s) for s in symbols], axis=0)
-            return np.asarray(product.sum() if env.mistake == SUM else product.mean())
+            return _over_batch(product, env.mistake)
 
         return compute
 
@@ -406,7 +447,7 @@ class Structure:
 
             def output(env: Env) -> Array:
                 d = env.get(head)
-                return d if self.shortcut else self._dphi(env, q, b) * d
+                return d if self.shortcut else self._phi_prime(env, q, b) * d
 
             return output, (), ()
         above = range(1, net.units[q + 1] + 1)
@@ -420,7 +461,7 @@ class Structure:
                 ),
                 np.zeros(self.n),
             )
-            return self._dphi(env, q, b) * total
+            return self._phi_prime(env, q, b) * total
 
         slips: tuple[tuple[str, Compute], ...] = ()
         if len(above) > 1:
@@ -439,7 +480,7 @@ class Structure:
 
         def compute(env: Env) -> Array:
             per_sample = env.get(delta) * self._out(env, w.k - 1, w.i)
-            return np.asarray(per_sample.sum() if env.mistake == SUM else per_sample.mean())
+            return _over_batch(per_sample, env.mistake)
 
         return compute
 
@@ -461,3 +502,12 @@ def _sum_of(names: Sequence[str]) -> Compute:
         return np.asarray(sum(float(env.get(name)[0]) for name in names))
 
     return compute
+
+
+def _over_batch(per_sample: Array, mistake: str) -> Array:
+    """The mean over the samples (losses, paths and gradients), or a mistake about it."""
+    if mistake == SUM:
+        return np.asarray(per_sample.sum())
+    if mistake == PER_SAMPLE:
+        return per_sample
+    return np.asarray(per_sample.mean())

@@ -59,7 +59,7 @@ def key_text(name: str) -> str:
     return json.dumps(name)
 
 
-def given_lines(derivation: Derivation) -> list[str]:
+def given_lines(derivation: Derivation, *, with_weights: bool = True) -> list[str]:
     """The givens, as comment lines: inputs and targets, the weights, eta."""
     givens = derivation.givens
     data = [
@@ -71,12 +71,24 @@ def given_lines(derivation: Derivation) -> list[str]:
     first = derivation.explanations[0].description
     lines = ["#   " + line for line in first if line.startswith(("network:", "layer "))]
     lines.append("#   " + ", ".join(data))
-    if len(weights) > MAX_GIVEN_WEIGHTS:
+    if not with_weights:
+        pass
+    elif len(weights) > MAX_GIVEN_WEIGHTS:
         lines.append(f"#   the {len(weights)} weights: see the config")
     else:
         lines += ["#   " + ", ".join(weights[i : i + 6]) for i in range(0, len(weights), 6)]
     lines.append(f"#   eta = {fmt(derivation.eta)}")
     return lines
+
+
+def batch_note(derivation: Derivation, example: str) -> list[str]:
+    """How a batch's values are written (nothing for one sample)."""
+    if derivation.n == 1:
+        return []
+    return [
+        f"A value per sample is a list of {derivation.n}, e.g. {example};",
+        "losses, paths and gradients are means over the samples.",
+    ]
 
 
 def sheet_text(derivation: Derivation, title: str, *, key: bool = False) -> str:
@@ -86,11 +98,7 @@ def sheet_text(derivation: Derivation, title: str, *, key: bool = False) -> str:
         "# Write each value after its colon; leave it blank to skip it. Each comment is",
         "# the quantity's formula in names. Matching is to 3 significant digits.",
     ]
-    if derivation.n > 1:
-        lines += [
-            f"# A value per sample is a list of {derivation.n}, e.g. [0.5, 0.25, ...];",
-            "# losses, paths and gradients are means over the samples.",
-        ]
+    lines += ["# " + line for line in batch_note(derivation, "[0.5, 0.25, ...]")]
     lines.append("# Given:")
     lines += given_lines(derivation)
     lines.append(f"{WEIGHTS}: [{', '.join(derivation.weights)}]")
@@ -123,7 +131,20 @@ class Answers:
     points: dict[str, float] = field(default_factory=dict)
 
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+# A number, or a fraction of two as written by hand (2/3).
+_ANSWER = re.compile(rf"({_NUMBER})(?:\s*/\s*({_NUMBER}))?")
+
+
+def number_of(text: str) -> float | None:
+    """The number an answer writes (``0.667``, ``1e-3``, ``2/3``); None if it is not one."""
+    match = _ANSWER.fullmatch(text.strip())
+    if match is None:
+        return None
+    top, bottom = match.groups()
+    if bottom is None:
+        return float(top)
+    return float(top) / float(bottom) if float(bottom) != 0 else None
 
 
 def read_answers(path: Path) -> Answers:
@@ -173,9 +194,10 @@ def _value(source: Source, key: tuple[Any, ...], value: Any) -> Array | None:
 def _number(source: Source, key: tuple[Any, ...], value: Any) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        return float(value)  # a quoted number, or 1e3 that YAML 1.1 reads as text
-    raise source.error(key, f"expected a number, got {value!r}")
+    number = number_of(value) if isinstance(value, str) else None
+    if number is not None:
+        return number  # a quoted number, 1e3 that YAML 1.1 reads as text, or 2/3
+    raise source.error(key, f"expected a number (or a fraction, 2/3), got {value!r}")
 
 
 def check_answers(answers: Answers, derivation: Derivation) -> None:
@@ -185,14 +207,21 @@ def check_answers(answers: Answers, derivation: Derivation) -> None:
     known = set(names)
     for name, value in answers.values.items():
         if name not in known:
-            raise source.error((name,), f"not a quantity of this sheet{did_you_mean(name, names)}")
+            raise source.error((name,), f"not a quantity of this sheet{_suggestion(name, names)}")
         if value is not None and value.ndim == 1 and len(value) not in (1, derivation.n):
+            expected = "one value" if derivation.n == 1 else f"one value or {derivation.n}"
             raise source.error(
-                (name,),
-                f"expected one value or {derivation.n} (one per sample), got {len(value)}",
+                (name,), f"expected {expected} (one per sample), got a list of {len(value)}"
             )
     for name in answers.points:
         if name not in known:
             raise source.error(
-                (POINTS, name), f"not a quantity of this sheet{did_you_mean(name, names)}"
+                (POINTS, name), f"not a quantity of this sheet{_suggestion(name, names)}"
             )
+
+
+def _suggestion(name: str, names: list[str]) -> str:
+    """Did you mean: first the name written in other case or spacing (h1, dl/dy, Y-T)."""
+    plain = {re.sub(r"\s+", "", n).casefold(): n for n in names}
+    same = plain.get(re.sub(r"\s+", "", name).casefold())
+    return f" (did you mean {same!r}?)" if same is not None else did_you_mean(name, names)

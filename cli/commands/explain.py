@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import shlex
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from cli.console import wrote
 from cli.errors import fail
 from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
-    from pathlib import Path
-
     from backprop_core.engine.naming import WeightId
     from backprop_core.run.experiment import Experiment
 
@@ -29,6 +29,7 @@ class Format(str, Enum):
     text = "text"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
     json = "json"
 
 
@@ -98,6 +99,16 @@ def command(
     ] = False,
     json_: JsonOpt = False,
     set_: SetOpt = None,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads this annotation at runtime
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="Write the document to PATH instead of stdout (markdown, latex, html). "
+            "Markdown then links the drawing from PATH's name with .svg, written beside it.",
+        ),
+    ] = None,
     print_config_: PrintConfigOpt = False,
 ) -> None:
     if print_config_:
@@ -112,6 +123,12 @@ def command(
     names = list(weight or [])
     if all_ and names:
         raise fail("--all and --weight both choose weights; use one")
+    if output is not None and chosen in (Format.text, Format.json):
+        raise fail("--output is for --format markdown, latex or html")
+    if output is not None:
+        from backprop_core.atomic import check_writable
+
+        check_writable(output)  # before the derivation, not after it
     if fragment and chosen is not Format.latex:
         raise fail("--fragment is for --format latex")
     experiment = load_experiment(config, list(set_ or []))
@@ -162,22 +179,22 @@ def command(
             console.print()
             console.print(summary_table(xs), soft_wrap=False)
     else:
-        from cli.console import write as write_document
-
         invocation = _invocation(config, names, all_, sample, epoch, notation, set_ or [])
         if chosen is Format.markdown:
             from cli.render.explain_markdown import render as markdown
 
-            pictures = [_picture(experiment, x.weight) for x in xs]
-            write_document(markdown(xs, invocation, pictures=pictures))
+            pictures = [_markdown_picture(experiment, x, output, len(xs)) for x in xs]
+            _write(output, markdown(xs, invocation, pictures=pictures))
+        elif chosen is Format.html:
+            _write(output, _html(experiment, xs, invocation))
         elif fragment:
             from cli.render.explain_latex import fragment as latex_fragment
 
-            write_document(latex_fragment(xs[0], invocation))
+            _write(output, latex_fragment(xs[0], invocation))
         else:
             from cli.render.explain_latex import render as latex
 
-            write_document(latex(xs, invocation))
+            _write(output, latex(xs, invocation))
 
 
 MAX_LISTED_WEIGHTS = 12
@@ -236,13 +253,76 @@ def _invocation(
     return shlex.join(words)
 
 
-def _picture(experiment: Experiment, w: WeightId) -> str | None:
-    """The network in mermaid with the paths from `w` to the output highlighted;
-    None for a network too large to draw (the derivation still follows)."""
-    from cli.render.diagram import DiagramTooLargeError, mermaid, paths_to_output
+def _write(output: Path | None, text: str) -> None:
+    if output is None:
+        from cli.console import write as write_document
 
-    names = experiment.names
+        write_document(text)  # control characters from the config escaped
+        return
+    from backprop_core.atomic import write_text
+
+    write_text(output, text)
+    wrote(output)
+
+
+def _drawing(
+    experiment: Experiment, w: WeightId, *, page: bool = False, prefix: str = ""
+) -> str | None:
+    """The network as inline SVG, `w` marked and the edges off its paths dimmed;
+    None for a network too large to draw (the derivation still follows). On a
+    `page` a numbered edges' legend follows as an HTML list."""
+    from backprop_core.explain.drawing import on_paths
+    from cli.render.diagram import DiagramTooLargeError, drawing_of
+    from cli.render.svg import legend_html, svg
+
     try:
-        return mermaid(experiment.network, names, highlight=paths_to_output(names, w))
+        layout = drawing_of(experiment)
     except DiagramTooLargeError:
         return None
+    highlight = on_paths(experiment.names, w)
+    title = f"the network; the paths from {experiment.names.alias(w)} to the output highlighted"
+    if not page:
+        return svg(layout, highlight=highlight, marked=w, title=title, standalone=False)
+    drawn = layout.without_legend()
+    picture = svg(
+        drawn, highlight=highlight, marked=w, title=title, standalone=False, prefix=prefix
+    )
+    return picture + legend_html(layout)
+
+
+def _html(experiment: Experiment, xs: list[Any], invocation: str) -> str:
+    from backprop_core.explain.focus import focus
+    from cli.render.explain_html import render
+
+    found = [focus(x, experiment.network.units) for x in xs]
+    # Several drawings on one page: each one's ids get its own prefix.
+    prefixes = [f"d{i}-" if len(xs) > 1 else "" for i in range(1, len(xs) + 1)]
+    drawings = [
+        _drawing(experiment, x.weight, page=True, prefix=p)
+        for x, p in zip(xs, prefixes, strict=True)
+    ]
+    return render(xs, invocation, drawings, found)
+
+
+def _markdown_picture(
+    experiment: Experiment, x: Any, output: Path | None, count: int
+) -> str | None:
+    """The drawing for the Markdown form: an SVG file beside `output`, linked as an
+    image (every Markdown viewer shows it, GitHub included), or on stdout an
+    ``<img>`` holding the SVG as a data: URI, one line that viewers passing HTML
+    through (VS Code, pandoc) show and others skip, never spilling raw SVG text."""
+    drawing = _drawing(experiment, x.weight)
+    if drawing is None:
+        return None
+    alt = f"the network, the paths from {x.alias} to the output highlighted"
+    if output is None:
+        import base64
+
+        data = base64.b64encode(drawing.encode()).decode()
+        return f'<img alt="{alt}" src="data:image/svg+xml;base64,{data}">'
+    from backprop_core.atomic import write_text
+
+    name = output.stem if count == 1 else f"{output.stem}-{x.alias}"
+    picture = output.with_name(name + ".svg")
+    write_text(picture, '<?xml version="1.0" encoding="UTF-8"?>\n' + drawing)
+    return f"![{alt}]({picture.name})"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from cli.commands.sheet import OutputOpt
 from cli.errors import EXIT_FAILED, fail
 from cli.options import JsonOpt, SetOpt
+
+if TYPE_CHECKING:
+    from backprop_core.grading.marking import Report
 
 NAME = "grade"
 HELP = (
@@ -76,11 +79,7 @@ def command(
     output: OutputOpt = None,
     set_: SetOpt = None,
 ) -> None:
-    from backprop_core.errors import WeightNameError
-    from backprop_core.grading.derivation import derive_experiment
-    from backprop_core.grading.marking import grade
-    from backprop_core.grading.sheet import check_answers, read_answers
-    from backprop_core.run.experiment import load_experiment
+    from backprop_core.errors import BpError
     from cli.commands.sheet import write
     from cli.console import json_text
 
@@ -91,24 +90,15 @@ def command(
     if json_ and format_ not in (GradeFormat.text, GradeFormat.json):
         raise fail(f"--json and --format {format_.value} ask for different formats; use one")
     chosen = GradeFormat.json if json_ else format_
-    filled = read_answers(answers)
-    if weights:
-        filled.weights = list(weights)
-    if not filled.weights:
-        raise fail(
-            f"{answers}: weights: missing; the sheet says whose derivation it is (or pass -w)"
-        )
-    experiment = load_experiment(config, list(set_ or []))
-    for index, name in enumerate(filled.weights):
-        try:
-            experiment.names.resolve(name)
-        except WeightNameError as e:
-            if weights:
-                raise
-            raise filled.source.error(("weights", index), str(e)) from None
-    derivation = derive_experiment(experiment, filled.weights)
-    check_answers(filled, derivation)
-    report = grade(derivation, filled.values, filled.points, digits=digits, carry=carry)
+    try:
+        report = _report(config, answers, weights or [], list(set_ or []), digits, carry)
+    except BpError as e:
+        if chosen is GradeFormat.gradescope:
+            # The autograder still gets its results.json: the student sees why.
+            from backprop_core.grading.gradescope import unreadable
+
+            write(json_text(unreadable(str(e))), output)
+        raise
     if chosen is GradeFormat.text:
         from cli.render.grading import text
 
@@ -124,3 +114,40 @@ def command(
     write(written, output)
     if not report.all_right:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _report(
+    config: Path | None,
+    answers: Path,
+    weights: list[str],
+    sets: list[str],
+    digits: int,
+    carry: bool,
+) -> Report:
+    """The marks of the sheet at `answers`; a BpError when it cannot be read."""
+    from backprop_core.errors import ConfigError, WeightNameError
+    from backprop_core.grading.derivation import derive_experiment
+    from backprop_core.grading.marking import grade
+    from backprop_core.grading.sheet import check_answers, read_answers
+    from backprop_core.run.experiment import load_experiment
+
+    filled = read_answers(answers)
+    if weights:
+        filled.weights = list(weights)
+    if not filled.weights:
+        raise ConfigError(
+            "missing; the sheet says whose derivation it is (or pass -w)",
+            file=str(answers),
+            key="weights",
+        )
+    experiment = load_experiment(config, sets)
+    for index, name in enumerate(filled.weights):
+        try:
+            experiment.names.resolve(name)
+        except WeightNameError as e:
+            if weights:
+                raise
+            raise filled.source.error(("weights", index), str(e)) from None
+    derivation = derive_experiment(experiment, filled.weights)
+    check_answers(filled, derivation)
+    return grade(derivation, filled.values, filled.points, digits=digits, carry=carry)

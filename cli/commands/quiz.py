@@ -22,8 +22,21 @@ HELP = (
 )
 
 
-def read_line() -> str:
-    """One answer from stdin ("" at the end of input)."""
+def read_line(prompt: str) -> str:
+    """One answer from stdin after `prompt` ("" at the end of input).
+
+    In a terminal through input(), to which the readline module gives line
+    editing: without it an arrow key reaches the answer as an escape sequence.
+    """
+    if sys.stdin.isatty():
+        import readline  # noqa: F401 - imported for its effect on input()
+
+        try:
+            return input(prompt) + "\n"
+        except EOFError:
+            return ""
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
     return sys.stdin.readline()
 
 
@@ -39,9 +52,10 @@ def command(
         return
     from backprop_core.grading.derivation import derive_experiment
     from backprop_core.grading.quiz import Quiz
-    from backprop_core.grading.sheet import given_lines
+    from backprop_core.grading.sheet import batch_note, given_lines
     from backprop_core.run.experiment import load_experiment
     from cli.render.diagram import path_sketch
+    from cli.render.statement import tables_fit, text_tables
 
     experiment = load_experiment(config, list(set_ or []))
     derivation = derive_experiment(experiment, weights)
@@ -49,16 +63,21 @@ def command(
     out = sys.stdout
     gradients = ", ".join(f"dL/d{w}" for w in derivation.weights)
     out.write(f"bp quiz: {gradients}, {quiz.total} quantities, one answer per line\n")
-    out.write("\n".join(line.removeprefix("#   ") for line in given_lines(derivation)) + "\n")
+    tables = tables_fit(experiment)
+    givens = given_lines(derivation, with_weights=not tables)
+    out.write("\n".join(line.removeprefix("#   ") for line in givens) + "\n")
+    if tables:
+        out.write("weights (the row's node feeds the column's node):\n")
+        out.write("\n".join("  " + line for line in text_tables(experiment)) + "\n")
+    for line in batch_note(derivation, "0.5 0.25 ..."):
+        out.write(line + "\n")
     for x in derivation.explanations:
         # The network as the paths from each weight to the output.
         out.write("\n".join(path_sketch(experiment.names, x.weight)) + "\n")
     out.write("\n")
     try:
         while (q := quiz.current) is not None:
-            out.write(f"{q.name} = ")
-            out.flush()
-            line = read_line()
+            line = read_line(f"{q.name} = ")
             if not line:
                 out.write("\n")
                 break

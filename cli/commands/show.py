@@ -16,6 +16,7 @@ from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
     from backprop_core.run.experiment import Experiment
+    from backprop_core.run.inspection import NetworkSummary
 
 NAME = "show"
 HELP = "The network: layers, activations, parameter count, every weight's names and value."
@@ -28,6 +29,7 @@ class ShowFormat(str, Enum):
     dot = "dot"
     png = "png"
     svg = "svg"
+    html = "html"
 
 
 DRAWINGS = (ShowFormat.mermaid, ShowFormat.dot, ShowFormat.png, ShowFormat.svg)
@@ -40,13 +42,16 @@ FormatOpt = Annotated[
         "-f",
         case_sensitive=False,
         help="table; json; the network drawn as mermaid or dot (printed) or png or svg "
-        "(written to --output).",
+        "(written to --output); html: drawing and every weight as one page.",
     ),
 ]
 OutputOpt = Annotated[
     Optional[Path],  # noqa: UP045 - Typer reads this annotation at runtime
     typer.Option(
-        "--output", "-o", metavar="PATH", help="File for --format png|svg|mermaid|dot (- : stdout)."
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="File for --format png|svg|mermaid|dot|html (- : stdout).",
     ),
 ]
 
@@ -73,6 +78,9 @@ def command(
     from backprop_core.run.inspection import network_summary
 
     summary = network_summary(experiment, weight or [])
+    if format_ is ShowFormat.html:
+        _write(output, _html(experiment, summary))
+        return
     if json_ or format_ is ShowFormat.json:
         from cli.console import emit_json
         from cli.render import json_documents
@@ -103,11 +111,12 @@ def _check_format(format_: ShowFormat, output: Path | None, json_: bool) -> None
         wanted = format_.value
         if str(output) == "-":
             return
-        if check_picture_path(output) != wanted:
+        # The network's SVG is written as text (cli/render/svg.py); only PNG needs matplotlib.
+        if check_picture_path(output, matplotlib=format_ is ShowFormat.png) != wanted:
             raise fail(f"--format {wanted} needs an --output name ending in .{wanted}")
-    elif output is not None and format_ not in DRAWINGS:
-        raise fail("--output is for --format mermaid, dot, png or svg")
-    elif output is not None:
+    elif output is not None and format_ not in (*DRAWINGS, ShowFormat.html):
+        raise fail("--output is for --format mermaid, dot, png, svg or html")
+    if output is not None and str(output) != "-":
         from backprop_core.atomic import check_writable
 
         check_writable(output)
@@ -119,14 +128,19 @@ def _draw(format_: ShowFormat, experiment: Experiment, output: Path | None) -> N
         from cli.render.plots import save_network_image
 
         assert output is not None  # checked by _check_format
-        save_network_image(output, experiment.network, experiment.names, fmt=format_.value)
+        from cli.render.diagram import drawing_of
+
+        save_network_image(output, drawing_of(experiment), fmt=format_.value)
         if not _is_dash(output):
             wrote(output)
         return
     from cli.render.diagram import dot, mermaid
 
     draw = mermaid if format_ is ShowFormat.mermaid else dot
-    text = draw(experiment.network, experiment.names)
+    _write(output, draw(experiment.network, experiment.names))
+
+
+def _write(output: Path | None, text: str) -> None:
     if output is None or _is_dash(output):
         console.write(text)
     else:
@@ -134,6 +148,20 @@ def _draw(format_: ShowFormat, experiment: Experiment, output: Path | None) -> N
 
         write_text(output, text)
         wrote(output)
+
+
+def _html(experiment: Experiment, summary: NetworkSummary) -> str:
+    """The page: the drawing (or why there is none) and the table of every weight."""
+    from cli.render.diagram import DiagramTooLargeError, drawing_of
+    from cli.render.show_html import render
+    from cli.render.svg import svg
+
+    try:
+        layout = drawing_of(experiment)
+    except DiagramTooLargeError as e:
+        return render(summary, None, f"No drawing: {e}.")
+    # The weights table below lists every value: a numbered drawing needs no legend.
+    return render(summary, svg(layout.without_legend(), standalone=False))
 
 
 def _is_dash(path: Path) -> bool:

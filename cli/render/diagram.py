@@ -23,10 +23,12 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.errors import BpError
+from backprop_core.explain.drawing import Layout, on_paths
+from backprop_core.explain.notation import Notation
 from cli.render.numbers import num
 
 if TYPE_CHECKING:
@@ -94,14 +96,13 @@ def bias_id(k: int) -> str:
 
 
 def node_label(k: int, j: int, units: tuple[int, ...]) -> str:
-    """x1; H1 · A1 (single-node layer); H21 · A21 (layer 2, node 1); Y or Y1, Y2."""
-    K = len(units) - 1
-    if k == 0:
-        return f"x{j}"
-    if k == K:
-        return "Y" if units[K] == 1 else f"Y{j}"
-    suffix = f"{k}" if units[k] == 1 else (f"{k}{j}" if k <= 9 and j <= 9 else f"{k}_{j}")
-    return f"H{suffix} · A{suffix}"
+    """x1; H1 · A1 (single-node layer); H21 · A21 (layer 2, node 1); Y or Y1, Y2.
+
+    The names are explain's (backprop_core/explain/notation.py), so a drawing and
+    the derivation beside it never name one node twice."""
+    from backprop_core.explain.drawing import node_lines
+
+    return " · ".join(node_lines(Notation(units, ()), k, j))
 
 
 def layout(network: Network, names: WeightNames) -> Drawing:
@@ -140,24 +141,8 @@ def layout(network: Network, names: WeightNames) -> Drawing:
     return Drawing(tuple(nodes), edges, labelled=len(edges) <= MAX_LABELLED_EDGES)
 
 
-def paths_to_output(names: WeightNames, w: WeightId) -> set[WeightId]:
-    """`w` and every weight on a path from w's destination node to the output.
-
-    These are the edges the chain rule for dL/dw runs along. Node j of layer k
-    feeds every node of layer k+1, and from there every node of each later layer
-    is reachable, so the set is: the weights leaving node j, then every non-bias
-    weight of the layers after. Bias weights are never on such a path (nothing
-    flows into a bias node).
-    """
-    units, K = names.units, names.K
-    out = {w}
-    if w.k < K:
-        out.update(WeightId(w.k + 1, w.j, m) for m in range(1, units[w.k + 1] + 1))
-    for k in range(w.k + 2, K + 1):
-        out.update(
-            WeightId(k, i, j) for i in range(1, units[k - 1] + 1) for j in range(1, units[k] + 1)
-        )
-    return out
+# The edges dL/dw runs along: one definition, the drawing model's.
+paths_to_output = on_paths
 
 
 def short_label(k: int, j: int, units: tuple[int, ...]) -> str:
@@ -293,3 +278,30 @@ def dot(
         lines.append(f"  {e.source} -> {e.target}{suffix};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def drawing_of(experiment: Any) -> Layout:
+    """The layout every picture of `experiment`'s network is drawn from: captions from
+    the data's column and class names, ReLU units dead on every training row greyed."""
+    from backprop_core.explain.drawing import dead_units, draw
+    from backprop_core.explain.notation import notation_for
+
+    network, data = experiment.network, experiment.data
+    if network.parameter_count() > MAX_EDGES:
+        raise DiagramTooLargeError(
+            f"the network has {network.parameter_count()} weights; drawings are limited to "
+            f"{MAX_EDGES} (bp show lists every weight as a table)"
+        )
+    # One caption per output node: class names of a softmax output, else the CSV
+    # target columns (a single sigmoid output has two classes but one node).
+    m = network.units[-1]
+    outputs = next((c for c in (data.classes, data.target_names) if c and len(c) == m), None)
+    return draw(
+        network,
+        experiment.names,
+        notation_for(network),
+        lambda alias, value: f"{alias} = {num(value, DIGITS)}",
+        inputs=data.input_names,
+        outputs=outputs,
+        dead=dead_units(network, data.X),
+    )

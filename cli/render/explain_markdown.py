@@ -75,11 +75,15 @@ def heading(x: Any) -> str:
 
 
 def picture_lines(x: Any, picture: str | None) -> list[str]:
+    """`picture`: the drawing as Markdown (an image link, or an ``<img>`` with the SVG)."""
     if not picture:
         return []
-    # The network with the paths dL/dw runs along drawn in red (GitHub renders it).
-    caption = f"Red: the paths from {code(x.alias)} to the output, one chain-rule term each."
-    return ["```mermaid", picture.rstrip("\n"), "```", "", caption, ""]
+    # The drawing, only the paths dL/dw runs along in colour.
+    caption = (
+        f"Blue: {code(x.alias)}. Red: the paths from it to the output, one chain-rule "
+        "term each. Grey: edges off those paths."
+    )
+    return [picture.rstrip("\n"), "", caption, ""]
 
 
 def render(xs: Sequence[Any], command: str, pictures: Sequence[str | None] = ()) -> str:

@@ -18,19 +18,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backprop_core.errors import BpError
-from cli.render.diagram import HIGHLIGHT_COLOR, Drawing, layout
+from backprop_core.explain.drawing import FONT, PAD, Layout
+from cli.render.diagram import HIGHLIGHT_COLOR
 
 if TYPE_CHECKING:
-    from backprop_core.engine.naming import WeightId, WeightNames
-    from backprop_core.engine.network import Network
+    from backprop_core.engine.naming import WeightId
     from backprop_core.engine.regions import Regions
 
 FORMATS = ("png", "svg")
 INSTALL_HINT = "pip install 'backprop-explained[plot]'"
 DPI = 110
 REGION_COLORS = ("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94")
-COLUMN_GAP = 3.6  # data units between layer columns (node radius 0.5)
-LABEL_AT = 0.66  # where along an edge its label sits (0 = source, 1 = destination)
 POINT_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 
@@ -56,9 +54,10 @@ def picture_format(path: Path) -> str:
     return fmt
 
 
-def check_picture_path(path: Path) -> str:
+def check_picture_path(path: Path, *, matplotlib: bool = True) -> str:
     """Everything that can be checked before a long run: the file type, the folder,
-    and that matplotlib imports. Returns the format (``png`` or ``svg``)."""
+    and (when the picture needs it) that matplotlib imports. Returns the format
+    (``png`` or ``svg``)."""
     from backprop_core.atomic import check_writable
 
     fmt = picture_format(path)
@@ -66,22 +65,28 @@ def check_picture_path(path: Path) -> str:
     if not folder.is_dir():
         raise PlotError(f"{path}: cannot write: the folder does not exist")
     check_writable(path)
-    _matplotlib()
+    if matplotlib:
+        _matplotlib()
     return fmt
 
 
 def _save(fig: Any, path: Path, fmt: str) -> None:
-    from backprop_core.atomic import write_bytes
-
     buffer = io.BytesIO()
     # No dates or version strings in the file: the same run gives the same bytes.
     metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
     fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata, bbox_inches="tight")
+    _emit(path, buffer.getvalue())
+
+
+def _emit(path: Path, data: bytes) -> None:
+    """The file's bytes to `path`, atomically, or to stdout for ``-``."""
+    from backprop_core.atomic import write_bytes
+
     if str(path) == "-":
-        sys.stdout.buffer.write(buffer.getvalue())
+        sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    write_bytes(path, buffer.getvalue())
+    write_bytes(path, data)
 
 
 def _figure(width: float, height: float) -> Any:
@@ -95,102 +100,94 @@ def _figure(width: float, height: float) -> Any:
 # --- the network -------------------------------------------------------------------
 
 
-def _positions(drawing: Drawing) -> dict[str, tuple[float, float]]:
-    """Column x = COLUMN_GAP * layer; each column centred vertically, bias node on top."""
-    sizes: dict[int, int] = {}
-    for n in drawing.nodes:
-        sizes[n.column] = sizes.get(n.column, 0) + 1
-    return {
-        n.id: (COLUMN_GAP * n.column, -1.6 * (n.row - (sizes[n.column] - 1) / 2))
-        for n in drawing.nodes
-    }
+def draw_network(ax: Any, layout: Layout, highlight: set[WeightId] | None = None) -> None:
+    """Draw the layout (backprop_core/explain/drawing.py) on `ax`, in its own pixels.
 
-
-def draw_network(ax: Any, drawing: Drawing, highlight: set[WeightId] | None = None) -> None:
-    """Draw nodes and labelled edges on `ax` (equal aspect, axes hidden)."""
-    from matplotlib.patches import Circle, FancyArrowPatch
+    The positions and label boxes are the layout's; only the pen is matplotlib's,
+    so the PNG shows the same drawing as the SVG, labels where the layout put them.
+    """
+    from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
 
     highlight = highlight or set()
-    pos = _positions(drawing)
-    radius = 0.5
-    hot_nodes = {x for e in drawing.edges if e.weight in highlight for x in (e.source, e.target)}
-    for e in drawing.edges:
-        (x0, y0), (x1, y1) = pos[e.source], pos[e.target]
+    hot_nodes = {x for e in layout.edges if e.weight in highlight for x in (e.source, e.target)}
+    points = FONT * 72 / DPI  # the layout's pixel font size in points at DPI
+    text = {"family": "DejaVu Sans Mono", "fontsize": points, "ha": "center", "va": "center"}
+    for e in layout.edges:
         hot = e.weight in highlight
-        color = HIGHLIGHT_COLOR if hot else "#555555"
-        # Clip the arrow to the circles' rims (data units), so the head shows.
-        length = math.hypot(x1 - x0, y1 - y0)
-        ux, uy = (x1 - x0) / length, (y1 - y0) / length
+        color = HIGHLIGHT_COLOR if hot else ("#c8c8c8" if highlight else "#666666")
         ax.add_patch(
             FancyArrowPatch(
-                (x0 + radius * ux, y0 + radius * uy),
-                (x1 - radius * ux, y1 - radius * uy),
+                (e.x0, e.y0),
+                (e.x1, e.y1),
                 arrowstyle="-|>",
-                mutation_scale=11,
+                mutation_scale=9,
                 shrinkA=0,
                 shrinkB=0,
                 color=color,
-                linewidth=2.2 if hot else 1.0,
+                linewidth=2.0 if hot else 1.0,
                 linestyle="--" if e.is_bias else "-",
             )
         )
-        if drawing.labelled:
-            # Edges cross near their midpoints, so labels sit near the
-            # destination instead, where edges into one node fan apart.
-            t = LABEL_AT
-            angle = math.degrees(math.atan2(y1 - y0, x1 - x0))
-            ax.text(
-                x0 + t * (x1 - x0),
-                y0 + t * (y1 - y0),
-                e.label(),
-                fontsize=8,
-                color=color,
-                ha="center",
-                va="center",
-                rotation=angle,
-                rotation_mode="anchor",
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9},
-                zorder=3,
+        if e.label is not None:
+            b = e.label
+            ax.add_patch(
+                Rectangle((b.x0, b.y0), b.x1 - b.x0, b.y1 - b.y0, fc="white", ec="none", zorder=3)
             )
+            ax.text(b.cx, b.cy, e.shown, color=color if hot else "#222222", zorder=3.5, **text)
     fills = {"input": "#e8f0fa", "hidden": "#ffffff", "output": "#eaf5e6", "bias": "#f4f4f4"}
-    for n in drawing.nodes:
-        x, y = pos[n.id]
+    for n in layout.nodes:
         hot = n.id in hot_nodes
         ax.add_patch(
             Circle(
-                (x, y),
-                radius,
-                facecolor=fills[n.kind],
-                edgecolor=HIGHLIGHT_COLOR if hot else "#333333",
-                linewidth=2.2 if hot else 1.2,
+                (n.x, n.y),
+                n.r,
+                facecolor="#e6e6e6" if n.dead else fills[n.kind],
+                edgecolor=HIGHLIGHT_COLOR if hot else ("#aaaaaa" if n.dead else "#333333"),
+                linewidth=2.0 if hot else 1.2,
                 linestyle="--" if n.kind == "bias" else "-",
                 zorder=4,
             )
         )
-        ax.text(x, y, n.label.replace(" · ", "\n"), ha="center", va="center", fontsize=9, zorder=5)
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    ax.set_xlim(min(xs) - 1, max(xs) + 1)
-    ax.set_ylim(min(ys) - 1, max(ys) + 1)
+        ink = "#999999" if n.dead else "#222222"
+        ax.text(n.x, n.y, "\n".join(n.lines), color=ink, zorder=5, linespacing=1.05, **text)
+        if n.caption_box is not None:
+            b = n.caption_box
+            ax.text(b.cx, b.cy, n.caption, color="#555555", zorder=5, **text)
+    for row in layout.legend:
+        ax.text(row.box.x0 + PAD, row.box.cy, row.text, **{**text, "ha": "left"})
+    v = layout.view
+    ax.set_xlim(v.x0, v.x1)
+    ax.set_ylim(v.y1, v.y0)  # y grows downwards, as in SVG
     ax.set_aspect("equal")
     ax.axis("off")
 
 
 def save_network_image(
     path: Path,
-    network: Network,
-    names: WeightNames,
+    layout: Layout,
     *,
     highlight: set[WeightId] | None = None,
     fmt: str | None = None,
 ) -> None:
-    """The network drawing as PNG or SVG (`fmt`, else by the file name's extension)."""
+    """The network drawing as PNG (matplotlib) or SVG (cli/render/svg.py: real text
+    elements), by `fmt`, else by the file name's extension; path ``-`` is stdout."""
     fmt = fmt or picture_format(path)
-    drawing = layout(network, names)
-    rows = max(sum(1 for n in drawing.nodes if n.column == c) for c in range(drawing.columns))
-    fig = _figure(1.6 + 2.0 * drawing.columns, 1.0 + 1.1 * rows)
-    draw_network(fig.add_subplot(), drawing, highlight)
-    _save(fig, path, fmt)
+    if fmt == "svg":
+        from cli.render.svg import svg
+
+        _emit(path, svg(layout, highlight=highlight or ()).encode())
+        return
+    v = layout.view
+    mpl = _matplotlib()
+    from matplotlib.figure import Figure
+
+    mpl.rcParams["svg.hashsalt"] = "bp"
+    # One layout pixel is one image pixel: the figure is the view's size at DPI.
+    fig = Figure(figsize=((v.x1 - v.x0) / DPI, (v.y1 - v.y0) / DPI))
+    draw_network(fig.add_axes((0, 0, 1, 1)), layout, highlight)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    _emit(path, buffer.getvalue())
 
 
 # --- training -----------------------------------------------------------------------
