@@ -316,8 +316,13 @@ def cmd_explain(data: st.DataObject, case: Case) -> list[str]:
     rest = ["--weight", data.draw(st.one_of(st.sampled_from(WEIGHTS), st.text(max_size=6)))]
     if data.draw(st.booleans()):
         rest += ["--sample", str(data.draw(st.integers(-1, 200)))]
-    fmt = data.draw(st.sampled_from(["text", "markdown", "latex", "json", "json-flag", "bad"]))
+    formats = ["text", "markdown", "latex", "html", "json", "json-flag", "bad"]
+    fmt = data.draw(st.sampled_from(formats))
     rest += {"json-flag": ["--json"], "bad": ["--format", "pdf"]}.get(fmt, ["--format", fmt])
+    if fmt in ("markdown", "latex", "html") and data.draw(st.booleans()):
+        path = output(data, case, {"latex": ".tex", "markdown": ".md"}.get(fmt, ".html"), "doc")
+        case.asked.add(Path(path).stem + "*.svg")  # markdown's drawings beside it
+        rest += ["-o", path]
     return ["explain", *with_config(case, config, rest + sets(data))]
 
 
@@ -333,9 +338,9 @@ def cmd_grads(data: st.DataObject, case: Case) -> list[str]:
 
 def cmd_show(data: st.DataObject, case: Case) -> list[str]:
     config = write_config(data, case)
-    fmt = data.draw(st.sampled_from(["table", "json", "mermaid", "dot", "svg", "png"]))
+    fmt = data.draw(st.sampled_from(["table", "json", "mermaid", "dot", "svg", "png", "html"]))
     rest = ["--format", fmt, *sets(data)]
-    if fmt in ("mermaid", "dot") and data.draw(st.booleans()):
+    if fmt in ("mermaid", "dot", "html") and data.draw(st.booleans()):
         rest += ["-o", output(data, case, f".{fmt}", "show output")]
     elif fmt in ("svg", "png"):
         if data.draw(st.integers(0, 3)) == 0:  # drawing is slow: mostly bad paths
