@@ -33,7 +33,7 @@ def config_text(w: Workload, *, inline_data: bool = False) -> str:
     )
 
 
-def make_epoch(w: Workload) -> Callable[[], float]:
+def make_epoch(w: Workload, threads: int = 1) -> Callable[[], float]:
     from backprop_core.data.load import Dataset
     from backprop_core.run.experiment import load_experiment
     from backprop_core.run.training import Trainer
@@ -53,6 +53,7 @@ def make_epoch(w: Workload) -> Callable[[], float]:
             if w.bias:
                 experiment.network.b[k][...] = b[k - 1]
     trainer = Trainer(experiment)
+    trainer.threads = threads  # as training.threads / --threads set it
     # As `bp train` does: the gradient norm is measured only for the ~20 epochs
     # its table logs, none of which fall in a timed stretch this short.
     trainer.measure_norm = lambda epoch: False

@@ -29,10 +29,14 @@ def train(request: dict[str, Any]) -> dict[str, Any]:
     if variant == "bp":
         from benchmarks.bp_variant import make_epoch
 
-        epoch = make_epoch(w)
+        epoch = make_epoch(w, request["threads"])
     elif variant == "numpy":
+        from threadpoolctl import threadpool_limits
+
         from benchmarks.reference import make_epoch
 
+        # The same BLAS threads as bp and PyTorch get (for the whole process).
+        threadpool_limits(limits=request["threads"], user_api="blas")
         epoch = make_epoch(w)
     else:
         from benchmarks.torch_variant import make_epoch as make_torch_epoch
@@ -113,8 +117,11 @@ def machine(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
+    from benchmarks.data_scale import csv_load, npz_train
+
     request = json.loads(sys.argv[1])
-    result = {"train": train, "matmul": matmul, "machine": machine}[request["kind"]](request)
+    kinds = {"train": train, "matmul": matmul, "machine": machine, "csv": csv_load}
+    result = {**kinds, "npz": npz_train}[request["kind"]](request)
     print(json.dumps(result))
 
 

@@ -69,19 +69,62 @@ def _duration(seconds: float) -> str:
 
 
 def startup(s: dict[str, Any]) -> None:
-    floor = s["seconds"][s["floor"]]
     lines = [
-        "### Start-up (median wall time)",
+        f"### Start-up (medians of {s['repeats']} interleaved runs; CPU = user + system)",
         "",
-        "| command | time | vs import floor |",
-        "| --- | ---: | ---: |",
+        "| command | wall | CPU | reference | CPU vs reference (median of pairs) |",
+        "| --- | ---: | ---: | --- | ---: |",
     ]
-    for name, t in s["seconds"].items():
-        lines.append(f"| `{name}` | {t * 1e3:.0f} ms | {t / floor:.2f}x |")
+    rows = s["rows"]
+    for name, r in rows.items():
+        if "reference" not in r:
+            continue
+        ref = r["reference"]
+        lines.append(
+            f"| `{name}` | {r['wall'] * 1e3:.0f} ms | {r['cpu'] * 1e3:.0f} ms "
+            f'| `python -c "{ref}"` ({rows[ref]["cpu"] * 1e3:.0f} ms) | {r["ratio"]:.2f}x |'
+        )
     for name, modules in s["imports"].items():
         lines.append("")
-        found = ", ".join(modules) or "none of numpy, pydantic, yaml, backprop_core"
+        found = ", ".join(modules) or "none of numpy, pydantic, yaml, backprop_core, rich"
         lines.append(f"`{name}` imports: {found}")
+    _print(*lines, "")
+
+
+def csv(r: dict[str, Any]) -> None:
+    lines = [
+        f"### Reading a CSV file of {r['numbers']:,} numbers ({r['file_mb']:.0f} MB; "
+        f"its float64 array {r['array_mb']:.0f} MB)",
+        "",
+        "| reader | time | time per GB of CSV | peak memory (above start) | vs float64 array "
+        "| peak per GB of CSV |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, x in r["readers"].items():
+        t, peak = statistics.median(x["seconds"]), max(x["peak_mb"])
+        per_gb = 1024 / r["file_mb"]
+        lines.append(
+            f"| {name} | {t:.2f} s | {t * per_gb:.1f} s | {peak:.0f} MB "
+            f"| {peak / r['array_mb']:.2f}x | {peak * per_gb / 1024:.2f} GB |"
+        )
+    _print(*lines, "")
+
+
+def npz(r: dict[str, Any]) -> None:
+    needed = r["data_mb"] + r["params_mb"]
+    _print(
+        f"### Training one epoch from a float32 .npz file ({r['rows']:,} rows, 784-256-128-10)",
+        "",
+        f"Whole-process peak memory {r['peak_mb']:.0f} MB for {needed:.0f} MB of data and "
+        f"parameters ({r['peak_mb'] / needed:.2f}x), {r['seconds']:.1f} s from config to trained.",
+        "",
+    )
+
+
+def checks(results: list[tuple[str, bool, str]]) -> None:
+    lines = ["### Targets", "", "| target | measured | verdict |", "| --- | --- | --- |"]
+    for target, met, measured in results:
+        lines.append(f"| {target} | {measured} | {'met' if met else '**missed**'} |")
     _print(*lines, "")
 
 

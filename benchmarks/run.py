@@ -1,13 +1,16 @@
 """Benchmark bp against a plain NumPy loop (and PyTorch, when installed).
 
-    python benchmarks/run.py            # the issue's sizes (a few minutes on 2 cores)
-    python benchmarks/run.py --quick    # smaller sizes, fewer repetitions
+    python benchmarks/run.py            # the issue's sizes (about ten minutes on 2 cores)
+    python benchmarks/run.py --quick    # smaller sizes, fewer repetitions (a few minutes)
     python benchmarks/run.py --smoke    # tiny sizes: checks that every figure is produced
+    python benchmarks/run.py --check    # also judge every target; exit 1 if one is missed
 
 Every variant of every workload runs in its own process (benchmarks/child.py);
 figures are medians over repetitions; ratios compare with the NumPy loop and
 PyTorch measured in the same run, and GFLOP/s with this machine's matmul peak
 measured in the same run. `--json PATH` also writes the raw numbers.
+`--check` compares each figure with its target (TARGETS below), prints which
+are met and which missed, and exits 1 when any is missed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import importlib.util
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +31,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import report  # noqa: E402
+from benchmarks.data_scale import write_csv, write_npz  # noqa: E402
 from benchmarks.startup import rendering, startup  # noqa: E402
 from benchmarks.workloads import workloads  # noqa: E402
 
@@ -39,14 +44,18 @@ SETTINGS = {
         "matmul": 2048,
         "startup": 10,
         "render": 10_000,
+        "csv_numbers": 10_000_000,
+        "npz_rows": 60_000,
     },
     "quick": {
         "repeats": 5,
         "repeats_large": 3,
         "rounds": 2,
         "matmul": 1024,
-        "startup": 5,
+        "startup": 7,
         "render": 10_000,
+        "csv_numbers": 2_000_000,
+        "npz_rows": 20_000,
     },
     "smoke": {
         "repeats": 1,
@@ -55,8 +64,13 @@ SETTINGS = {
         "matmul": 128,
         "startup": 1,
         "render": 20,
+        "csv_numbers": 20_000,
+        "npz_rows": 256,
     },
 }
+
+# (name, what it says, figure -> the ratio, limit): met when ratio <= limit.
+SMALL = ("reference", "tiny", "small")
 
 
 def child(request: dict[str, Any]) -> dict[str, Any]:
@@ -83,10 +97,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--only", nargs="*", help="workload names (default: all)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     parser.add_argument("--no-startup", action="store_true", help="skip start-up and rendering")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--no-data", action="store_true", help="skip the CSV and .npz figures")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads for every variant (default 1: fastest on a shared machine)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument(
+        "--check", action="store_true", help="judge the targets; exit 1 if any is missed"
+    )
+    parser.add_argument("--full", action="store_const", const="full", dest="mode")
     args = parser.parse_args(argv)
-    mode = args.mode or "full"
+    # --check alone runs the quick sizes, so the targets are checked in minutes.
+    mode = args.mode or ("quick" if args.check else "full")
     s = SETTINGS[mode]
     has_torch = not args.no_torch and importlib.util.find_spec("torch") is not None
     variants = ["numpy", "bp", *(["torch"] if has_torch else [])]
@@ -126,6 +151,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         row = {v: _pooled(r) for v, r in runs.items()}
         results["workloads"][w.name] = row
         report.workload(w, row, results["peak"])
+    if not args.no_data:
+        with tempfile.TemporaryDirectory() as folder:
+            results["csv"] = _csv(Path(folder), s["csv_numbers"], s["rounds"])
+            report.csv(results["csv"])
+            config = write_npz(Path(folder), s["npz_rows"])
+            results["npz"] = {
+                "rows": s["npz_rows"],
+                **child({"kind": "npz", "config": str(config)}),
+            }
+            report.npz(results["npz"])
     if not args.no_startup:
         results["startup"] = startup(s["startup"])
         report.startup(results["startup"])
@@ -135,7 +170,92 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         report.rendering(results["rendering"], s["render"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
+    if args.check:
+        verdicts = check(results)
+        results["checks"] = verdicts
+        report.checks(verdicts)
+        missed = [target for target, met, _ in verdicts if not met]
+        if missed:
+            print(f"{len(missed)} of {len(verdicts)} targets missed: " + "; ".join(missed))
+            raise SystemExit(1)
+        print(f"all {len(verdicts)} targets met")
     return results
+
+
+def _csv(folder: Path, numbers: int, rounds: int) -> dict[str, Any]:
+    """numpy.loadtxt and bp's reader on one file, taking turns, each in a fresh process."""
+    path = folder / "numbers.csv"
+    write_csv(path, numbers)
+    readers: dict[str, dict[str, list[float]]] = {}
+    last: dict[str, Any] = {}
+    for _ in range(rounds):
+        for variant in ("numpy.loadtxt", "bp"):
+            last = child({"kind": "csv", "variant": variant, "path": str(path)})
+            into = readers.setdefault(variant, {"seconds": [], "peak_mb": []})
+            into["seconds"].append(last["seconds"])
+            into["peak_mb"].append(last["peak_mb"])
+    return {
+        "numbers": numbers,
+        "file_mb": last["file_mb"],
+        "array_mb": last["array_mb"],
+        "readers": readers,
+    }
+
+
+def check(results: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    """(target, met, what was measured) for every target the run measured."""
+    out: list[tuple[str, bool, str]] = []
+
+    def judge(target: str, value: float, limit: float, shown: str) -> None:
+        out.append((target, bool(value <= limit), shown))
+
+    rows = results.get("startup", {}).get("rows", {})
+    for name, limit in (("bp check", 1.2), ("bp train", 1.2), ("bp --help", 1.1)):
+        if name in rows:
+            r = rows[name]
+            judge(
+                f"`{name}` CPU at most {limit}x `{r['reference']}`",
+                r["ratio"],
+                limit,
+                f"{r['ratio']:.2f}x",
+            )
+    workloads = results["workloads"]
+    for name in SMALL:
+        if name in workloads:
+            ratio = _median(workloads[name]["bp"]) / _median(workloads[name]["numpy"])
+            judge(
+                f"{name}: time per update at most 1.0x the NumPy loop", ratio, 1.0, f"{ratio:.2f}x"
+            )
+    large = workloads.get("large-32", {})
+    if "torch" in large:
+        ratio = _median(large["bp"]) / _median(large["torch"])
+        judge(
+            "784-256-128-10 float32: samples/s at least PyTorch's (same threads)",
+            ratio,
+            1.0,
+            f"bp takes {ratio:.2f}x PyTorch's time",
+        )
+    if "csv" in results:
+        c = results["csv"]
+        bp, numpy = c["readers"]["bp"], c["readers"]["numpy.loadtxt"]
+        memory = max(bp["peak_mb"]) / c["array_mb"]
+        judge("CSV: peak memory at most 2.5x its float64 array", memory, 2.5, f"{memory:.2f}x")
+        speed = statistics.median(bp["seconds"]) / statistics.median(numpy["seconds"])
+        judge("CSV: at least as fast as numpy.loadtxt", speed, 1.0, f"{speed:.2f}x its time")
+    if "npz" in results:
+        n = results["npz"]
+        memory = n["peak_mb"] / (n["data_mb"] + n["params_mb"])
+        judge(
+            "float32 .npz training: whole-process peak at most 1.5x data + parameters",
+            memory,
+            1.5,
+            f"{memory:.2f}x",
+        )
+    return out
+
+
+def _median(run: dict[str, Any]) -> float:
+    return float(statistics.median(run["times"]))
 
 
 def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:

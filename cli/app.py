@@ -1,40 +1,78 @@
 """The `bp` Typer app. Each command lives in its own module under cli/commands/.
 
-Command modules import numpy and the core lazily, inside the command, so
-`bp --help` starts fast.
+Commands are built lazily: a run builds only the command it runs, and `bp --help`
+lists the commands from their help strings without building any (building one
+means reading its signature and every option's annotation). Command modules
+import numpy and the core inside the command, so none of this imports them.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from types import ModuleType
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from cli.commands import (
-    check,
-    exercise,
-    explain,
-    export,
-    gradcheck,
-    grade,
-    grads,
-    import_onnx,
-    init,
-    predict,
-    quiz,
-    schema,
-    sheet,
-    show,
-    train,
-)
 from cli.errors import reports_errors, usage_error_line
+
+# Command name -> its module under cli/commands/, in the order `bp --help` lists them.
+COMMANDS = {
+    "train": "train",
+    "explain": "explain",
+    "grads": "grads",
+    "show": "show",
+    "check": "check",
+    "gradcheck": "gradcheck",
+    "predict": "predict",
+    "init": "init",
+    "schema": "schema",
+    "sheet": "sheet",
+    "grade": "grade",
+    "quiz": "quiz",
+    "exercise": "exercise",
+    "export": "export",
+    "import": "import_onnx",
+}
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"cli.commands.{COMMANDS[name]}")
 
 
 class BpGroup(TyperGroup):
-    """Usage errors (a bad option value, an unknown option or command) as one
+    """The command group: subcommands built from their modules when first asked for;
+    usage errors (a bad option value, an unknown option or command) as one
     ``error:`` line on stderr and exit 2, instead of Click's boxed usage text."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self.commands:
+            module = _module(cmd_name)
+            single = typer.Typer(rich_markup_mode=None, add_completion=False)
+            single.command(module.NAME, help=module.HELP)(reports_errors(module.command))
+            self.commands[cmd_name] = typer.main.get_command(single)
+        return self.commands[cmd_name]
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in COMMANDS:
+            # A typo: typer suggests from the commands built, so build them all
+            # (only on the way to this error).
+            for name in COMMANDS:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        # Each command's whole help line, wrapped (not cut to the terminal's width).
+        rows = [(name, _module(name).HELP) for name in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
@@ -52,7 +90,9 @@ class BpGroup(TyperGroup):
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
         except usage_error as e:
-            if type(e).__name__ != "NoArgsIsHelpError":  # bare `bp`: the help is the answer
+            if type(e).__name__ == "NoArgsIsHelpError":  # bare `bp`: the help is the answer
+                typer.echo(e.format_message())
+            else:
                 print_error(usage_error_line(e))
             raise SystemExit(EXIT_USAGE) from None
         except other_click_error as e:  # e.g. a file option Click could not open
@@ -69,6 +109,9 @@ app = typer.Typer(
     help="Train small neural networks from YAML and see backpropagation number by number.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help: rich's help renderer (and markdown-it) costs more to import
+    # than typer itself, on every `bp --help`.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -94,26 +137,6 @@ def _root(
     ] = False,
 ) -> None:
     """Train small neural networks from YAML and see backpropagation number by number."""
-
-
-for module in (
-    train,
-    explain,
-    grads,
-    show,
-    check,
-    gradcheck,
-    predict,
-    init,
-    schema,
-    sheet,
-    grade,
-    quiz,
-    exercise,
-    export,
-    import_onnx,
-):
-    app.command(module.NAME, help=module.HELP)(reports_errors(module.command))
 
 
 def main() -> None:

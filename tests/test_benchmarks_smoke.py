@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from pathlib import Path
@@ -28,8 +29,13 @@ HEADINGS = (
     "`bp --help`",
     "`bp check`",
     "`bp train`",
-    "import numpy, typer, rich, yaml",
+    "import numpy, yaml, typer, pydantic",
+    "import typer",
     "### Rendering cost",
+    "### Reading a CSV file",
+    "numpy.loadtxt",
+    "float32 .npz",
+    "### Targets",
 )
 
 
@@ -41,7 +47,12 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         path = tmp_path_factory.mktemp("bench") / "results.json"
-        results = run.main(["--smoke", "--no-torch", "--json", str(path)])
+        try:
+            results = run.main(["--smoke", "--no-torch", "--check", "--json", str(path)])
+        except SystemExit as e:  # smoke sizes miss targets: only that it judges them counts
+            assert e.code == 1
+            results = json.loads(path.read_text())
+
     return results, out.getvalue()
 
 
@@ -73,8 +84,43 @@ def test_every_workload_ran_both_variants_on_the_same_maths(
 
 def test_start_up_and_rendering_are_measured(smoke: tuple[dict[str, Any], str]) -> None:
     results, _ = smoke
-    seconds = results["startup"]["seconds"]
-    assert len(seconds) == 5 and all(t > 0 for t in seconds.values())
+    rows = results["startup"]["rows"]
+    assert len(rows) == 6 and all(r["cpu"] > 0 and r["wall"] > 0 for r in rows.values())
+    assert rows["bp check"]["ratio"] > 0 and rows["bp --help"]["reference"] == "import typer"
     assert "numpy" not in results["startup"]["imports"]["bp --help"]
     for timing in results["rendering"].values():
         assert timing["shown"] > 0 and timing["quiet"] > 0
+
+
+def test_check_names_each_missed_target() -> None:
+    def timed(seconds: float) -> dict[str, Any]:
+        return {"times": [seconds] * 3}
+
+    results = {
+        "startup": {
+            "rows": {
+                "bp check": {"reference": "import numpy", "ratio": 1.5},
+                "bp --help": {"reference": "import typer", "ratio": 1.05},
+            }
+        },
+        "workloads": {
+            "tiny": {"bp": timed(2.0), "numpy": timed(1.0)},
+            "large-32": {"bp": timed(1.0), "numpy": timed(1.0), "torch": timed(2.0)},
+        },
+        "csv": {
+            "array_mb": 100.0,
+            "readers": {
+                "bp": {"seconds": [1.0], "peak_mb": [200.0]},
+                "numpy.loadtxt": {"seconds": [1.0], "peak_mb": [100.0]},
+            },
+        },
+    }
+    verdicts = {target: (met, shown) for target, met, shown in run.check(results)}
+    missed = sorted(t for t, (met, _) in verdicts.items() if not met)
+    assert missed == [
+        "`bp check` CPU at most 1.2x `import numpy`",
+        "tiny: time per update at most 1.0x the NumPy loop",
+    ]
+    assert verdicts["tiny: time per update at most 1.0x the NumPy loop"] == (False, "2.00x")
+    assert verdicts["CSV: peak memory at most 2.5x its float64 array"] == (True, "2.00x")
+    assert len(verdicts) == 6

@@ -3,10 +3,10 @@
 A ```console block holds ``$ command`` lines, each followed by the output it shows
 (stdout and stderr, as a terminal would interleave them). Shown output must match,
 except that a line ``...`` stands for any number of lines and the time a run took
-is not compared. With nothing shown, only the exit code is checked: 0, or the N of
-a trailing ``# exits N`` comment. The blocks of one file run in order in one folder
-that holds a copy of the checkout's configs/ and docs/, so a walk-through can create
-the files its later commands use.
+(and the BLAS threads it used) is not compared. With nothing shown, only the exit
+code is checked: 0, or the N of a trailing ``# exits N`` comment. The blocks of one
+file run in order in one folder that holds a copy of the checkout's configs/ and
+docs/, so a walk-through can create the files its later commands use.
 
 A block that needs an optional component says so in its info string, e.g.
 ```` ```console requires=matplotlib ````; it runs where the component is present.
@@ -37,7 +37,8 @@ EXITS = re.compile(r"\s+#\s*exits\s+(\d+)\s*$")
 # A plain `bp ...` line runs in this process (the same app the script calls, without a
 # second of start-up per command on a busy machine); pipes and redirections run in sh.
 PLAIN_BP = re.compile(r"^bp(?: [-\w.,=/\[\]]+)*$")
-TIME = re.compile(r"\bin [0-9.]+(?:e-?\d+)? (?:s|ms)\b")
+# The time a run took and the BLAS threads it used depend on the machine.
+TIME = re.compile(r"\bin [0-9.]+(?:e-?\d+)? (?:s|ms)\b(?: \(\d+ BLAS threads?\))?")
 
 
 def _module(name: str) -> bool:

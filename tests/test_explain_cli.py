@@ -172,3 +172,123 @@ def doc_paths_section(doc: dict) -> list[dict]:
         {"symbol": f"path {i + 1}", "value": p["product"], "table": p.get("table")}
         for i, p in enumerate(doc["paths"])
     ]
+
+
+def test_a_negative_input_mean_is_added_not_subtracted_twice() -> None:
+    doc = json.loads(run("explain", "configs/csv.yaml", "-w", "w1_1_1", "--json").stdout)
+    standardized = next(line for line in doc["description"] if "standardized" in line)
+    assert "x3 = (x3 + 0.09269375) / 1.18973" in standardized
+    tex = run("explain", "configs/iris.yaml", "-w", "w1_1_1", "--format", "latex").stdout
+    assert r"$x_{1}$ = $(\text{sepal}\_\text{length} - 5.8858333)/0.86306584$, $x_{2}$ = " in tex
+    assert r"inputs (CSV columns): $x_{1}$ = sepal\_length, $x_{2}$ = sepal\_width," in tex
+    assert "- -" not in standardized
+    assert "x1 = (x1 - 0.11168333) / 1.0116709" in standardized
+
+
+def test_text_at_80_columns_keeps_every_value_and_breaks_no_expression() -> None:
+    result = runner.invoke(
+        app,
+        ["explain", "configs/csv.yaml", "-w", "w1_1_1"],
+        env={**PLAIN, "COLUMNS": "80"},
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # Per-sample values wrap after a comma instead of being cut off.
+    start = lines.index(
+        "  x1 = [-1.0231424, -1.491773, -1.1924662, -2.0826767, 0.44452862, 1.2689074,"
+    )
+    assert lines[start + 1] == "        ... 90 more], mean -1.8503717e-17"
+    # Prose wraps between words, indented, never inside "a -> b" or "(x - m)".
+    assert "  x1 = (x1 - 0.11168333) / 1.0116709, x2 = (x2 - 0.055251042) / 1.1178105," in lines
+    assert "  x3 = (x3 + 0.09269375) / 1.18973" in lines
+    summary = lines[-3:]
+    assert summary[0].startswith("dL/dxh11 = -1.3077289 (paths -1.3077289,")
+    assert all(line.startswith("  ") for line in summary[1:])
+    assert "xh11: 0.39184882 -> 0.40492611;" in " ".join(summary)
+    assert "4.8509864 -> 4.8340181" in summary[-1]
+
+
+def test_latex_per_sample_values_then_a_spaced_mean_with_a_unary_sign() -> None:
+    tex = run("explain", str(HANDOUTS / "tanh3.yaml"), "-w", "xh01", "--format", "latex").stdout
+    assert r"&= (1.211399, 0.56490971, -2.2892965) \quad\text{mean }{-0.17099593} \\" in tex
+    # The heading sets dL/dw on one line, not as a script-size \frac.
+    assert r"\section*{$dL/d\,\mathit{xh}_{01}$ (\texttt{w1\_0\_1}):" in tex
+    standard = run("explain", "-w", "xh1", "--notation", "standard", "--format", "latex").stdout
+    assert r"\section*{$\partial L/\partial w^{(1)}_{11}$ (\texttt{w1\_1\_1}):" in standard
+
+
+def test_a_weight_asked_for_twice_is_explained_once() -> None:
+    result = run("explain", "-w", "xh1", "-w", "hh1", "-w", "w1_1_1", "-w", "hh1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("backpropagation step by step") == 2
+    assert result.stdout.index("dL/dxh1 (w1_1_1)") < result.stdout.index("dL/dhh1 (w2_1_1)")
+    one = json.loads(run("explain", "-w", "xh1", "-w", "w1_1_1", "--json").stdout)
+    assert one["weight"] == "w1_1_1"
+
+
+def test_description_and_notes_typeset_their_formulas_in_latex_and_markdown() -> None:
+    config = str(HANDOUTS / "activations.yaml")
+    text = run("explain", config, "-w", "xh11").stdout
+    assert "layer 2: 2 nodes, phi_2 = relu, phi_2'(H) = 1 if H > 0 else 0, with bias" in text
+    assert "layer 3: 1 node, phi_3 = tanh, phi_3'(H) = 1 - tanh(H)^2, with bias" in text
+    assert "agrees with the delta form to better than 1e-8 (relative)" in text
+    # relu's phi' with H's number, as sigmoid's with A's.
+    assert "  phi_2'(H22) = 1 if H22 > 0, else 0 = 1 if -0.55866371 > 0, else 0 = 0\n" in text
+    assert "  phi_1'(H11) = sigmoid(H11) = sigmoid(0.12713857) = 0.5317419\n" in text
+    assert "  phi_3'(Y_in) = 1 - Y^2 = 1 - (-0.29278253)^2 = 0.91427839\n" in text
+    tex = run("explain", config, "-w", "xh11", "--format", "latex").stdout
+    assert (
+        r"\item[--] layer 3: 1 node, $\varphi_{3}$ = tanh, $\varphi_{3}'(H)$ = "
+        r"$1 - \tanh(H)^{2}$, with bias"
+    ) in tex
+    assert (
+        r"\item[--] weight: $\mathit{xh}_{11}$ = w1\_1\_1, from $x_{1}$ into $H_{11}$ "
+        r"(layer 0 $\to$ 1)"
+    ) in tex
+    assert r"agrees with the delta form to better than $1\times10^{-8}$ (relative)" in tex
+    # The OT1 text font prints > as an inverted question mark: > is set as math.
+    assert r"\text{1 if H21 }>\text{ 0, else 0}" in tex
+    assert r"$\varphi_{2}'(H)$ = $\text{1 if H }>\text{ 0 else 0}$" in tex
+    assert all(">" not in part.partition("}")[0] for part in tex.split(r"\text{")[1:])
+    md = run("explain", config, "-w", "xh11", "--format", "markdown").stdout
+    assert "- layer 1: 2 nodes, $`\\varphi_{1}`$ = softplus, $`\\varphi_{1}'(H)`$ = " in md
+
+
+def test_the_jacobian_collapse_is_written_as_math_in_latex() -> None:
+    args = ("explain", str(HANDOUTS / "softmax.yaml"), "-w", "xh01", "--jacobian")
+    text = run(*args, "--json").stdout
+    notes = json.loads(text)["notes"]
+    assert (
+        "Each term is (-T_i / Y_i) * Y_i * (delta_ij - Y_j): the sum is -T_j + Y_j * sum_i T_i "
+        "= Y_j - T_j, because the targets of a sample sum to 1. So the chain starts at "
+        "dL/dY_in = Y - T, with no phi' factor for the output layer."
+    ) in notes
+    tex = run(*args, "--format", "latex").stdout
+    assert (
+        r"Each term is $(-T_{i}/Y_{i}) \cdot Y_{i} \cdot (\delta_{ij} - Y_{j})$: "
+        r"the sum is $-T_{j} + Y_{j} \cdot \sum_{i} T_{i}$ = $Y_{j} - T_{j}$"
+    ) in tex
+    # In prose a fraction takes a slash: \frac would set it in script size.
+    assert r"simplifies to $dL/dY_{\text{in}}$ = $Y - T$, so the chain starts at" in tex
+
+
+def test_section_titles_name_the_weight_in_the_chosen_notation() -> None:
+    tex = run("explain", "-w", "xh1", "--notation", "standard", "--format", "latex").stdout
+    assert r"\subsection*{Chain rule: every path from $w^{(1)}_{11}$ to the output}" in tex
+    assert r"\subsection*{Forward pass with $w^{(1)}_{11}$ = 0.8 alone updated}" in tex
+    assert "\nChain rule: every path from xh1 to the output\n" in run("explain", "-w", "xh1").stdout
+
+
+def test_markdown_prose_math_escapes_underscores_as_github_renders_them() -> None:
+    md = run("explain", "configs/iris.yaml", "-w", "w1_1_1", "--format", "markdown").stdout
+    assert (
+        r"$`x_{1}`$ = $`(\text{sepal}\_\text{length} - 5.8858333)/0.86306584`$, $`x_{2}`$ = " in md
+    )
+
+
+def test_dl_dy_is_written_to_the_digits_a_nearly_zero_difference_needs() -> None:
+    # Hypothesis found Y3 - T3 = 0.50899742 - 0.4999691 = 0.0090283153 (too many digits).
+    out = run("explain", "-w", "xh1", "--set", "data.targets=[[10.000001]]").stdout
+    assert "  dL/dy = Y - T = 10.00000000000 - 10.00000100000 = -0.00000100000\n" in out
+    assert "  Y - T = 10.00000000000 - 10.00000100000 = -0.00000100000\n" in out

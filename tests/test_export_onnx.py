@@ -9,6 +9,7 @@ refused with one line naming the first node it cannot.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import yaml
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner, Result
 
+from backprop_core import DISTRIBUTION
 from backprop_core.config.load import load_config
 from backprop_core.engine.activations import ACTIVATIONS
 from backprop_core.export.onnx_export import onnx_model
@@ -115,7 +117,7 @@ def test_shipped_configs_run_in_onnxruntime_as_bp_predicts(config: Path, precisi
 @pytest.mark.parametrize("precision", ["float64", "float32"])
 def test_random_networks_run_in_onnxruntime_as_bp_predicts(tmp_path: Path, precision: str) -> None:
     seen = set()
-    for seed in range(30):
+    for seed in range(20):
         config = write_config(tmp_path, f"r{seed}.yaml", random_config(seed, precision))
         model = load_model(load_config(config))
         seen.update(layer.activation.name for layer in model.network.layers)
@@ -298,10 +300,21 @@ def test_without_the_onnx_extra_one_line_names_it(
     monkeypatch.chdir(tmp_path)
     result = bp(*args)
     assert result.exit_code == 2
-    assert (
-        result.stderr
-        == "error: onnx is not installed; install it with: pip install 'backprop-explained[onnx]'\n"
+    assert result.stderr == (
+        f"error: onnx is not installed; install it with: pip install '{DISTRIBUTION}[onnx]'\n"
     )
+
+
+def test_install_hints_name_the_distribution_and_extras_of_pyproject() -> None:
+    """One constant names the distribution (a rename changes it once) and the extras exist."""
+    from backprop_core.export.extras import EXTRAS
+
+    pyproject = (CONFIGS.parent / "pyproject.toml").read_text()
+    assert re.search(r'^name = "(.+)"$', pyproject, re.M)[1] == DISTRIBUTION  # type: ignore[index]
+    extras = re.search(r"^\[project.optional-dependencies\]\n(.*?)\n\[", pyproject, re.M | re.S)
+    assert extras is not None
+    declared = set(re.findall(r"^(\w+) = \[", extras[1], re.M))
+    assert {*EXTRAS.values(), "plot"} <= declared
 
 
 def test_every_activation_record_has_one_onnx_operator_of_its_own() -> None:
@@ -331,6 +344,9 @@ def test_dash_is_stdout_for_export_and_stdin_for_import(tmp_path: Path) -> None:
     script = runner.invoke(app, ["export", "--to", "pytorch", "-o", "-"])
     assert script.exit_code == 0
     assert script.stdout.startswith('"""Train "tiny" with PyTorch exactly as bp trains it.')
+    csv = bp("export", str(CONFIGS / "csv.yaml"), "--to", "pytorch", "-o", "-")
+    path = (CONFIGS / "data" / "regression.csv").resolve()  # where stdout goes is unknown
+    assert f"DATA_FILE = Path({str(path)!r})\n" in csv.stdout
     beside = bp("export", str(CONFIGS / "spiral.yaml"), "--to", "pytorch", "-o", "-")
     assert beside.exit_code == 2
     assert beside.stderr == (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
+import shutil
 import subprocess
 import sys
 import warnings
@@ -18,6 +18,8 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from background import Started, finished, start
+from networks import NET_222
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
@@ -36,25 +38,7 @@ runner = CliRunner()
 
 # Mazur's "step by step backpropagation example": 2-2-2 sigmoid with biases, sse.
 # h1 = w1 i1 + w2 i2 + b1, so W1 holds w1, w3 in row i1 and w2, w4 in row i2.
-MAZUR = """\
-name: mazur
-network:
-  inputs: 2
-  layers:
-    - units: 2
-      activation: sigmoid
-      weights: [[0.15, 0.25], [0.20, 0.30]]
-      biases: [0.35, 0.35]
-    - units: 2
-      activation: sigmoid
-      weights: [[0.40, 0.50], [0.45, 0.55]]
-      biases: [0.60, 0.60]
-loss: sse
-data:
-  inputs: [[0.05, 0.10]]
-  targets: [[0.01, 0.99]]
-training: {eta: 0.5, epochs: 20, optimizer: sgd}
-"""
+MAZUR = "name: mazur\n" + NET_222 + "training: {eta: 0.5, epochs: 20, optimizer: sgd}\n"
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -204,8 +188,26 @@ def test_npz_data_is_read_from_its_path(tmp_path: Path, capsys: pytest.CaptureFi
         "training.optimizer=momentum",
     ]
     trains_as_bp(tmp_path, config, overrides, capsys)
-    assert "rows.npz" in (tmp_path / "train_bp.py").read_text()
+    assert "DATA_FILE = HERE / 'rows.npz'\n" in (tmp_path / "train_bp.py").read_text()
     assert not (tmp_path / "train_bp.data.npz").exists()
+
+
+def test_a_data_file_below_the_script_is_found_after_the_folder_moves(tmp_path: Path) -> None:
+    """Data below the script's folder is read relative to the script (a project copied
+    to another machine still trains); data elsewhere by its absolute path."""
+    project = tmp_path / "project"
+    (project / "configs" / "data").mkdir(parents=True)
+    shutil.copy(CONFIGS / "csv.yaml", project / "configs")
+    shutil.copy(CONFIGS / "data" / "regression.csv", project / "configs" / "data")
+    export_pytorch(load_experiment(project / "configs" / "csv.yaml"), project / "train.py")
+    text = (project / "train.py").read_text()
+    assert "DATA_FILE = HERE / 'configs/data/regression.csv'\n" in text
+    X, T = script_module(project.rename(tmp_path / "moved") / "train.py").training_data()
+    data = load_experiment(CONFIGS / "csv.yaml").data
+    assert np.array_equal(X, data.X) and np.array_equal(T, data.T)
+    export_pytorch(load_experiment(CONFIGS / "csv.yaml"), tmp_path / "elsewhere.py")
+    path = (CONFIGS / "data" / "regression.csv").resolve()
+    assert f"DATA_FILE = Path({str(path)!r})\n" in (tmp_path / "elsewhere.py").read_text()
 
 
 def test_a_checkpoint_continues_training_in_pytorch(
@@ -253,61 +255,50 @@ def test_checkpoint_loads_in_bp_and_bp_grads_agrees_with_autograd(
         assert bp_grads[name] == pytest.approx(value, rel=1e-9, abs=1e-15), name
 
 
-def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-
-
-def test_bp_export_writes_a_script_that_runs_with_plain_python(tmp_path: Path) -> None:
+def test_a_script_named_after_a_module_it_imports_is_refused(tmp_path: Path) -> None:
+    """csv.py would import itself for `import csv` (Python puts its folder first)."""
+    out = tmp_path / "csv.py"
     result = runner.invoke(
-        app,
-        [
-            "export",
-            str(CONFIGS / "xor.yaml"),
-            "--to",
-            "pytorch",
-            "-o",
-            str(tmp_path / "t.py"),
-            "--set",
-            "training.epochs=5",
-        ],
+        app, ["export", str(CONFIGS / "csv.yaml"), "--to", "pytorch", "-o", str(out)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {out}: a script named csv.py hides Python's csv module from itself and "
+        "from torch; choose another name, e.g. train_bp.py\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+# The two real processes (see background.py): started with the test session,
+# they run beside the other tests; their tests, at the end of this module, wait.
+PLAIN = ["training.epochs=3"]  # csv.yaml: a CSV file at a path relative to the config
+TWO_PROCESSES = ["training.epochs=20", "training.optimizer=momentum"]  # iris, full batch
+
+
+def plain_python(folder: Path) -> subprocess.Popen[str]:
+    """`bp export` (the CLI) of csv.yaml, the script run with plain python from another folder."""
+    sets = [a for s in PLAIN for a in ("--set", s)]
+    out = folder / "t.py"
+    result = runner.invoke(
+        app, ["export", str(CONFIGS / "csv.yaml"), "--to", "pytorch", "-o", str(out), *sets]
     )
     assert result.exit_code == 0, result.output
-    assert f"wrote {tmp_path / 't.py'}" in result.stderr
-    done = run([sys.executable, "t.py"], tmp_path)
-    assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)
-    losses, _ = bp_losses(CONFIGS / "xor.yaml", ["training.epochs=5"])
-    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
-    checkpoint = tmp_path / "t.checkpoint.yaml"
-    assert summary["checkpoint"] == str(checkpoint)
-    assert load_experiment(checkpoint).config.trained.status == "completed"
+    assert f"wrote {out}" in result.stderr
+    elsewhere = folder / "elsewhere"
+    elsewhere.mkdir()
+    return start([sys.executable, str(out)], elsewhere)
 
 
-def test_torchrun_two_processes_give_the_one_process_losses(tmp_path: Path) -> None:
-    """Full batch: each process takes half the rows; DDP averages the gradients."""
-    overrides = ["training.epochs=20", "training.optimizer=momentum"]
-    export_pytorch(load_experiment(CONFIGS / "iris.yaml", overrides), tmp_path / "t.py")
-    done = run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node",
-            "2",
-            "t.py",
-            "--save",
-            "two.yaml",
-        ],
-        tmp_path,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    summary = json.loads(done.stdout)  # printed once, by rank 0
-    losses, final = bp_losses(CONFIGS / "iris.yaml", overrides)
-    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
-    assert summary["final_loss"] == pytest.approx(final, rel=1e-9)
-    assert load_experiment(tmp_path / "two.yaml").config.trained.epochs == 20
+def two_processes(folder: Path) -> subprocess.Popen[str]:
+    export_pytorch(load_experiment(CONFIGS / "iris.yaml", TWO_PROCESSES), folder / "t.py")
+    torchrun = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    return start([sys.executable, *torchrun, "t.py", "--save", "two.yaml"], folder)
+
+
+BACKGROUND = {
+    "test_a_script_runs_with_plain_python_from_another_folder": plain_python,
+    "test_torchrun_two_processes_give_the_one_process_losses": two_processes,
+}
 
 
 def test_every_optimizer_has_its_update_rule_written_out() -> None:
@@ -345,7 +336,11 @@ def test_generated_scripts_are_lint_clean(tmp_path: Path) -> None:
         scripts.append(tmp_path / f"{name}.py")
         export_pytorch(load_experiment(CONFIGS / f"{name}.yaml", overrides), scripts[-1])
     args = ["check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "100"]
-    done = run([str(ruff), *args, "--target-version", "py310", *map(str, scripts)], tmp_path)
+    done = subprocess.run(
+        [str(ruff), *args, "--target-version", "py310", *map(str, scripts)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout
 
 
@@ -368,3 +363,44 @@ def test_a_model_torch_onnx_exports_imports_into_bp(tmp_path: Path) -> None:
     with torch.no_grad():
         expected = model(torch.from_numpy(X)).numpy()
     assert_allclose(predict(imported, X).Y, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_a_torch_onnx_model_with_a_layer_bp_lacks_is_refused_in_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("onnx", reason="the onnx extra is not installed")
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.GELU(), torch.nn.Linear(4, 1))
+    path = tmp_path / "gelu.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter
+        torch.onnx.export(model, (torch.zeros(1, 3),), str(path), dynamo=False)
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "gelu.yaml")])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}: node 2 Gelu (/1/Gelu) is not supported: bp imports Gemm or "
+        "MatMul+Add layers, each followed by one of Mul, Sigmoid, Tanh, Relu, LeakyRelu, "
+        "Softplus, Softmax or nothing\n"
+    )
+    assert not (tmp_path / "gelu.yaml").exists()
+
+
+def test_a_script_runs_with_plain_python_from_another_folder(
+    background_processes: Started, request: pytest.FixtureRequest
+) -> None:
+    folder, stdout = finished(background_processes, request)
+    summary = json.loads(stdout)
+    losses, _ = bp_losses(CONFIGS / "csv.yaml", PLAIN)
+    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
+    checkpoint = folder / "t.checkpoint.yaml"
+    assert summary["checkpoint"] == str(checkpoint)
+    assert load_experiment(checkpoint).config.trained.status == "completed"
+
+
+def test_torchrun_two_processes_give_the_one_process_losses(
+    background_processes: Started, request: pytest.FixtureRequest
+) -> None:
+    """Full batch: each process takes half the rows; DDP averages the gradients."""
+    folder, stdout = finished(background_processes, request)
+    summary = json.loads(stdout)  # one document: printed by rank 0 only
+    losses, final = bp_losses(CONFIGS / "iris.yaml", TWO_PROCESSES)
+    assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
+    assert summary["final_loss"] == pytest.approx(final, rel=1e-9)
+    assert load_experiment(folder / "two.yaml").config.trained.epochs == 20

@@ -82,3 +82,13 @@ def test_names_held_as_text_are_typeset_from_the_networks_leaves() -> None:
     assert name_latex("dy/dA21", leaves) == r"\frac{dy}{dA_{21}}"
     assert name_latex("Y_new - T", leaves) == r"Y^{\text{new}} - T"
     assert name_latex("mystery_1", leaves) == r"\text{mystery\_1}"
+
+
+def test_latex_prose_and_words_avoid_characters_the_text_font_lacks() -> None:
+    from cli.render.math_latex import escape, words
+
+    assert escape("layer 0 -> 1, H > 0 | x_1") == (
+        r"layer 0 $\to$ 1, H \textgreater{} 0 \textbar{} x\_1"
+    )
+    assert words("1 if H21 > 0, else 0") == r"\text{1 if H21 }>\text{ 0, else 0}"
+    assert words("sepal_length") == r"\text{sepal}\_\text{length}"

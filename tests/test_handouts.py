@@ -32,6 +32,7 @@ DOCUMENTS = {
     "reference-all-standard": ["--all", "--notation", "standard"],
     "mazur": [str(HANDOUTS / "mazur.yaml"), "--all"],
     "tanh3": [str(HANDOUTS / "tanh3.yaml"), "--all"],
+    "activations": [str(HANDOUTS / "activations.yaml"), "-w", "xh11"],
     "softmax": [str(HANDOUTS / "softmax.yaml"), "--all", "--jacobian"],
     "wide": [
         str(HANDOUTS / "wide.yaml"),

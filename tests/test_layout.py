@@ -34,7 +34,7 @@ ALLOWED_THIRD_PARTY = {
     "config": {"numpy", "yaml", "pydantic"},
     "data": {"numpy", "yaml"},
     "explain": {"numpy"},
-    "run": {"numpy", "yaml", "ruamel"},
+    "run": {"numpy", "yaml", "ruamel", "threadpoolctl"},
     "grading": {"numpy", "yaml"},
     "export": {"numpy", "yaml", "onnx"},  # onnx only inside functions: see below
 }

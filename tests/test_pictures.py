@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from backprop_core import DISTRIBUTION
 from backprop_core.engine.naming import WeightId
 from backprop_core.engine.regions import class_of, decision_regions, grid, supports_regions
 from backprop_core.run.experiment import Experiment, load_experiment
@@ -494,9 +495,8 @@ def test_missing_matplotlib_says_what_to_install(tmp_path: Path, tiny: Experimen
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(plots.PlotError) as info:
         plots.save_network_image(tmp_path / "net.png", diagram.drawing_of(tiny))
-    assert (
-        str(info.value)
-        == "png and svg pictures need matplotlib: pip install 'backprop-explained[plot]'"
+    assert str(info.value) == (
+        f"png and svg pictures need matplotlib: pip install '{DISTRIBUTION}[plot]'"
     )
     assert info.value.exit_code == 2
     assert list(tmp_path.iterdir()) == []

@@ -100,3 +100,19 @@ def test_output_into_a_missing_folder_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["schema", "-o", str(target)])
     assert result.exit_code == 2
     assert result.stderr == f"error: {target}: cannot write: the folder does not exist\n"
+
+
+def test_a_fresh_process_writes_the_schema() -> None:
+    # In-process tests may have built the deferred validators already; a fresh
+    # `bp schema` must build what encoding the nested defaults needs by itself.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "from cli.app import main; main()", "schema"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["title"] == "bp config"

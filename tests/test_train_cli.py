@@ -53,7 +53,15 @@ def test_json_reports_losses_status_and_weights() -> None:
     assert doc["final_loss"] == 32 / 16**10
     assert doc["weights"]["w2_1_1"] == 0.75
     assert doc["weights"]["w1_1_1"] == pytest.approx(0.4, abs=1e-5)
-    assert set(doc) == {"name", "status", "epochs_run", "losses", "final_loss", "weights"}
+    assert set(doc) == {
+        "name",
+        "status",
+        "epochs_run",
+        "threads",
+        "losses",
+        "final_loss",
+        "weights",
+    }
 
 
 def test_one_epoch_moves_xh1_to_0_8() -> None:
@@ -277,3 +285,38 @@ def test_a_network_too_large_for_memory_is_a_config_error(tmp_path: Path) -> Non
         f"error: {path}:3: network.layers[0].units: the network would have more than "
         "100,000,000 weights; bp trains small networks\n"
     )
+
+
+def test_threads_is_set_by_config_or_option_and_stated_in_the_summary() -> None:
+    from backprop_core.run.threads import default_threads
+
+    result = runner.invoke(app, ["train", "--epochs", "2", "--json"])
+    assert json.loads(result.stdout)["threads"] == default_threads()
+    result = runner.invoke(app, ["train", "--epochs", "2", "--set", "training.threads=3", "--json"])
+    assert json.loads(result.stdout)["threads"] == 3
+    result = runner.invoke(app, ["train", "--epochs", "2", "--threads", "1"])
+    assert "tiny: completed after 2/2 epochs in " in result.stdout
+    assert " s (1 BLAS thread)" in result.stdout
+    result = runner.invoke(app, ["train", "--threads", "0"])
+    assert result.exit_code == 2
+
+
+def test_a_long_run_keeps_one_float_per_epoch_not_a_record() -> None:
+    import gc
+
+    from backprop_core.run.experiment import load_experiment
+    from backprop_core.run.training import EpochRecord, Trainer
+
+    def records() -> int:
+        gc.collect()
+        return sum(type(o) is EpochRecord for o in gc.get_objects())
+
+    before = records()
+    trainer = Trainer(load_experiment(None, ["training.epochs=3000"]))
+    for _ in trainer.epochs():
+        pass
+    result = trainer.result
+    assert result.epochs_run == 3000 and list(result.curves.columns) == ["loss"]
+    assert result.losses[:3] == [32.0, 2.0, 0.125]
+    assert records() - before == 1  # the last epoch's
+    assert [r.loss for r in result.history[:2]] == [32.0, 2.0]  # records built when asked

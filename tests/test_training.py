@@ -154,3 +154,20 @@ def test_everything_frozen_trains_nothing_and_says_completed() -> None:
     assert result.status == "completed"
     assert result.losses == [32.0, 32.0, 32.0]
     assert e.network.W[1].tolist() == [[2.0]]
+
+
+def test_wholly_frozen_arrays_get_no_gradient_and_the_same_weights() -> None:
+    runs = []
+    for record in (False, True):
+        trainer = Trainer(load_experiment(None, ["training.epochs=3"]))
+        if record:  # --grads: every gradient, frozen ones included
+            trainer.record_steps = lambda epoch: True
+        trainer.run()
+        runs.append(trainer)
+    fast, full = runs
+    assert fast.last_gradients is not None and full.last_gradients is not None
+    assert set(fast.last_gradients.dL_dW) == {1}  # W2 and W3 are frozen in tiny.yaml
+    assert set(full.last_gradients.dL_dW) == {1, 2, 3}
+    assert fast.result.losses == full.result.losses == [32.0, 2.0, 0.125]
+    for k in (1, 2, 3):
+        np.testing.assert_array_equal(fast.network.W[k], full.network.W[k])

@@ -47,7 +47,10 @@ NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: only the validator of the model actually validated (Config) is
+    # built, on first use, with the nested models inside it; building one for
+    # every model class at import cost more than a whole `bp check`.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _name_or_mapping(value: Any) -> Any:
@@ -95,7 +98,8 @@ else:  # one optional key per parameter, read from the records
 
 class LayerSpec(Strict):
     units: PositiveInt
-    activation: ActivationSpec = ActivationSpec(name="sigmoid")
+    # Defaults are constructed, not validated, so defining them builds no validator.
+    activation: ActivationSpec = ActivationSpec.model_construct(name="sigmoid")
     bias: StrictBool = True
     weights: list[list[FiniteFloat]] | None = None
     biases: list[FiniteFloat] | None = None
@@ -199,10 +203,12 @@ class TrainingSpec(Strict):
     epochs: PositiveInt = 100
     batch_size: Annotated[int | str, BeforeValidator(_batch_size)] = "full"
     shuffle: StrictBool = True
-    optimizer: OptimizerSpec = OptimizerSpec()
+    optimizer: OptimizerSpec = OptimizerSpec.model_construct()
     freeze: list[str] = []
     stop_at_loss: NonNegativeFloat | None = None
     precision: Literal["float64", "float32"] = "float64"
+    # BLAS threads for the matrix products; None: the CPUs this process may use.
+    threads: PositiveInt | None = None
 
 
 class TrainedRecord(Strict):
@@ -221,7 +227,7 @@ class Config(Strict):
     network: NetworkSpec
     loss: LossName = "sse"
     data: DataSpec
-    training: TrainingSpec = TrainingSpec()
+    training: TrainingSpec = TrainingSpec.model_construct()
     trained: TrainedRecord | None = None
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from backprop_core.config.model import Config
+from pydantic import BaseModel
+
+from backprop_core.config.model import Config, Strict
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -130,6 +132,11 @@ KEYS: dict[str, dict[str, tuple[str, list[Any]]]] = {
             "float64 (exact teaching numbers) | float32 (faster on big networks).",
             ["float64"],
         ),
+        "threads": (
+            "BLAS threads for the matrix products; default: the CPUs bp may use "
+            "(1 is often fastest on a busy machine).",
+            [1],
+        ),
     },
     "OptimizerSpec": {
         "name": ("sgd | momentum | adam.", ["adam"]),
@@ -148,8 +155,17 @@ KEYS: dict[str, dict[str, tuple[str, list[Any]]]] = {
 }
 
 
+def _build_every_model(model: type[BaseModel]) -> None:
+    # The models defer building their validators to first use (start-up time);
+    # the schema encodes nested models' defaults, which needs each one built.
+    for sub in model.__subclasses__():
+        sub.model_rebuild()
+        _build_every_model(sub)
+
+
 def config_schema() -> dict[str, Any]:
     """The schema as a JSON-ready dict (draft 2020-12)."""
+    _build_every_model(Strict)
     schema = copy.deepcopy(Config.model_json_schema())
     defs = schema["$defs"]
     for model, keys in KEYS.items():

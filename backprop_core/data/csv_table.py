@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,10 @@ MAX_CSV_BYTES = 1 << 30
 
 if TYPE_CHECKING:
     from backprop_core.config.model import LoadedConfig
+
+# A larger file is refused before reading: parsed, its numbers take about as
+# many bytes as its text; .npz files hold large data without the parse.
+MAX_CSV_BYTES = 512 * 2**20
 
 
 @dataclass
@@ -81,15 +86,84 @@ class Table:
                 out[r, c] = parse_number(row[source], lambda m, r=r, c=c: where.at(r, c, m))
         return out
 
-    def labels(self, name: str) -> list[str]:
+    def text_column(self, name: str) -> list[str]:
         column = self.header.index(name)
+        return [row[column] for row in self.rows]
+
+    def labels(self, name: str) -> list[str]:
         where = self.locator([name])
-        out = []
-        for r, row in enumerate(self.rows):
-            if not row[column]:
+        out = self.text_column(name)
+        for r, text in enumerate(out):
+            if not text:
                 raise where.at(r, 0, "expected a class label, got an empty cell")
-            out.append(row[column])
         return out
+
+
+class NumericTable(Table):
+    """A CSV file whose every data cell is a finite number, parsed by NumPy's C reader.
+
+    Holds one float64 array instead of a string per cell. The text rows and
+    their line numbers are read (with the csv module, as `Table` reads them)
+    only when something asks for them: an error to locate, labels, `bp predict`'s
+    line column.
+    """
+
+    def __init__(self, label: str, header: list[str], header_line: int, path: Path) -> None:
+        self.label, self.header, self.header_line, self.path = label, header, header_line, path
+        self.values: Array = np.empty((0, len(header)))
+        self._text: Table | None = None
+
+    def _read_text(self) -> Table:
+        if self._text is None:
+            self._text = _read_text_table(self.path, self.label)
+        return self._text
+
+    @property  # type: ignore[override]
+    def rows(self) -> list[list[str]]:
+        return self._read_text().rows
+
+    @property  # type: ignore[override]
+    def lines(self) -> list[int]:
+        return self._read_text().lines
+
+    def locator(self, names: list[str]) -> CsvLocator:
+        return _LazyLocator(self.label, [], names, self)
+
+    def numbers(self, names: list[str]) -> Array:
+        columns = [self.header.index(name) for name in names]
+        if columns == list(range(len(self.header))):
+            return self.values
+        return self.values[:, columns]
+
+    def text_column(self, name: str) -> list[str]:
+        # Every cell is a number, so its text is short; the column alone is read.
+        column = self.header.index(name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # blank lines "contained no data"
+            texts = np.loadtxt(
+                self.path,
+                dtype=str,
+                delimiter=",",
+                skiprows=self.header_line,
+                comments=None,
+                quotechar='"',
+                usecols=column,
+                ndmin=1,
+                encoding="utf-8",
+            )
+        return [text.strip() for text in texts.tolist()]
+
+
+@dataclass
+class _LazyLocator(CsvLocator):
+    """A locator whose line numbers are read from the file when an error needs one."""
+
+    table: NumericTable | None = None
+
+    def at(self, row: int | None, column: int | None, message: str) -> ConfigError:
+        if row is not None and not self.lines and self.table is not None:
+            self.lines = self.table.lines
+        return super().at(row, column, message)
 
 
 def parse_number(text: str, error: Any) -> float:
@@ -110,11 +184,25 @@ def read_table(path: Path, label: str) -> Table:
 
     Lines starting with ``#`` before the header are comments (a citation, say);
     blank lines are skipped. Every row must have as many cells as the header.
+    A file of numbers is parsed by NumPy's C reader into one array; any other
+    file (labels, a bad cell) is read cell by cell, which names the bad cell.
     """
     if is_dash(path):  # standard input, read once
         raw, label = read_stdin(MAX_CSV_BYTES), STDIN_LABEL
         return _parse_table(csv.reader(io.StringIO(_decode(raw, label), newline="")), label)
     require_file(path, label)
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise DataError(
+            f"file is {size:,} bytes; a CSV file may be at most {MAX_CSV_BYTES:,} bytes "
+            "(save larger data as .npz)",
+            file=label,
+        )
+    table = _numeric_table(path, label)
+    return table if table is not None else _read_text_table(path, label)
+
+
+def _read_text_table(path: Path, label: str) -> Table:
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -128,6 +216,50 @@ def _decode(raw: bytes, label: str) -> str:
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         raise DataError(f"not UTF-8 text (byte {e.start})", file=label, line=line) from None
+
+
+def _numeric_table(path: Path, label: str) -> NumericTable | None:
+    """The file as a `NumericTable`, or None when any data cell is not a finite number."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f)
+            header = _header_of(reader, label)
+            if header is None:
+                return None
+            table = NumericTable(label, header, reader.line_num, path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data": read again below
+            values = np.loadtxt(
+                path,
+                dtype=np.float64,
+                delimiter=",",
+                skiprows=table.header_line,
+                comments=None,
+                quotechar='"',
+                ndmin=2,
+                encoding="utf-8",
+            )
+    except (OSError, ValueError, csv.Error, DataError):
+        return None  # the cell-by-cell reader says what is wrong, and where
+    if values.shape[0] == 0 or values.shape[1] != len(header):
+        return None
+    # One sum finds a NaN or an infinity without a mask the size of the data;
+    # only a sum that overflows (or a real NaN) looks at each value.
+    with np.errstate(over="ignore"):  # an overflowing sum only sends us to the exact check
+        total = float(values.sum())
+    if not math.isfinite(total) and not np.isfinite(values).all():
+        return None
+    table.values = values
+    return table
+
+
+def _header_of(reader: Any, label: str) -> list[str] | None:
+    """The header row (comments and blank lines before it skipped); None for no header."""
+    for raw in reader:
+        cells = [cell.strip() for cell in raw]
+        if any(cells) and not cells[0].startswith("#"):
+            return _header(cells, label, reader.line_num)
+    return None
 
 
 def require_file(path: Path, label: str) -> None:
@@ -214,7 +346,7 @@ def from_csv(loaded: LoadedConfig, table: Table, label: str) -> Raw:
     raw = Raw(table.numbers(inputs), ("data", "file"), input_names=inputs, target_names=targets)
     raw.where_T = table.locator(targets)
     column = table.index(targets[0])
-    cells = [[row[column]] for row in table.rows] if column is not None else []
+    cells = [[text] for text in table.text_column(targets[0])] if column is not None else []
     if len(targets) == 1 and label_mode(loaded, 1, cells):
         raw.labels = table.labels(targets[0])
         return raw

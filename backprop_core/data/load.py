@@ -95,9 +95,12 @@ def finish(loaded: LoadedConfig, data: Dataset) -> Dataset:
 
 
 def statistics(X: Array) -> tuple[Array, Array]:
-    """Column means and standard deviations; a constant column keeps std 1 (stays as is)."""
-    std = X.std(axis=0)
-    return X.mean(axis=0), np.where(std > 0, std, 1.0)
+    """Column means and standard deviations; a constant column keeps std 1 (stays as is).
+
+    In float64 whatever X's dtype (float32 data from an .npz stays float32 until training).
+    """
+    std = X.std(axis=0, dtype=np.float64)
+    return X.mean(axis=0, dtype=np.float64), np.where(std > 0, std, 1.0)
 
 
 def split(data: Dataset, fraction: float, seed: int, loss: str) -> Dataset:

@@ -162,7 +162,12 @@ def from_npz(loaded: LoadedConfig, path: Path, label: str) -> Raw:
 
 
 def _numeric_array(a: NDArray[Any], where: NpzLocator, label: str) -> Array:
-    """`a` as a float (rows, columns) array; a 1-D array is one column."""
+    """`a` as a float (rows, columns) array; a 1-D array is one column.
+
+    Floats keep their dtype (float32 data trained in float32 is never copied to
+    float64 and back); integers become float64. Finiteness is checked with one
+    float64 sum, and only a sum that is not finite looks for the bad value.
+    """
     if a.dtype.kind not in "biuf":
         raise DataError(f"array {where.array} holds {a.dtype}, expected numbers", file=label)
     if a.ndim == 1:
@@ -172,9 +177,10 @@ def _numeric_array(a: NDArray[Any], where: NpzLocator, label: str) -> Array:
             f"array {where.array} has shape {a.shape}, expected (rows, columns) with rows > 0",
             file=label,
         )
-    out = a.astype(np.float64)
-    bad = first_cell(~np.isfinite(out))
-    if bad is not None:
-        r, c = bad
-        raise where.at(r, c, f"expected a finite number, got {out[r, c]}")
+    out = a if a.dtype.kind == "f" else a.astype(np.float64)
+    if not np.isfinite(out.sum(dtype=np.float64)):
+        bad = first_cell(~np.isfinite(out))
+        if bad is not None:
+            r, c = bad
+            raise where.at(r, c, f"expected a finite number, got {float(out[r, c])}")
     return out

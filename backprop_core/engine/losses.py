@@ -108,7 +108,8 @@ def first_cell(mask: NDArray[np.bool_]) -> tuple[int, int] | None:
 
 def sse(Y: Array, T: Array) -> float:
     E = Y - T
-    return float(0.5 * (E * E).sum() / Y.shape[0])
+    np.multiply(E, E, out=E)  # squared in place: one array per call, not two
+    return float(0.5 * np.add.reduce(E, axis=None) / Y.shape[0])
 
 
 def sse_prime(Y: Array, T: Array) -> Array:

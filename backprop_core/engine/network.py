@@ -15,7 +15,7 @@ matrix *into* layer ``k`` and the code reads like the equations.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -170,7 +170,7 @@ class Network:
             return record.output_delta(Y, T)
         return self.layers[K - 1].activation.derivative(trace.H[K], Y) * record.dL_dY(Y, T)
 
-    def backward(self, trace: Trace, T: Array) -> Gradients:
+    def backward(self, trace: Trace, T: Array, skip: Collection[tuple[str, int]] = ()) -> Gradients:
         """The delta recursion, from the output layer back to layer 1.
 
         delta_i(k) = phi_k'(H_i(k)) * sum_j w_ij(k, k+1) delta_j(k+1)
@@ -178,7 +178,8 @@ class Network:
 
         The mean's 1/n is applied to delta (n rows) rather than to dL/dW (often
         many more rows), and the bias column is the product with the bias node's
-        outputs O_0 = 1, a BLAS call faster than a reduction.
+        outputs O_0 = 1, a BLAS call faster than a reduction. Arrays keyed in
+        `skip` (``("W", k)``, ``("b", k)``: wholly frozen ones) get no gradient.
         """
         n = T.shape[0]
         H, A = trace.H, trace.A
@@ -188,8 +189,9 @@ class Network:
         delta[self.K] = self.output_delta(trace, T)
         for k in range(self.K, 0, -1):
             delta_mean = delta[k] / n
-            dL_dW[k] = A[k - 1].T @ delta_mean
-            if k in self.b:
+            if ("W", k) not in skip:
+                dL_dW[k] = A[k - 1].T @ delta_mean
+            if k in self.b and ("b", k) not in skip:
                 dL_db[k] = self.ones(n) @ delta_mean
             if k > 1:
                 phi_prime = self.layers[k - 2].activation.derivative(H[k - 1], A[k - 1])
@@ -203,6 +205,10 @@ class Network:
             ones = self._ones[n] = np.ones(n, dtype=self.dtype)
         return ones
 
-    def loss_and_gradients(self, X: Array, T: Array) -> tuple[float, Gradients, Trace]:
+    def loss_and_gradients(
+        self, X: Array, T: Array, skip: Collection[tuple[str, int]] = ()
+    ) -> tuple[float, Gradients, Trace]:
         trace = self.forward(X)
-        return self.loss_of(trace, T), self.backward(trace, T), trace
+        loss = self.loss_of(trace, T)
+        grads = self.backward(trace, T, skip) if skip else self.backward(trace, T)
+        return loss, grads, trace

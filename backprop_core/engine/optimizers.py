@@ -20,10 +20,15 @@ Array = NDArray[np.floating[Any]]
 class SGD:
     def __init__(self, eta: float) -> None:
         self.eta = eta
+        self.scratch: list[Array] | None = None  # eta * g, one buffer per array
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        for w, g in zip(params, grads, strict=True):
-            w -= self.eta * g
+        if self.scratch is None:
+            self.scratch = [np.empty_like(w) for w in params]
+        for w, g, step in zip(params, grads, self.scratch, strict=True):
+            # w -= eta * g, without a new array each update (same numbers).
+            np.multiply(g, self.eta, out=step)
+            w -= step
 
 
 class Momentum:

@@ -45,12 +45,27 @@ from typing import Protocol
 
 import numpy as np
 
+from backprop_core.engine.activations import Activation
 from backprop_core.engine.gradcheck import as_float64, numeric_gradient
 from backprop_core.engine.naming import WeightId, WeightNames
 from backprop_core.engine.network import Network
 from backprop_core.errors import BpError
 from backprop_core.explain.context import Context
 from backprop_core.explain.deltas import delta_section
+from backprop_core.explain.expr import (
+    Apply,
+    Bracket,
+    Diff,
+    Expr,
+    Frac,
+    Num,
+    Prose,
+    Sum,
+    Sym,
+    Words,
+    render_text,
+)
+from backprop_core.explain.formulas import phi_prime
 from backprop_core.explain.forward import forward_section
 from backprop_core.explain.notation import Notation, notation_for
 from backprop_core.explain.output import jacobian_section, output_section
@@ -199,23 +214,34 @@ def data_lines(data: TrainingData) -> list[str]:
     """
     count = data.X.shape[1]
     names: list[str | None] = [*data.input_names] if data.input_names else [None] * count
-    lines = []
+    xs = [Sym(f"x{i}", "x", (str(i),)) for i in range(1, count + 1)]
+    lines: list[str] = []
     if data.input_names:
-        shown = [f"x{i} = {n}" for i, n in enumerate(names[:MAX_NODES], start=1)]
-        more = f", ... ({count} columns)" if count > MAX_NODES else ""
-        lines.append("inputs (CSV columns): " + ", ".join(shown) + more)
+        parts: list[str | Expr] = ["inputs (CSV columns): "]
+        for i, name in enumerate(names[:MAX_NODES]):
+            parts += [", " if i else "", xs[i], f" = {name}"]
+        parts.append(f", ... ({count} columns)" if count > MAX_NODES else "")
+        lines.append(Prose(*parts))
     if data.mean is not None and data.std is not None:
-        shown = [
-            f"x{i} = ({n or 'input ' + str(i)} - {fmt(m)}) / {fmt(s)}"
-            for i, (n, m, s) in enumerate(zip(names, data.mean, data.std, strict=True), start=1)
-        ][:MAX_NODES]
-        more = ", ..." if count > MAX_NODES else ""
-        lines.append(
-            "inputs are standardized with the training split's mean and standard deviation: "
-            + ", ".join(shown)
-            + more
-        )
+        parts = ["inputs are standardized with the training split's mean and standard deviation: "]
+        columns = zip(names, data.mean, data.std, strict=True)
+        for i, (name, mean, std) in enumerate(list(columns)[:MAX_NODES]):
+            parts += [
+                ", " if i else "",
+                xs[i],
+                " = ",
+                _standardized(name or f"input {i + 1}", mean, std),
+            ]
+        parts.append(", ..." if count > MAX_NODES else "")
+        lines.append(Prose(*parts))
     return lines
+
+
+def _standardized(column: str, mean: float, std: float) -> Expr:
+    """``(column - mean) / std``; a negative mean is added: ``(x3 + 0.093)``, not ``- -0.093``."""
+    raw = Words(column)
+    centred = Sum((raw, Num(-mean))) if mean < 0 else Diff(raw, Num(mean))
+    return Frac(Bracket(centred), Num(std))
 
 
 def _build(ctx: Context, jacobian: bool = False) -> Explanation:
@@ -276,31 +302,58 @@ def _build(ctx: Context, jacobian: bool = False) -> Explanation:
     )
 
 
+def _derivative_formula(act: Activation) -> Expr:
+    """``phi'(H)`` of an activation for any H, as a tree where formulas.phi_prime writes
+    one whose text is the record's own (the text the description has always shown)."""
+    text = act.record.derivative_formula.format(**{key: fmt(v) for key, v in act.params.items()})
+    if not act.elementwise:
+        return Words("not element-wise (the output delta is Y - T, see below)")
+    try:  # a constant: linear's slope
+        return Num(float(text), text)
+    except ValueError:
+        pass
+    H = Sym("H", "H")
+    for A in (Apply(Sym("phi", "phi"), (H,)), Apply(act.name, (H,))):
+        written = phi_prime(act, H, A, 0.0, 0.0)
+        if written is not None and render_text(written[0]) == text:
+            return written[0]
+    return Words(text)
+
+
 def describe(ctx: Context) -> list[str]:
-    """The network, the weight and the data explained, one line each."""
+    """The network, the weight and the data explained, one line each (`Prose` where a
+    line holds formulas)."""
     net, nt, w = ctx.net, ctx.nt, ctx.w
-    lines = [
+    lines: list[str] = [
         "network: "
         + " -> ".join(str(u) for u in net.units)
         + f" nodes (inputs first), loss {net.loss}",
     ]
     for k in range(1, net.K + 1):
         act = net.layer(k).activation
-        derivative = act.record.derivative_formula.format(
-            **{key: fmt(v) for key, v in act.params.items()}
-        )
-        if not act.elementwise:
-            derivative = "not element-wise (the output delta is Y - T, see below)"
         lines.append(
-            f"layer {k}: {plural(net.units[k], 'node')}, "
-            f"{nt.phi(k)} = {act.describe()}, {nt.phi(k)}'(H) = {derivative}"
-            f"{', with bias' if net.layer(k).bias else ''}"
+            Prose(
+                f"layer {k}: {plural(net.units[k], 'node')}, ",
+                nt.phi(k),
+                f" = {act.describe()}, ",
+                nt.dphi(k, Sym("H", "H")),
+                " = ",
+                _derivative_formula(act),
+                ", with bias" if net.layer(k).bias else "",
+            )
         )
     target = nt.H(w.k, w.j)
-    source = "the bias node (O_0 = 1)" if w.is_bias else nt.out(w.k - 1, w.i)
+    source: str | Expr = "the bias node (O_0 = 1)" if w.is_bias else nt.out(w.k - 1, w.i)
     lines.append(
-        f"weight: {ctx.w_alias} = {w.canonical}, from {source} "
-        f"into {target} (layer {w.k - 1} -> {w.k})"
+        Prose(
+            "weight: ",
+            ctx.w_expr,
+            f" = {w.canonical}, from ",
+            source,
+            " into ",
+            target,
+            f" (layer {w.k - 1} -> {w.k})",
+        )
     )
     if ctx.sample is not None:
         lines.append(f"data: training sample {ctx.sample} alone")

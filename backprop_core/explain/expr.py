@@ -21,6 +21,10 @@ Leaves
   precision its operands justify).
 - `Words`: prose inside a formula (``path 1``, ``sum over all 72 paths``).
 
+Around the formulas, `Prose` is a line of prose with formulas in it (``layer 1:
+2 nodes, phi'(H) = phi(H) * (1 - phi(H))``): a string (its plain text, as every
+text consumer reads it) that keeps its parts for renderers that typeset them.
+
 Operators (children are `Expr`)
 - `Prod` ``a * b * c``; `Sum` ``a + b + c``; `Diff` ``a - b``; `Neg` ``-a``;
 - `Frac` ``a / b`` (``1/2`` when both are plain numbers);
@@ -165,6 +169,19 @@ class New(Expr):
 class Tagged(Expr):
     expr: Expr
     tag: str
+
+
+class Prose(str):
+    """A line of prose: its plain text, and ``parts`` (text and expression trees, in
+    order) for the renderers that typeset the trees."""
+
+    parts: tuple[str | Expr, ...]
+
+    def __new__(cls, *parts: str | Expr) -> Prose:
+        text = "".join(p if isinstance(p, str) else render_text(p) for p in parts)
+        line = super().__new__(cls, text)
+        line.parts = parts
+        return line
 
 
 # --- building -------------------------------------------------------------------------

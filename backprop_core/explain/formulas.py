@@ -70,7 +70,10 @@ def phi_prime(
         return Apply("sigmoid", (H,)), Apply("sigmoid", (Num(h),))
     if act.name in ("relu", "leaky_relu"):
         low = fmt(act.params.get("alpha", 0.0))
-        return Words(f"1 if {render_text(H)} > 0, else {low}"), None
+        return (
+            Words(f"1 if {render_text(H)} > 0, else {low}"),
+            Words(f"1 if {fmt(h)} > 0, else {low}"),
+        )
     return None
 
 

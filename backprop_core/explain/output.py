@@ -7,6 +7,8 @@ canonical-link shortcut. The chain-rule paths and the delta recursion start from
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from backprop_core.explain.context import Context
@@ -17,12 +19,18 @@ from backprop_core.explain.expr import (
     Frac,
     Neg,
     Num,
+    Over,
     Prod,
+    Prose,
     Sum,
     Sym,
 )
 from backprop_core.explain.formulas import loss_derivative
+from backprop_core.explain.forward import difference
 from backprop_core.explain.steps import MAX_NODES, MAX_TERMS, Array, Section
+
+# The output as a whole, in the notes on the shortcut: Y_in, Y, T (one node or many).
+Y_IN, Y_OUT, T_OUT = Sym("Y_in", "Y", (), "in"), Sym("Y", "Y"), Sym("T", "T")
 
 
 def head(ctx: Context, j: int) -> tuple[Expr, Expr | None, Expr | None, Array]:
@@ -54,13 +62,28 @@ def output_section(ctx: Context) -> Section:
     section = Section("output", "Derivative of the loss")
     K, m = ctx.nt.K, ctx.net.units[ctx.nt.K]
     for j in range(1, min(m, MAX_NODES) + 1):
-        section.steps.append(ctx.step(*head(ctx, j)))
+        step = ctx.step(*head(ctx, j))
+        numbers = step.numbers
+        if isinstance(numbers, Diff) and isinstance(numbers.left, Num):
+            # Y - T of one sample, written (as in the forward pass) to the digits
+            # its difference needs when Y and T nearly agree.
+            assert isinstance(numbers.right, Num)
+            gap, shown = difference(numbers.left.value, numbers.right.value)
+            step = replace(step, numbers=gap, shown=shown)
+        section.steps.append(step)
     if ctx.shortcut:
         act = ctx.net.layer(K).activation.name
         section.notes.append(
-            f"{act} + {ctx.net.loss}: the loss's derivative through the {act} output "
-            f"simplifies to dL/dY_in = Y - T{' (scaled)' if ctx.net.loss == 'bce' else ''}, "
-            "so the chain starts at Y_in and the output layer has no phi' factor."
+            Prose(
+                f"{act} + {ctx.net.loss}: the loss's derivative through the {act} output "
+                "simplifies to ",
+                ctx.nt.dL(Y_IN),
+                " = ",
+                Diff(Y_OUT, T_OUT),
+                f"{' (scaled)' if ctx.net.loss == 'bce' else ''}, so the chain starts at ",
+                Y_IN,
+                " and the output layer has no phi' factor.",
+            )
         )
     if ctx.n > 1:
         section.notes.append("Per sample; the gradient is the mean over the samples.")
@@ -103,11 +126,22 @@ def jacobian_section(ctx: Context) -> Section:
         section.steps.append(
             ctx.step(nt.dL(nt.H(K, j)), Sum(tuple(terms)), Sum(tuple(nums)), delta[:, j - 1])
         )
+    Ti, Yi = Sym("T_i", "T", ("i",)), Sym("Y_i", "Y", ("i",))
     Tj, Yj = Sym("T_j", "T", ("j",)), Sym("Y_j", "Y", ("j",))
-    collapse = Sum((Neg(Tj), Prod((Yj, Sym("sum_i T_i", "T", ("i",))))))
+    kronecker = Sym("delta_ij", "delta", ("i", "j"))
     section.notes.append(
-        "Each term is (-T_i / Y_i) * Y_i (delta_ij - Y_j): the sum is "
-        f"{collapse} = Y_j - T_j, because the targets of a sample sum to 1. "
-        "So the chain starts at dL/dY_in = Y - T, with no phi' factor for the output layer."
+        Prose(
+            "Each term is ",
+            Prod((Bracket(Frac(Neg(Ti), Yi)), Yi, Bracket(Diff(kronecker, Yj)))),
+            ": the sum is ",
+            Sum((Neg(Tj), Prod((Yj, Over("sum", "i", Ti))))),
+            " = ",
+            Diff(Yj, Tj),
+            ", because the targets of a sample sum to 1. So the chain starts at ",
+            ctx.nt.dL(Y_IN),
+            " = ",
+            Diff(Y_OUT, T_OUT),
+            ", with no phi' factor for the output layer.",
+        )
     )
     return section

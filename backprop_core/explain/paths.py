@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from backprop_core.explain.context import Context
-from backprop_core.explain.expr import Bracket, Expr, Mean, Num, Prod, Words, add, prod
+from backprop_core.explain.expr import Bracket, Expr, Mean, Num, Prod, Prose, Words, add, prod
 from backprop_core.explain.formulas import phi_prime
 from backprop_core.explain.output import head
 from backprop_core.explain.steps import (
@@ -46,7 +46,7 @@ def chain_sections(
     K, k, n = nt.K, w.k, ctx.n
     widths = [net.units[q] for q in range(k + 1, K + 1)]
     count = math.prod(widths)  # exact: 3 units in 41 layers is past any fixed-width integer
-    chain = Section("chain", f"Chain rule: every path from {ctx.w_alias} to the output")
+    chain = Section("chain", Prose("Chain rule: every path from ", ctx.w_expr, " to the output"))
     paths_section = Section("paths", "Paths and their sum")
     tail_step, tail_values = tail(ctx)
     if count * n > max_cells:

@@ -20,6 +20,7 @@ from backprop_core.explain.expr import (
     Frac,
     New,
     Num,
+    Prose,
     Sum,
     Tagged,
     prod,
@@ -46,7 +47,7 @@ def check_section(ctx: Context, numeric: float) -> Section:
     error = relative_error(ctx.grad, numeric)
     # Below 1e-8 the difference is rounding noise that varies by machine: not printed.
     section.notes.append(
-        "agrees with the delta form to better than 1e-8 (relative)"
+        Prose("agrees with the delta form to better than ", Num(1e-8, "1e-8"), " (relative)")
         if error < 1e-8
         else f"relative difference from the delta form: {error:.1e}"
     )
@@ -88,7 +89,7 @@ def after_section(ctx: Context, new_value: float) -> tuple[Section, Trace, float
     section = forward_section(
         replace(ctx, net=net),
         "after",
-        f"Forward pass with {ctx.w_alias} = {fmt(new_value)} alone updated",
+        Prose("Forward pass with ", ctx.w_expr, f" = {fmt(new_value)} alone updated"),
         trace,
         range(ctx.w.k, ctx.nt.K + 1),
     )

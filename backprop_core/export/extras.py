@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from backprop_core import pip_install
 from backprop_core.errors import BpError
 
 # The extra of pyproject.toml that installs each optional module.
@@ -14,9 +15,7 @@ EXTRAS = {"onnx": "onnx", "onnxruntime": "onnx", "torch": "torch"}
 class MissingExtraError(BpError):
     def __init__(self, module: str) -> None:
         extra = EXTRAS[module]
-        super().__init__(
-            f"{module} is not installed; install it with: pip install 'backprop-explained[{extra}]'"
-        )
+        super().__init__(f"{module} is not installed; install it with: {pip_install(extra)}")
 
 
 def require(module: str) -> ModuleType:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import pprint
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
@@ -25,10 +26,15 @@ from backprop_core.data.load import Dataset, split
 from backprop_core.data.sources import data_path, read_source
 from backprop_core.data.targets import Raw, encode
 from backprop_core.engine.network import Network
+from backprop_core.engine.seeding import SHUFFLE
+from backprop_core.errors import ConfigError
 from backprop_core.export import script_template as parts
 from backprop_core.export.operators import torch_expression, torch_loss_sum
 from backprop_core.run.checkpoint import checkpoint_document
 from backprop_core.run.experiment import Experiment
+
+# Modules a script must not be named after: the standard library, numpy and torch.
+HIDDEN_BY_SCRIPT = frozenset(sys.stdlib_module_names) | {"numpy", "torch"}
 
 
 @dataclass
@@ -41,7 +47,15 @@ class Export:
 
 def export_pytorch(experiment: Experiment, path: Path) -> list[Path]:
     """Write the script to `path` (and its data file when it needs one); return what was written."""
-    made = pytorch_script(experiment, path.name)
+    if path.suffix == ".py" and path.stem in HIDDEN_BY_SCRIPT:
+        # Python puts a script's folder first on the import path: `import csv` in
+        # csv.py (or in torch, imported by it) would import the script itself.
+        raise ConfigError(
+            f"a script named {path.name} hides Python's {path.stem} module from itself "
+            "and from torch; choose another name, e.g. train_bp.py",
+            file=str(path),
+        )
+    made = pytorch_script(experiment, path)
     written = []
     for name, data in made.beside.items():
         write_bytes(path.parent / name, data)
@@ -50,27 +64,32 @@ def export_pytorch(experiment: Experiment, path: Path) -> list[Path]:
     return [*written, path]
 
 
-def pytorch_script(experiment: Experiment, script_name: str) -> Export:
+def pytorch_script(experiment: Experiment, script: Path, *, placed: bool = True) -> Export:
+    """The script to be written at `script`; data files in or below its folder are read
+    relative to it. Not `placed` (written to stdout, so its folder is unknown): every
+    data file by its absolute path."""
     loaded, network = experiment.loaded, experiment.network
     c = loaded.config
     spec = c.training
-    stem = Path(script_name).stem
+    stem = script.stem
     checkpoint = f"{stem}.checkpoint.yaml"
     header = Template(parts.HEADER).substitute(
         name=c.name or stem,
         bp_version=__version__,
         source=loaded.source.label,
-        script=script_name,
+        script=script.name,
         checkpoint=checkpoint,
         precision=spec.precision,
         seed=c.seed,
+        shuffle_stream=SHUFFLE,
         epochs=spec.epochs,
         batch_size=None if spec.batch_size == "full" else int(spec.batch_size),
         shuffle=spec.shuffle,
         stop_at_loss=spec.stop_at_loss,
         imports=_imports(experiment),
     )
-    data, beside = _data_section(experiment, stem)
+    folder = script.resolve().parent if placed else None
+    data, beside = _data_section(experiment, stem, folder)
     main = Template(parts.CHECKPOINT).substitute(checkpoint_literal=repr(checkpoint))
     text = (
         header
@@ -97,7 +116,9 @@ def _literal(name: str, value: Any, comment: str = "") -> str:
 # --- data ------------------------------------------------------------------------
 
 
-def _data_section(experiment: Experiment, stem: str) -> tuple[str, dict[str, bytes]]:
+def _data_section(
+    experiment: Experiment, stem: str, folder: Path | None
+) -> tuple[str, dict[str, bytes]]:
     loaded = experiment.loaded
     c = loaded.config
     raw = read_source(loaded)
@@ -106,7 +127,7 @@ def _data_section(experiment: Experiment, stem: str) -> tuple[str, dict[str, byt
     file = c.data.file
     lines = ["\n"]
     if _reads_csv(experiment):
-        lines.append(f"DATA_FILE = Path({str(data_path(loaded, file.path).resolve())!r})\n")
+        lines.append(_data_file(data_path(loaded, file.path), folder))
         lines.append(_literal("INPUT_COLUMNS", raw.input_names))
         lines.append(_literal("TARGET_COLUMNS", raw.target_names))
         lines.append(
@@ -117,7 +138,7 @@ def _data_section(experiment: Experiment, stem: str) -> tuple[str, dict[str, byt
         lines.append(_literal("OUTPUTS", T.shape[1]))
         reader = parts.CSV_READER
     elif file is not None and raw.labels is None:
-        lines.append(f"DATA_FILE = Path({str(data_path(loaded, file.path).resolve())!r})\n")
+        lines.append(_data_file(data_path(loaded, file.path), folder))
         reader = parts.NPZ_READER
     elif c.data.generate is not None or file is not None:
         # Generated rows (or an .npz of class labels), encoded, in a file beside the script.
@@ -139,6 +160,16 @@ def _data_section(experiment: Experiment, stem: str) -> tuple[str, dict[str, byt
     lines.append(_literal("MEAN", mean, "input standardization: (X - MEAN) / STD"))
     lines.append(_literal("STD", std))
     return "".join(lines) + reader + parts.DATA_COMMON, beside
+
+
+def _data_file(path: Path, folder: Path | None) -> str:
+    """DATA_FILE: relative to the script when the file is in the script's folder or below
+    it (copy the folder, to another machine too, and the script still finds it), else the
+    file's absolute path."""
+    path = path.resolve()
+    if folder is not None and path.is_relative_to(folder):
+        return f"DATA_FILE = HERE / {path.relative_to(folder).as_posix()!r}\n"
+    return f"DATA_FILE = Path({str(path)!r})\n"
 
 
 def _reads_csv(experiment: Experiment) -> bool:

@@ -38,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 DTYPE, NP_DTYPE = torch.$precision, np.$precision
 
 SEED = $seed
+SHUFFLE_STREAM = [SEED, $shuffle_stream]  # numpy's seed for bp's row orders
 EPOCHS = $epochs
 BATCH_SIZE = $batch_size  # rows per update; None: the whole data set
 SHUFFLE = $shuffle  # a new row order each epoch, drawn as bp draws it
@@ -191,7 +192,7 @@ def train(epochs: int) -> dict:
     model = DistributedDataParallel(network) if world > 1 and trained else network
     masks = {getattr(network, name): torch.tensor(m, dtype=DTYPE) for name, m in MASKS.items()}
     update = Update(trained)
-    shuffler = np.random.default_rng([SEED, 2])  # bp's shuffle stream
+    shuffler = np.random.default_rng(SHUFFLE_STREAM)
     losses: list[float] = []
     status = "completed"
     for _ in range(epochs):

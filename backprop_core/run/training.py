@@ -12,6 +12,7 @@ Passes over a whole data set (validation, the final loss) go in chunks of
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from backprop_core.engine.network import Gradients, Network
 from backprop_core.engine.optimizers import make_optimizer
 from backprop_core.engine.seeding import SHUFFLE, rng
 from backprop_core.run.experiment import Experiment
+from backprop_core.run.threads import blas_threads, default_threads
 
 Array = NDArray[np.floating[Any]]
 
@@ -62,10 +64,59 @@ class EpochRecord:
     change: float | None = None  # loss minus the previous epoch's loss
 
 
+class Curves:
+    """Per-epoch figures as compact float arrays (8 bytes an epoch each), not records.
+
+    A long run keeps its loss curve (the summary's sparkline, --json, --plot)
+    without a record per epoch; NaN stands for a figure an epoch did not have.
+    """
+
+    FIGURES = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+    def __init__(self) -> None:
+        self.loss: array[float] = array("d")
+        self.columns: dict[str, array[float]] = {"loss": self.loss}
+
+    def append(self, record: EpochRecord) -> None:
+        self.loss.append(record.loss)
+        if len(self.columns) == 1 and record.val_loss is None and record.accuracy is None:
+            return  # the common case, per epoch of a long run: the loss alone
+        for name in self.FIGURES[1:]:
+            value = getattr(record, name)
+            column = self.columns.get(name)
+            if column is None and value is not None:
+                column = self.columns[name] = array("d", [math.nan]) * (record.epoch - 1)
+            if column is not None:
+                column.append(math.nan if value is None else value)
+
+    def __len__(self) -> int:
+        return len(self.columns["loss"])
+
+    def records(self) -> list[EpochRecord]:
+        """Every epoch as a record (loss, validation and accuracy only), built on demand."""
+        none = [None] * len(self)
+        figures = {
+            name: list(self.columns[name]) if name in self.columns else none
+            for name in self.FIGURES
+        }
+        return [
+            EpochRecord(
+                epoch=e + 1,
+                loss=figures["loss"][e],
+                grad_norm=math.nan,
+                val_loss=figures["val_loss"][e],
+                accuracy=figures["accuracy"][e],
+                val_accuracy=figures["val_accuracy"][e],
+            )
+            for e in range(len(self))
+        ]
+
+
 @dataclass
 class TrainResult:
     status: str = "completed"  # completed | stopped_early | diverged | interrupted
-    history: list[EpochRecord] = field(default_factory=list)
+    curves: Curves = field(default_factory=Curves)
+    last: EpochRecord | None = None  # the last completed epoch's full record
     final_loss: float = math.nan
     diverged_epoch: int | None = None
     largest_gradients: list[tuple[WeightId, float]] = field(default_factory=list)
@@ -75,11 +126,22 @@ class TrainResult:
 
     @property
     def epochs_run(self) -> int:
-        return len(self.history)
+        return len(self.curves)
 
     @property
     def losses(self) -> list[float]:
-        return [r.loss for r in self.history]
+        return list(self.curves.columns["loss"])
+
+    @property
+    def history(self) -> list[EpochRecord]:
+        """Every epoch's figures as records (for plots and JSON), built when asked for."""
+        return self.curves.records()
+
+    def add(self, record: EpochRecord) -> None:
+        if self.last is not None:
+            record.change = record.loss - self.last.loss
+        self.curves.append(record)
+        self.last = record
 
 
 def accuracy(Y: Array, T: Array, loss: str) -> float | None:
@@ -166,6 +228,7 @@ class Trainer:
         self.still = {i for i, m in enumerate(self.masks) if m is not None and not m.any()}
         self.moving = [i for i in range(len(self.masks)) if i not in self.still]
         self.moving_keys = [self.keys[i] for i in self.moving]
+        self.still_keys = frozenset(self.keys[i] for i in self.still)
         self.masked = [
             (pos, self.masks[i]) for pos, i in enumerate(self.moving) if self.masks[i] is not None
         ]
@@ -184,18 +247,20 @@ class Trainer:
         self.last_gradients: Gradients | None = None
         self.record_steps = record_steps
         self.measure_norm = measure_norm
+        self.threads: int = spec.threads if spec.threads is not None else default_threads()
 
     def epochs(self) -> Iterator[EpochRecord]:
         """Train epoch by epoch, yielding each epoch's record as it completes."""
+        # Overflow is expected on the way to a divergence, which is detected and
+        # reported; numpy's warnings would only repeat it noisily. Set once for
+        # the run: entering errstate costs as much as a tiny network's update.
+        with blas_threads(self.threads), np.errstate(all="ignore"):
+            yield from self._epochs()
+
+    def _epochs(self) -> Iterator[EpochRecord]:
         for epoch in range(1, self.epochs_planned + 1):
-            # Overflow is expected on the way to a divergence, which is detected
-            # and reported; numpy's warnings would only repeat it noisily.
-            with np.errstate(all="ignore"):
-                record = self._epoch(epoch)
-            history = self.result.history
-            if history:
-                record.change = record.loss - history[-1].loss
-            history.append(record)
+            record = self._epoch(epoch)
+            self.result.add(record)
             if self.result.status == "diverged":
                 yield record
                 return
@@ -208,8 +273,7 @@ class Trainer:
             if self.stop_at_loss is not None and record.loss <= self.stop_at_loss:
                 self.result.status = "stopped_early"
                 break
-        with np.errstate(all="ignore"):
-            self.result.final_loss = self.loss_on_training_data()
+        self.result.final_loss = self.loss_on_training_data()
 
     def _epoch(self, epoch: int) -> EpochRecord:
         data, net = self.experiment.data, self.network
@@ -220,7 +284,9 @@ class Trainer:
         for start in range(0, n, B):
             rows = order[start : start + B] if order is not None else slice(start, start + B)
             X, T = (data.X, data.T) if n == B else (data.X[rows], data.T[rows])
-            loss, grads, trace = net.loss_and_gradients(X, T)
+            # Wholly frozen arrays' gradients are not computed, unless --grads shows them.
+            skip = () if record_step else self.still_keys
+            loss, grads, trace = net.loss_and_gradients(X, T, skip)
             if not math.isfinite(loss):
                 return self._diverged(epoch, loss, self.last_gradients or grads)
             total += loss * X.shape[0]
@@ -299,10 +365,10 @@ class Trainer:
     def _norm(self, grads: Gradients | None) -> float:
         if grads is None:
             return 0.0
-        g = self._ordered(grads)
         total = 0.0
-        for i in self.moving:
-            gi = g[i] if self.masks[i] is None else g[i] * self.masks[i]
+        for i, gi in zip(self.moving, self._ordered(grads, self.moving_keys), strict=True):
+            if self.masks[i] is not None:
+                gi = gi * self.masks[i]
             total += float(np.vdot(gi, gi))
         return math.sqrt(total)
 

@@ -53,7 +53,7 @@ def command(
         console.emit_json(json_documents.check(_label(config), problems, warnings, experiment))
     elif experiment is not None:
         summary = json_documents.check_summary(experiment)
-        console.stdout().print(f"{_label(config)}: ok ({_describe(summary)})", soft_wrap=True)
+        console.line(f"{_label(config)}: ok ({_describe(summary)})")
     if problems:
         raise typer.Exit(EXIT_USAGE)
 

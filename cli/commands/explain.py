@@ -145,6 +145,11 @@ def command(
                 "name the ones you want with --weight"
             )
         names = [w.canonical for w in experiment.names.all_ids()]
+    # One explanation per weight, however often or under whichever names it is asked for.
+    chosen_names: dict[str, str] = {}
+    for name in names:
+        chosen_names.setdefault(experiment.names.resolve(name).canonical, name)
+    names = list(chosen_names.values())
     if fragment and len(names) > 1:
         raise fail("--fragment takes one weight: it is a single align* block")
     if epoch:
@@ -235,6 +240,7 @@ def _invocation(
     sets: list[str],
 ) -> str:
     """The command line that reproduces this output, shown at the top of the document."""
+
     words = ["bp", "explain"]
     if config is not None:
         words.append(str(config))

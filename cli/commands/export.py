@@ -36,6 +36,7 @@ def command(
     ] = ...,  # type: ignore[assignment]
     set_: SetOpt = None,
 ) -> None:
+    from backprop_core import pip_install
     from cli import console
 
     overrides = list(set_ or [])
@@ -59,7 +60,7 @@ def command(
 
         experiment = load_experiment(config, overrides)
         if to_stdout:
-            made = pytorch_script(experiment, "train_bp.py")
+            made = pytorch_script(experiment, Path("train_bp.py"), placed=False)
             if made.beside:
                 raise fail(
                     "-o -: this script reads its data from a file written beside it "
@@ -68,7 +69,7 @@ def command(
             sys.stdout.write(made.script)
             return
         written = export_pytorch(experiment, output)
-        hint = f"next: python {output}  (needs torch: pip install 'backprop-explained[torch]')"
+        hint = f"next: python {output}  (needs torch: {pip_install('torch')})"
     note = console.stderr()
     for path in written:
         note.print(f"wrote {path}", soft_wrap=True, markup=False)

@@ -1,7 +1,5 @@
 """`bp grads`: one gradient-descent step for every weight, with finite differences beside it."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

@@ -1,7 +1,5 @@
 """`bp init`: write a commented, ready-to-edit example config."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

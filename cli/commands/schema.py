@@ -1,7 +1,5 @@
 """`bp schema`: the JSON Schema of the config file, for editors."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

@@ -46,6 +46,14 @@ Plot = Annotated[
         "the decision regions to a .png or .svg file.",
     ),
 ]
+Threads = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        min=1,
+        help="Override training.threads: BLAS threads for the matrix products "
+        "(default: the CPUs bp may use; 1 is often fastest on a busy machine).",
+    ),
+]
 FailAbove = Annotated[
     Optional[float],  # noqa: UP045
     typer.Option(help="Exit 1 when the final loss is above LOSS.", metavar="LOSS"),
@@ -65,13 +73,19 @@ def command(
     quiet: Quiet = False,
     fail_above: FailAbove = None,
     plot: Plot = None,
+    threads: Threads = None,
     print_config_: PrintConfigOpt = False,
 ) -> None:
     from backprop_core.run.experiment import load_experiment
     from backprop_core.run.training import Trainer
 
     overrides = list(set_ or [])
-    for key, value in (("training.epochs", epochs), ("training.eta", eta), ("seed", seed)):
+    for key, value in (
+        ("training.epochs", epochs),
+        ("training.eta", eta),
+        ("seed", seed),
+        ("training.threads", threads),
+    ):
         if value is not None:
             overrides.append(f"{key}={value}")
     if print_config_:
@@ -92,7 +106,7 @@ def command(
         from backprop_core.run.checkpoint import check_save_path
 
         check_save_path(save, experiment.network.parameter_count())
-    from cli.render.training import is_logged, logged_epochs
+    from cli.render.progress import EpochProgress, is_logged, logged_epochs
 
     planned = experiment.config.training.epochs
     every_n = logged_epochs(planned, every)
@@ -110,8 +124,6 @@ def command(
         warn(trainer.result.batch_warning)
     rows: list[EpochRecord] = []
     started = time.perf_counter()
-    from cli.render.progress import EpochProgress
-
     try:
         with EpochProgress(planned, enabled=not (quiet or json_)) as progress:
             for record in trainer.epochs():
@@ -126,17 +138,17 @@ def command(
         raise typer.Exit(code) from None
     seconds = time.perf_counter() - started
     result = trainer.result
-    if result.history and (not rows or rows[-1] is not result.history[-1]):
-        rows.append(result.history[-1])
+    if result.last is not None and (not rows or rows[-1] is not result.last):
+        rows.append(result.last)
 
     written = _save(save, experiment, trainer, result.status, announce=False)
-    if plot is not None and result.history:
+    if plot is not None and result.epochs_run:
         _plot(plot, experiment, trainer)
         written.append(plot)
     if json_:
         from cli.render import json_documents
 
-        console.emit_json(json_documents.train(experiment, result))
+        console.emit_json(json_documents.train(experiment, result, trainer.threads))
     elif not quiet:
         _render(experiment, trainer, rows, seconds, grads)
         for path in written:  # after the report, where the eye ends up
@@ -207,7 +219,7 @@ def _render(
     result = trainer.result
     names = experiment.names
     has_val = experiment.data.X_val is not None
-    has_acc = any(r.accuracy is not None for r in result.history)
+    has_acc = "accuracy" in result.curves.columns
     out.print(fitted(out, epoch_table(rows, show_val=has_val, show_acc=has_acc)))
     if grads:
         ids = list(names.all_ids())
@@ -218,7 +230,7 @@ def _render(
                 (w.canonical, names.alias(w), *r.step.of(w), experiment.is_frozen(w)) for w in ids
             ]
             out.print(fitted(out, step_table(r.epoch, table_rows)))
-    last = result.history[-1] if result.history else None
+    last = result.last
     out.print(
         summary(
             name=experiment.config.name,
@@ -227,6 +239,7 @@ def _render(
             epochs_planned=trainer.epochs_planned,
             final_loss=result.final_loss,
             seconds=seconds,
+            threads=trainer.threads,
             accuracy=last.accuracy if last else None,
             val_loss=last.val_loss if last else None,
             val_accuracy=last.val_accuracy if last else None,

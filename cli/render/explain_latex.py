@@ -13,11 +13,11 @@ estimated (cli/render/math_latex.py), on the safe side.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from backprop_core.explain.expr import BREAK, Expr, text_pieces
+from backprop_core.explain.expr import BREAK, Expr, New, text_pieces
+from backprop_core.explain.steps import Explanation, SampleTable, Step
 from cli.render.explain_text import MAX_SAMPLE_VALUES, summary
-from cli.render.math_latex import PT_PER_CHAR, escape, latex, number, plain, width
+from cli.render.math_latex import PT_PER_CHAR, escape, inline, latex, number, plain, prose, width
 from cli.render.numbers import num
 
 TEXT_WIDTH = 469.0  # pt: 6.5in, set in the preamble
@@ -48,7 +48,7 @@ def expr_chunks(e: Expr) -> list[Chunk]:
     return [(p.rstrip(), s) for p, s in zip(pieces, sizes, strict=True)]
 
 
-def value_chunks(step: Any) -> list[Chunk]:
+def value_chunks(step: Step) -> list[Chunk]:
     """The value, or the per-sample values and their mean (wrapping after a comma)."""
     mean = number(step.value_text)
     if step.samples is None:
@@ -61,7 +61,8 @@ def value_chunks(step: Any) -> list[Chunk]:
     chunks[0] = ("(" + first, size + PT_PER_CHAR)
     last, size = chunks[-1]
     chunks[-1] = (last[:-1] + ")", size)
-    chunks.append((rf"\text{{mean }} {mean}", (len(step.value_text) + 6) * PT_PER_CHAR))
+    # A quad after the bracket; the mean in braces, so that its sign is unary.
+    chunks.append((rf"\quad\text{{mean }}{{{mean}}}", (len(step.value_text) + 8) * PT_PER_CHAR))
     return chunks
 
 
@@ -80,7 +81,7 @@ def wrap(chunks: Sequence[Chunk], first: float, room: float) -> tuple[list[str],
     return lines, used
 
 
-def step_rows(step: Any, room: float) -> list[str]:
+def step_rows(step: Step, room: float) -> list[str]:
     """One step as align rows (``lhs &= ...``, then ``&= ...`` / ``&\\quad ...``)."""
     exprs = (step.explains, step.formula, step.numbers)
     parts = [expr_chunks(e) for e in exprs if e is not None]
@@ -114,38 +115,37 @@ def align(rows: Sequence[str]) -> list[str]:
     return [r"\begin{align*}", *ended, r"\end{align*}"]
 
 
-def _room(steps: Sequence[Any], text_width: float) -> float:
+def _room(steps: Sequence[Step], text_width: float) -> float:
     lhs = max((width(s.lhs) for s in steps), default=0.0)
     return text_width - lhs - QUAD
 
 
-def body(x: Any, heading: str = r"\subsection*") -> list[str]:
+def body(x: Explanation, heading: str = r"\subsection*") -> list[str]:
     """One explanation: its description, then a heading and an align* per section."""
     # Dashes, not itemize's default bullets: those need a font (TS1) that
     # texlive-latex-base may have to build first.
     lines = [r"\begin{itemize}"]
-    lines += [rf"\item[--] {escape(line)}" for line in x.description]
+    lines += [rf"\item[--] {prose(line)}" for line in x.description]
     lines.append(r"\end{itemize}")
     for section in x.sections:
         if not section.steps and not section.notes:
             continue
-        lines.append(f"{heading}{{{escape(section.title)}}}")
+        lines.append(f"{heading}{{{prose(section.title)}}}")
         room = _room(section.steps, TEXT_WIDTH)
         rows = [row for step in section.steps for row in step_rows(step, room)]
         lines += align(rows)
         for step in section.steps:
             if step.table is not None:
-                lines += sample_table(step)
-        lines += [escape(note) + "\n" for note in section.notes]
+                lines += sample_table(step.lhs, step.table)
+        lines += [prose(note) + "\n" for note in section.notes]
     lines.append(r"{\raggedright\textbf{" + escape(summary(x)) + r"}\par}")
     return lines
 
 
-def sample_table(step: Any) -> list[str]:
+def sample_table(lhs: Expr, table: SampleTable) -> list[str]:
     """A path's factors and product per sample, then their means, as a small tabular."""
-    table = step.table
     lines = [
-        rf"${plain(step.lhs)}$ per sample:\\[2pt]",
+        rf"${plain(lhs)}$ per sample:\\[2pt]",
         r"{\small\begin{tabular}{l" + "r" * len(table.columns) + "}",
         "sample & " + " & ".join(f"${plain(c)}$" for c in table.columns) + r" \\ \hline",
     ]
@@ -158,12 +158,12 @@ def sample_table(step: Any) -> list[str]:
     return lines
 
 
-def title(x: Any) -> str:
-    derivative = plain(x.section("deltas").steps[-1].lhs)
+def title(x: Explanation) -> str:
+    derivative = inline(x.section("deltas").steps[-1].lhs)
     return f"${derivative}$ (\\texttt{{{escape(x.canonical)}}}): backpropagation step by step"
 
 
-def render(xs: Sequence[Any], command: str, table: Sequence[Any] = ()) -> str:
+def render(xs: Sequence[Explanation], command: str) -> str:
     """A complete document: one explanation, or a section per weight after a summary."""
     lines = [f"% {command}", PREAMBLE.rstrip("\n"), r"\begin{document}"]
     lines.append(r"{\raggedright\texttt{" + escape(command) + r"}\par}")
@@ -179,10 +179,16 @@ def render(xs: Sequence[Any], command: str, table: Sequence[Any] = ()) -> str:
     return "\n".join(lines)
 
 
+def weight_name(x: Explanation) -> Expr:
+    """The weight as the derivation writes it: the update step's ``w`` in ``w_new``."""
+    lhs = x.section("update").steps[0].lhs
+    return lhs.of if isinstance(lhs, New) else lhs
+
+
 SUMMARY_ROWS = 40  # rows per tabular: a tabular does not break across pages
 
 
-def summary_table(xs: Sequence[Any]) -> list[str]:
+def summary_table(xs: Sequence[Explanation]) -> list[str]:
     """Every explained weight: value, gradient, update (a tabular per SUMMARY_ROWS)."""
     lines = [r"\section*{Summary}"]
     for start in range(0, len(xs), SUMMARY_ROWS):
@@ -192,7 +198,7 @@ def summary_table(xs: Sequence[Any]) -> list[str]:
         ]
         for x in xs[start : start + SUMMARY_ROWS]:
             cells = [
-                f"${plain(x.section('update').steps[0].lhs.of)}$",
+                f"${plain(weight_name(x))}$",
                 rf"\texttt{{{escape(x.canonical)}}}",
                 f"${number(num(x.value))}$",
                 f"${number(num(x.grad))}$",
@@ -203,7 +209,7 @@ def summary_table(xs: Sequence[Any]) -> list[str]:
     return lines
 
 
-def fragment(x: Any, command: str) -> str:
+def fragment(x: Explanation, command: str) -> str:
     """The derivation as one bare ``align*`` block (needs ``\\usepackage{amsmath}``)."""
     lines = [f"% {command}", "% needs \\usepackage{amsmath}"]
     rows: list[str] = []
@@ -212,10 +218,10 @@ def fragment(x: Any, command: str) -> str:
     for section in x.sections:
         if not section.steps and not section.notes:
             continue
-        rows.append(rf"\intertext{{\textbf{{{escape(section.title)}}}}}")
+        rows.append(rf"\intertext{{\textbf{{{prose(section.title)}}}}}")
         for step in section.steps:
             rows += step_rows(step, room)
-        rows += [rf"\intertext{{{escape(note)}}}" for note in section.notes]
+        rows += [rf"\intertext{{{prose(note)}}}" for note in section.notes]
     lines += align(rows)
     lines += [f"% {escape(summary(x))}", ""]
     return "\n".join(lines)

@@ -10,10 +10,11 @@ be checked digit by digit on GitHub and in the raw file alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from backprop_core.explain.expr import Expr, Prose
+from backprop_core.explain.steps import Explanation, SampleTable, Step
 from cli.render.explain_text import sample_values, summary
-from cli.render.math_latex import plain
+from cli.render.math_latex import inline, plain
 from cli.render.numbers import num
 
 
@@ -22,20 +23,27 @@ def code(text: str) -> str:
     return f"`{text}`".replace("|", "\\|") if text else ""
 
 
-def math(e: Any) -> str:
+def math(e: Expr | None) -> str:
     """An expression as GitHub inline math; "" for none."""
     if e is None:
         return ""
     return f"$`{plain(e)}`$".replace("|", "\\|")
 
 
-def value_cell(step: Any) -> str:
+def prose(line: str) -> str:
+    """A line of prose with its formulas (a `Prose`'s trees) as GitHub math."""
+    if not isinstance(line, Prose):
+        return line
+    return "".join(p if isinstance(p, str) else f"$`{inline(p)}`$" for p in line.parts)
+
+
+def value_cell(step: Step) -> str:
     if step.samples is not None:
         return f"{code(sample_values(step.samples))}, mean {step.value_text}"
     return f"**{step.value_text}**"
 
 
-def sample_table(table: Any) -> list[str]:
+def sample_table(table: SampleTable) -> list[str]:
     """A path's factors and product per sample, then their means, as a Markdown table."""
     lines = ["| sample | " + " | ".join(math(c) for c in table.columns) + " |"]
     lines.append("| --- |" + " ---: |" * len(table.columns))
@@ -47,17 +55,18 @@ def sample_table(table: Any) -> list[str]:
     return lines
 
 
-def section_lines(x: Any, level: str) -> list[str]:
-    lines = [f"- {line}" for line in x.description]
+def section_lines(x: Explanation, level: str) -> list[str]:
+    lines = [f"- {prose(line)}" for line in x.description]
     for section in x.sections:
         if not section.steps and not section.notes:
             continue
-        lines += ["", f"{level} {section.title}", ""]
+        lines += ["", f"{level} {prose(section.title)}", ""]
         if section.steps:
             lines += ["| step | formula | with numbers | value |", "| --- | --- | --- | ---: |"]
             for step in section.steps:
                 formula = math(step.formula)
-                if step.explains is not None:  # the factor read as a chain: d/dH * dH/d...
+                if step.explains is not None and step.formula is not None:
+                    # the factor read as a chain: d/dH * dH/d...
                     formula = f"$`{plain(step.explains)} = {plain(step.formula)}`$"
                 cells = [math(step.lhs), formula, code(step.numbers_text), value_cell(step)]
                 lines.append("| " + " | ".join(cells) + " |")
@@ -65,16 +74,16 @@ def section_lines(x: Any, level: str) -> list[str]:
             if step.table is not None:
                 lines += ["", f"{math(step.lhs)} per sample:", "", *sample_table(step.table)]
         for note in section.notes:
-            lines += ["", f"> {note}"]
+            lines += ["", f"> {prose(note)}"]
     lines += ["", f"**{summary(x)}**"]
     return lines
 
 
-def heading(x: Any) -> str:
+def heading(x: Explanation) -> str:
     return f"{code('dL/d' + x.alias)} ({code(x.canonical)}): backpropagation step by step"
 
 
-def picture_lines(x: Any, picture: str | None) -> list[str]:
+def picture_lines(x: Explanation, picture: str | None) -> list[str]:
     """`picture`: the drawing as Markdown (an image link, or an ``<img>`` with the SVG)."""
     if not picture:
         return []
@@ -86,7 +95,7 @@ def picture_lines(x: Any, picture: str | None) -> list[str]:
     return [picture.rstrip("\n"), "", caption, ""]
 
 
-def render(xs: Sequence[Any], command: str, pictures: Sequence[str | None] = ()) -> str:
+def render(xs: Sequence[Explanation], command: str, pictures: Sequence[str | None] = ()) -> str:
     """One explanation, or a summary table and then a section per weight."""
     pictures = list(pictures) or [None] * len(xs)
     if len(xs) == 1:

@@ -2,19 +2,21 @@
 
 A step too wide for the console puts each ``= part`` on its own line, and a part
 still too wide breaks before a ``+`` of a sum, indented (expr.layout_text): never
-inside a name or a product, also when written to a file or a pipe.
+inside a name or a product, also when written to a file or a pipe. Per-sample
+values wrap after a comma; prose (the description, notes, the summary) wraps
+between words but never inside ``a -> b``, ``x - m`` or before a bracket.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.padding import Padding
 from rich.text import Text
 
 from backprop_core.explain.expr import layout_text, render_text
+from backprop_core.explain.steps import Explanation, SampleTable, Step
 from cli.render.fit import titled_table
 from cli.render.numbers import num
 
@@ -28,7 +30,7 @@ def sample_values(samples: tuple[float, ...]) -> str:
     return "[" + ", ".join(shown) + (f", ... {more} more" if more > 0 else "") + "]"
 
 
-def step_parts(step: Any) -> list[str]:
+def step_parts(step: Step) -> list[str]:
     """The right-hand sides of a step, left to right; the last is its value."""
     exprs = (step.explains, step.formula, step.numbers)
     parts = [render_text(e) for e in exprs if e is not None]
@@ -39,11 +41,54 @@ def step_parts(step: Any) -> list[str]:
     return parts
 
 
+def fill(pieces: Sequence[str], width: int, indent: int) -> list[str]:
+    """`pieces` joined by spaces in lines of at most `width` where they fit; every
+    line after the first starts `indent` spaces in. A piece is never split."""
+    lines: list[str] = []
+    for piece in pieces:
+        if lines and len(lines[-1]) + 1 + len(piece) <= width:
+            lines[-1] += " " + piece
+        else:
+            lines.append((" " * indent if lines else "") + piece)
+    return lines
+
+
+OPERATORS = frozenset({"=", "+", "-", "*", "/", "->", "<", ">", "<=", ">="})
+
+
+def prose_pieces(text: str) -> list[str]:
+    """`text` in the pieces a line may break between: at a space, but not beside an
+    operator (``0.35 -> 0.3456``, ``(x1 - 0.11)``) nor before a bracket (``Y_i (1 - Y_i)``)."""
+    pieces: list[str] = []
+    glue = False
+    for word in text.split(" "):
+        if pieces and (glue or word in OPERATORS or word.startswith(("(", "["))):
+            pieces[-1] += " " + word
+        else:
+            pieces.append(word)
+        glue = word in OPERATORS
+    return pieces
+
+
+class Prose:
+    """A line of prose wrapped to the console (also in a file or a pipe) between
+    `prose_pieces`, continuation lines indented by `hang` more."""
+
+    def __init__(self, text: str, indent: int = 0, hang: int = 2, style: str = "") -> None:
+        self.text, self.indent, self.hang, self.style = text, indent, hang, style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        pad = " " * self.indent
+        width = options.max_width - self.indent
+        for line in fill(prose_pieces(self.text), width, self.hang):
+            yield Text(pad + line, style=self.style, no_wrap=True, overflow="ignore")
+
+
 class StepLine:
     """``symbol = formula = numbers = value`` on one line when it fits the console,
     else one ``= ...`` part per line, a part too wide broken before a ``+``."""
 
-    def __init__(self, step: Any, indent: int = 2) -> None:
+    def __init__(self, step: Step, indent: int = 2) -> None:
         self.symbol = step.symbol
         self.exprs = [e for e in (step.explains, step.formula, step.numbers) if e is not None]
         self.parts = step_parts(step)
@@ -71,6 +116,10 @@ class StepLine:
         for index, part in enumerate(self.parts):
             if index < len(self.exprs) and lead + len(part) > options.max_width:
                 lines = layout_text(self.exprs[index], options.max_width - lead, 2)
+            elif lead + len(part) > options.max_width:  # per-sample values: after a comma
+                pieces = [p + "," for p in part.split(", ")]
+                pieces[-1] = pieces[-1][:-1]
+                lines = fill(pieces, options.max_width - lead, 1)
             else:
                 lines = [part]
             yield self._line([lines[0]], first=index == 0)
@@ -78,11 +127,11 @@ class StepLine:
                 yield Text(" " * lead + line, no_wrap=True, overflow="ignore")
 
 
-def title(x: Any) -> str:
+def title(x: Explanation) -> str:
     return f"dL/d{x.alias} ({x.canonical}): backpropagation step by step"
 
 
-def summary(x: Any) -> str:
+def summary(x: Explanation) -> str:
     via = f"paths {num(x.path_sum)}, " if x.path_sum is not None else ""
     return (
         f"dL/d{x.alias} = {num(x.grad)} ({via}delta form {num(x.grad)}, "
@@ -92,7 +141,7 @@ def summary(x: Any) -> str:
     )
 
 
-def sample_table(table: Any) -> RenderableType:
+def sample_table(table: SampleTable) -> RenderableType:
     """A path's factors and product per sample, then their means."""
     columns = [(render_text(c), "right") for c in table.columns]
     grid = titled_table("", [("sample", "left"), *columns])  # type: ignore[list-item]
@@ -104,7 +153,7 @@ def sample_table(table: Any) -> RenderableType:
     return grid
 
 
-def summary_table(xs: Sequence[Any]) -> RenderableType:
+def summary_table(xs: Sequence[Explanation]) -> RenderableType:
     """Several weights explained: each one's value, gradient and update."""
     table = titled_table(
         "Summary",
@@ -121,14 +170,14 @@ def summary_table(xs: Sequence[Any]) -> RenderableType:
     return table
 
 
-def render(x: Any, paths: list[str] | None = None) -> RenderableType:
+def render(x: Explanation, paths: list[str] | None = None) -> RenderableType:
     """The whole derivation, section by section, in the order of the source derivation.
 
     `paths`, when given, is a sketch of the chain-rule paths (one line each), shown
     under the chain-rule heading: the terminal's stand-in for the highlighted drawing.
     """
     out: list[RenderableType] = [Text(title(x), style="bold")]
-    out += [Text(line, style="dim") for line in x.description]
+    out += [Prose(line, style="dim") for line in x.description]
     for section in x.sections:
         if not section.steps and not section.notes:
             continue
@@ -140,7 +189,7 @@ def render(x: Any, paths: list[str] | None = None) -> RenderableType:
             out.append(StepLine(step))
             if step.table is not None:
                 out.append(Padding(sample_table(step.table), (0, 0, 0, 4)))
-        out += [Text(f"  {note}", style="italic") for note in section.notes]
+        out += [Prose(note, indent=2, style="italic") for note in section.notes]
     out.append(Text(""))
-    out.append(Text(summary(x), style="bold"))
+    out.append(Prose(summary(x), style="bold"))
     return Group(*out)

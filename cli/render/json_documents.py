@@ -26,7 +26,7 @@ Document = dict[str, Any]
 # --- bp train ---------------------------------------------------------------------
 
 
-def train(experiment: Experiment, result: TrainResult) -> Document:
+def train(experiment: Experiment, result: TrainResult, threads: int) -> Document:
     doc: Document = {
         "name": experiment.config.name,
         "status": result.status,
@@ -47,6 +47,7 @@ def train(experiment: Experiment, result: TrainResult) -> Document:
         doc["largest_gradients"] = {w.canonical: g for w, g in result.largest_gradients}
     network = experiment.network
     doc["weights"] = {w.canonical: network.weight(w) for w in experiment.names.all_ids()}
+    doc["threads"] = threads
     return doc
 
 

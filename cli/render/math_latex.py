@@ -27,6 +27,7 @@ from backprop_core.explain.expr import (
     Over,
     Power,
     Prod,
+    Prose,
     Sum,
     Sym,
     Tagged,
@@ -68,9 +69,38 @@ def escape(s: str) -> str:
                 "}": r"\}",
                 "^": r"\^{}",
                 "~": r"\~{}",
+                # The OT1 text font has no <, > or |: they print as ¡, ¿ and a dash.
+                "<": r"\textless{}",
+                ">": r"\textgreater{}",
+                "|": r"\textbar{}",
             }.get(char, char)
         )
-    return "".join(out).replace("->", r"$\to$")
+    return "".join(out).replace(r"-\textgreater{}", r"$\to$")
+
+
+def prose(line: str) -> str:
+    """A line of prose for LaTeX: its formulas (a `Prose`'s trees) as inline math, the
+    rest escaped."""
+    if not isinstance(line, Prose):
+        return escape(line)
+    return "".join(escape(p) if isinstance(p, str) else f"${inline(p)}$" for p in line.parts)
+
+
+# Set in math between \text groups: GitHub's MathJax shows \_ or \textgreater inside
+# \text as they are written, LaTeX's text font has no < > |; math suits both.
+_MATH_CHARS = {"_": r"\_", "<": "<", ">": ">", "|": r"\vert "}
+
+
+def words(text: str) -> str:
+    """Prose inside math: ``\text{...}``, the characters of _MATH_CHARS as math."""
+    out, run = [], ""
+    for char in text:
+        if char in _MATH_CHARS:
+            out += [rf"\text{{{escape(run)}}}" if run else "", _MATH_CHARS[char]]
+            run = ""
+        else:
+            run += char
+    return "".join(out) + (rf"\text{{{escape(run)}}}" if run else "")
 
 
 def _subscript(parts: list[str]) -> str:
@@ -100,12 +130,14 @@ def weight(w: Weight) -> str:
     return rf"\mathit{{{w.prefix}}}_{{{_index(w.index)}}}"
 
 
-def latex(e: Expr, top: bool = True, breaks: bool = True) -> str:
+def latex(e: Expr, top: bool = True, breaks: bool = True, inline: bool = False) -> str:
     """The tree as LaTeX math, with BREAK marks before the ``+`` of the sums a line
-    may break at (the same ones as expr.text_pieces: none inside a brace group)."""
+    may break at (the same ones as expr.text_pieces: none inside a brace group).
+    ``inline``: for a formula in prose or a heading, fractions and derivatives with a
+    slash (``dL/dY_{\text{in}}``), as a \frac there would be set in script size."""
 
     def t(x: Expr, top: bool = False, breaks: bool = breaks) -> str:
-        return latex(x, top, breaks)
+        return latex(x, top, breaks, inline)
 
     if isinstance(e, Num):
         text = number(number_text(e))
@@ -115,7 +147,7 @@ def latex(e: Expr, top: bool = True, breaks: bool = True) -> str:
     if isinstance(e, Weight):
         return weight(e)
     if isinstance(e, Words):
-        return rf"\text{{{escape(e.text)}}}"
+        return words(e.text)
     if isinstance(e, Prod):
         return r" \cdot ".join(t(f) for f in e.factors)
     if isinstance(e, Sum):
@@ -125,6 +157,8 @@ def latex(e: Expr, top: bool = True, breaks: bool = True) -> str:
         return f"{t(e.left)} - {t(e.right)}"
     if isinstance(e, Neg):
         return f"-{t(e.operand)}"
+    if isinstance(e, Frac) and inline:
+        return f"{t(e.num, breaks=False)}/{t(e.den, breaks=False)}"
     if isinstance(e, Frac):
         return rf"\frac{{{_bare(e.num)}}}{{{_bare(e.den)}}}"
     if isinstance(e, Power):
@@ -133,7 +167,7 @@ def latex(e: Expr, top: bool = True, breaks: bool = True) -> str:
         inner = t(e.inner, True)
         # Around fractions, taller brackets; fixed ones (not \left...\right), so
         # that a row may break inside them.
-        tall = any(isinstance(n, Frac | Deriv) for n in walk(e.inner))
+        tall = not inline and any(isinstance(n, Frac | Deriv) for n in walk(e.inner))
         left, right = ("[", "]") if e.square else ("(", ")")
         if tall:
             left, right = rf"\bigl{left}", rf"\bigr{right}"
@@ -143,6 +177,8 @@ def latex(e: Expr, top: bool = True, breaks: bool = True) -> str:
         # d before a name of several letters (dxh_1) reads as a product: a thin space.
         gap = r"\," if not e.partial and isinstance(e.bottom, Weight) else ""
         top_, bottom = t(e.top, breaks=False), t(e.bottom, breaks=False)
+        if inline:
+            return f"{d}{top_}/{d}{gap}{bottom}"
         return rf"\frac{{{d}{top_}}}{{{d}{gap}{bottom}}}"
     if isinstance(e, Apply):
         if isinstance(e.fn, str):
@@ -175,6 +211,11 @@ def _bare(e: Expr) -> str:
 def plain(e: Expr) -> str:
     """The LaTeX of `e` on one line (no break marks)."""
     return latex(e).replace(BREAK, "")
+
+
+def inline(e: Expr) -> str:
+    """The LaTeX of `e` for a line of prose: one line, fractions with a slash."""
+    return latex(e, inline=True).replace(BREAK, "")
 
 
 def width(e: Expr) -> float:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from backprop_core import pip_install
 from backprop_core.errors import BpError
 from backprop_core.explain.drawing import FONT, PAD, Layout
 from cli.render.diagram import HIGHLIGHT_COLOR
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from backprop_core.engine.regions import Regions
 
 FORMATS = ("png", "svg")
-INSTALL_HINT = "pip install 'backprop-explained[plot]'"
+INSTALL_HINT = pip_install("plot")
 DPI = 110
 REGION_COLORS = ("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94")
 POINT_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")

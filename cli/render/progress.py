@@ -6,24 +6,39 @@ print only their table.
 
 from __future__ import annotations
 
+import math
 import time
 from types import TracebackType
-
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from typing import TYPE_CHECKING, Any
 
 from cli.console import stderr
 from cli.render.numbers import num
 
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
 DELAY = 1.0  # seconds before anything is shown
 REFRESH = 0.1  # seconds between bar updates
+
+
+def logged_epochs(epochs: int, every: int | None) -> int:
+    """Log every N-th epoch: about 20 rows by default (plus the first and last)."""
+    if every is not None:
+        return max(1, every)
+    return max(1, math.ceil(epochs / 20))
+
+
+def is_logged(epoch: int, every: int, last: int) -> bool:
+    return epoch == 1 or epoch % every == 0 or epoch == last
 
 
 class EpochProgress:
     def __init__(self, total: int, *, enabled: bool) -> None:
         self.total = total
         self.enabled = enabled
-        self.console = stderr()
-        self.interactive = self.console.is_terminal
+        # No console (and no rich) for a run that shows no progress (--quiet, --json).
+        self.console: Any = stderr() if enabled else None
+        self.interactive = enabled and self.console.is_terminal
         self.start = time.perf_counter()
         self.last = 0.0
         self.bar: Progress | None = None
@@ -55,6 +70,14 @@ class EpochProgress:
             return
         self.last = now
         if self.bar is None:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
             self.bar = Progress(
                 TextColumn("training"),
                 BarColumn(),

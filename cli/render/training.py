@@ -14,17 +14,6 @@ from cli.render.fit import titled_table
 from cli.render.numbers import num, percent, signed
 
 
-def logged_epochs(epochs: int, every: int | None) -> int:
-    """Log every N-th epoch: about 20 rows by default (plus the first and last)."""
-    if every is not None:
-        return max(1, every)
-    return max(1, math.ceil(epochs / 20))
-
-
-def is_logged(epoch: int, every: int, last: int) -> bool:
-    return epoch == 1 or epoch % every == 0 or epoch == last
-
-
 def epoch_table(rows: Sequence[Any], *, show_val: bool, show_acc: bool) -> Table:
     """rows: EpochRecord-like objects with epoch, loss, grad_norm, val_loss, accuracy ..."""
     table = Table(title="training", title_justify="left", expand=False)
@@ -84,6 +73,7 @@ def summary(
     epochs_planned: int,
     final_loss: float,
     seconds: float,
+    threads: int | None = None,
     accuracy: float | None = None,
     val_loss: float | None = None,
     val_accuracy: float | None = None,
@@ -95,6 +85,8 @@ def summary(
     style = STATUS_STYLE.get(status, "yellow")
     head.append(status.replace("_", " "), style=style)
     head.append(f" after {epochs_run}/{epochs_planned} epochs in {seconds:.3g} s")
+    if threads is not None:
+        head.append(f" ({threads} BLAS thread{'s' if threads != 1 else ''})")
     lines.append(head)
     facts = [f"final loss {num(final_loss)}"]
     if accuracy is not None:

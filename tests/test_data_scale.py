@@ -1,0 +1,128 @@
+"""The C-parsed CSV path agrees with the cell-by-cell reader, or leaves the file to it.
+
+Whatever a file holds, reading it gives the numbers (bit for bit) or the
+error message that the cell-by-cell reader gives; the fast path only decides
+how quickly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backprop_core.data.csv_table import (
+    MAX_CSV_BYTES,
+    NumericTable,
+    _read_text_table,
+    read_table,
+)
+from backprop_core.errors import DataError
+
+CELLS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(-(10**20), 10**20).map(str),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "nan",
+            "inf",
+            "-Infinity",
+            "1e400",
+            "1_0",
+            "0x1p3",
+            "abc",
+            "#1",
+            "١",
+            '"2.5"',
+            ' "2.5"',
+            "1 2",
+            "\t3\t",
+            "1d5",
+            "+.5",
+            "5.",
+        ]
+    ),
+)
+LINE_ENDS = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+def outcome(read: object) -> object:
+    try:
+        table = read()  # type: ignore[operator]
+        return ("ok", table.numbers(table.header).tolist(), list(table.lines))
+    except DataError as e:
+        return ("error", str(e))
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.lists(CELLS, min_size=1, max_size=3), min_size=0, max_size=5),
+    blank=st.booleans(),
+    end=LINE_ENDS,
+)
+def test_fast_and_cell_by_cell_readers_agree(
+    tmp_path: Path, rows: list[list[str]], blank: bool, end: str
+) -> None:
+    lines = ["a,b", *(",".join(row) for row in rows)]
+    if blank:
+        lines.insert(min(2, len(lines)), "")
+    path = tmp_path / "t.csv"
+    path.write_bytes(end.join(lines).encode() + end.encode())
+    expected = outcome(lambda: _read_text_table(path, "t.csv"))
+    assert outcome(lambda: read_table(path, "t.csv")) == expected
+
+
+def test_a_file_of_numbers_is_one_float_array_with_lazy_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("# a comment\nx,y\n\n1.5,2\n 3 ,-4e-3\n")
+    table = read_table(path, "t.csv")
+    assert isinstance(table, NumericTable)
+    np.testing.assert_array_equal(table.numbers(["y", "x"]), [[2.0, 1.5], [-4e-3, 3.0]])
+    assert table.lines == [4, 5] and table.text_column("y") == ["2", "-4e-3"]
+    assert str(table.locator(["x"]).at(1, 0, "bad")) == "t.csv:5: column 'x': bad"
+
+
+def test_a_csv_over_the_limit_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as f:
+        f.truncate(MAX_CSV_BYTES + 1)  # sparse: no disk space used
+    with pytest.raises(DataError) as e:
+        read_table(path, "huge.csv")
+    assert str(e.value) == (
+        f"huge.csv: file is {MAX_CSV_BYTES + 1:,} bytes; a CSV file may be at most "
+        f"{MAX_CSV_BYTES:,} bytes (save larger data as .npz)"
+    )
+
+
+@pytest.mark.parametrize("more", ["", "  standardize: true\n  validation: 0.25\n"])
+def test_float32_npz_stays_float32_and_loads_the_same_numbers(tmp_path: Path, more: str) -> None:
+    from backprop_core.config.load import load_config
+    from backprop_core.data.load import load_data
+    from backprop_core.run.experiment import load_experiment
+
+    X = np.random.default_rng(0).standard_normal((8, 2)).astype(np.float32)
+    T = (X[:, :1] > 0).astype(np.float32)
+    datasets = {}
+    for dtype in (np.float32, np.float64):
+        np.savez(tmp_path / "t.npz", X=X.astype(dtype), T=T.astype(dtype))
+        config = tmp_path / "run.yaml"
+        config.write_text(
+            "network: {inputs: 2, layers: [{units: 1, activation: linear}]}\n"
+            f"loss: mse\ndata:\n  file: {{path: t.npz}}\n{more}"
+        )
+        datasets[dtype] = load_data(load_config(config))
+        if dtype is np.float32 and not more:
+            assert datasets[dtype].X.dtype == np.float32  # no float64 copy on the way
+        for precision in ("float32", "float64"):
+            experiment = load_experiment(config, [f"training.precision={precision}"])
+            assert experiment.data.X.dtype == np.dtype(precision)
+    a, b = datasets[np.float32], datasets[np.float64]
+    np.testing.assert_array_equal(a.X.astype(np.float64), b.X)
+    np.testing.assert_array_equal(a.T.astype(np.float64), b.T)

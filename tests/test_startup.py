@@ -1,0 +1,83 @@
+"""What each command imports on its way to its answer (start-up time is timed in benchmarks/).
+
+Each case runs `bp` in a fresh interpreter and lists which of the heavy
+modules ended up in sys.modules: a module that is never imported costs no time.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = (
+    "numpy",
+    "numpy.random",
+    "pydantic",
+    "pydantic.main",
+    "yaml",
+    "backprop_core",
+    "rich",
+    "rich.console",
+    "rich.table",
+    "rich.markdown",
+    "matplotlib",
+    "typer.rich_utils",
+    "cli.commands.train",
+)
+
+
+def imported(*args: str) -> tuple[set[str], str]:
+    """The HEAVY modules a `bp ARGS` process imported, and what it printed."""
+    code = (
+        "import sys\n"
+        f"sys.argv = ['bp', *{list(args)!r}]\n"
+        "import cli.app\n"
+        "try:\n    cli.app.main()\nexcept SystemExit:\n    pass\n"
+        f"print('MODULES=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("MODULES="), done.stdout + done.stderr
+    return set(filter(None, last.removeprefix("MODULES=").split(","))), done.stdout
+
+
+def test_help_imports_only_typer() -> None:
+    modules, out = imported("--help")
+    assert "Commands:" in out and "gradcheck" in out
+    # The command modules are read for their help lines; none of them is built.
+    assert modules == {"cli.commands.train"}, modules
+
+
+def test_a_commands_help_builds_that_command_only() -> None:
+    modules, out = imported("check", "--help")
+    assert "Usage: bp check" in out
+    # (typer itself checks option values with pydantic, even on the way to --help)
+    assert modules <= {"pydantic", "pydantic.main"}, modules
+
+
+@pytest.mark.parametrize("command", [["check"], ["check", "--json"]])
+def test_check_draws_nothing_with_rich(command: list[str]) -> None:
+    modules, out = imported(*command)
+    assert "ok" in out
+    assert {"numpy", "pydantic.main", "yaml", "backprop_core"} <= modules
+    assert not modules & {"rich", "matplotlib", "typer.rich_utils", "cli.commands.train"}, modules
+
+
+def test_train_draws_its_table_with_rich_but_no_plot_library() -> None:
+    modules, out = imported("train", "--epochs", "3")
+    assert "epoch" in out
+    assert {"rich.console", "rich.table"} <= modules
+    assert not modules & {"matplotlib", "rich.markdown", "typer.rich_utils"}, modules
+
+
+@pytest.mark.parametrize("flag", ["--quiet", "--json"])
+def test_train_without_output_to_draw_imports_no_rich(flag: str) -> None:
+    modules, _ = imported("train", "--epochs", "3", flag)
+    assert "backprop_core" in modules
+    assert not modules & {"rich", "matplotlib"}, modules
