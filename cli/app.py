@@ -141,7 +141,6 @@ def _root(
 
 def main() -> None:
     """Run one command with safe standard streams; exit with its code (SPEC §6)."""
-    from backprop_core.errors import BpError
     from cli import streams
     from cli.errors import handle_sigterm, interrupted_exit, print_error
 
@@ -154,7 +153,7 @@ def main() -> None:
         code = e.code
     except streams.ReaderGoneError:
         code = 0
-    except BpError as e:  # an output error while Click printed help or a usage message
+    except streams.OutputError as e:  # stdout failed while Click printed help or usage
         print_error(str(e))
         code = e.exit_code
     except KeyboardInterrupt as e:

@@ -108,7 +108,7 @@ def reports_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from backprop_core.errors import BpError
         from cli import entry
-        from cli.streams import ReaderGoneError
+        from cli.streams import OutputError, ReaderGoneError
 
         entry.reported = False  # per command (the test runner runs many in one process)
         try:
@@ -128,6 +128,9 @@ def reports_errors(command: F) -> F:
             word, code = interrupted_exit(e)
             print_error(word)
             raise typer.Exit(code) from None
+        except OutputError as e:
+            print_error(str(e))
+            raise typer.Exit(e.exit_code) from None
         except ReaderGoneError:
             # `bp ... | head`: the reader went away; nothing more to say.
             raise typer.Exit(0) from None

@@ -18,13 +18,14 @@ import os
 import sys
 from typing import Any
 
-from backprop_core.errors import BpError
-
 EXIT_OUTPUT = 1  # the command ran; its output could not be delivered
 
 
-class OutputError(BpError):
-    """Standard output could not be written (full disk, closed stream, I/O error)."""
+class OutputError(Exception):
+    """Standard output could not be written (full disk, closed stream, I/O error).
+
+    Not a BpError: `bp --help` must not import the core to report it.
+    """
 
     exit_code = EXIT_OUTPUT
 
