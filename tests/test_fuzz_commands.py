@@ -36,6 +36,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability_helpers import time_bound
+from test_fuzz import paths as paths_of
 
 from cli.app import app
 
@@ -133,17 +134,6 @@ class Case:
 
 def _dump(doc: Any) -> str:
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
-
-
-def paths_of(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += paths_of(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node[:3]):
-            out += paths_of(v, (*prefix, i))
-    return out
 
 
 def config_text(data: st.DataObject) -> str:
