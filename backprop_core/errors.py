@@ -6,6 +6,24 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+SNIPPET_CHARS = 24  # of a data file's text quoted in a message
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """`text` quoted for a message: its first `limit` characters, escaped as Python would.
+
+    A data path may point anywhere (a symlink to a system file): a message
+    shows a short piece of what it read, never a whole line.
+    """
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def shortened(names: list[str], most: int = 8) -> str:
+    """Column names for a message: each cut to a snippet, at most `most` of them."""
+    shown = [n if len(n) <= SNIPPET_CHARS else n[:SNIPPET_CHARS] + "..." for n in names[:most]]
+    more = f", ... ({len(names)} in all)" if len(names) > most else ""
+    return ", ".join(shown) + more
+
 
 def close_matches(name: str, options: Iterable[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
     """The options `name` was most likely meant to be, closest first (none close enough: [])."""

@@ -9,6 +9,7 @@ import numpy and the core inside the command, so none of this imports them.
 from __future__ import annotations
 
 import importlib
+import sys
 from types import ModuleType
 from typing import Annotated, Any
 
@@ -139,7 +140,26 @@ def _root(
 
 
 def main() -> None:
-    from cli.errors import handle_sigterm
+    """Run one command with safe standard streams; exit with its code (SPEC §6)."""
+    from cli import streams
+    from cli.errors import handle_sigterm, interrupted_exit, print_error
 
     handle_sigterm()  # the process's own entry point only: never in a host (tests, notebooks)
-    app()
+    streams.prepare()
+    code: int | str | None = 0
+    try:
+        app()
+    except SystemExit as e:
+        code = e.code
+    except streams.ReaderGoneError:
+        code = 0
+    except streams.OutputError as e:  # stdout failed while Click printed help or usage
+        print_error(str(e))
+        code = e.exit_code
+    except KeyboardInterrupt as e:
+        word, code = interrupted_exit(e)
+        print_error(word)
+    if isinstance(code, str):  # sys.exit("message") prints it; none of bp's code does this
+        print_error(code)
+        code = 1
+    sys.exit(streams.finish(code or 0))

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import signal
 import sys
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import typer
+
+from cli.entry import interrupted_at_startup
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,8 +59,20 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def print_error(message: str, prefix: str = "error") -> None:
-    sys.stderr.write(f"{prefix}: {message}\n")
-    sys.stderr.flush()
+    from cli import entry
+    from cli.console import printable
+
+    if prefix == "error":
+        if message in ("interrupted", "terminated") and entry.reported:
+            return  # the error already reported is the one line
+        entry.reported = True
+    try:
+        # One line, always: a newline from a --set value or a file stays visible as \n.
+        line = printable(message).replace("\n", "\\n")
+        sys.stderr.write(f"{prefix}: {line}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr is full or closed: the exit code is all that is left
 
 
 def warn(message: str) -> None:
@@ -83,15 +100,19 @@ def usage_error_line(error: Any) -> str:
 def reports_errors(command: F) -> F:
     """Wrap a command: the core's BpError becomes one stderr line and its exit code.
 
-    Anything else is a bug in bp and keeps its traceback.
+    So is an OSError about a named file. Anything else is a bug in bp and keeps
+    its traceback.
     """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from backprop_core.errors import BpError
+        from cli import entry
+        from cli.streams import OutputError, ReaderGoneError
 
+        entry.reported = False  # per command (the test runner runs many in one process)
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), interruptible():
                 # Overflow on the way to inf/NaN is detected and reported by bp
                 # itself (divergence, non-finite values); numpy's RuntimeWarnings
                 # would only repeat it on stderr with source paths.
@@ -107,9 +128,34 @@ def reports_errors(command: F) -> F:
             word, code = interrupted_exit(e)
             print_error(word)
             raise typer.Exit(code) from None
-        except BrokenPipeError:
+        except OutputError as e:
+            print_error(str(e))
+            raise typer.Exit(e.exit_code) from None
+        except ReaderGoneError:
             # `bp ... | head`: the reader went away; nothing more to say.
-            sys.stderr.close()
             raise typer.Exit(0) from None
+        except OSError as e:
+            if e.filename is None:
+                raise  # not about a file the user named: a bug, keep the traceback
+            # A path the user gave that the system refuses (a name too long, a loop
+            # of links, no permission) wherever bp first touched it.
+            print_error(f"{e.filename}: {e.strerror or e}")
+            raise typer.Exit(EXIT_USAGE) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """While a command runs, Ctrl-C is a KeyboardInterrupt it can act on (train saves)."""
+    quiet = (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is interrupted_at_startup
+    )
+    if quiet:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if quiet:
+            signal.signal(signal.SIGINT, interrupted_at_startup)

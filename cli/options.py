@@ -13,6 +13,8 @@ ConfigArg = Annotated[
         help="YAML config. Default: the built-in reference example (configs/tiny.yaml).",
         show_default=False,
         dir_okay=True,
+        # bp reads the file itself and reports one line; Click's check would box it.
+        readable=False,
     ),
 ]
 SetOpt = Annotated[

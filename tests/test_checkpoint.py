@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -138,10 +140,13 @@ def test_large_weight_sets_go_to_an_npz_beside_the_yaml(tmp_path: Path) -> None:
         epochs=result.epochs_run,
         final_loss=result.final_loss,
     )
-    npz = tmp_path / "wide-trained.weights.npz"
+    npz = written[0]
+    # Named by the start of its SHA-256: each save's weights have their own name.
+    assert re.fullmatch(r"wide-trained\.weights-[0-9a-f]{12}\.npz", npz.name)
+    assert hashlib.sha256(npz.read_bytes()).hexdigest()[:12] == npz.name[-16:-4]
     assert written == [npz, saved]
     doc = yaml.safe_load(saved.read_text(encoding="utf-8"))
-    assert doc["network"]["weights_file"] == "wide-trained.weights.npz"
+    assert doc["network"]["weights_file"] == npz.name
     assert all("weights" not in layer for layer in doc["network"]["layers"])
     again = load_experiment(saved)
     for before, after in zip(parameters(experiment), parameters(again), strict=True):

@@ -6,15 +6,13 @@ Whatever the input, bp answers with exit 0 or 2, never a traceback, and quickly
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability_helpers import time_bound
 from typer.testing import CliRunner
 
 from cli.app import app
@@ -23,20 +21,6 @@ runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "configs").glob("*.yaml"))
 LIMIT_SECONDS = 20  # a hang would show up as a failure, not a stuck suite
-
-
-@contextmanager
-def time_bound(seconds: int) -> Iterator[None]:
-    def expired(*_: object) -> None:
-        raise AssertionError(f"bp check took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def check_text(folder: Path, text: str) -> None:

@@ -8,12 +8,13 @@ path beside the new config (``data/iris.csv``), so it trains as written.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from backprop_core.atomic import write_bytes
+from backprop_core.atomic import check_writable, write_bytes
 from backprop_core.config.load import builtin_config_path
 from backprop_core.errors import ConfigError, did_you_mean
 
@@ -75,16 +76,31 @@ def write_template(name: str, target: Path, *, force: bool = False) -> list[Path
     for f in files:
         if f.path.is_dir():
             raise ConfigError("is a folder; expected a file to write", file=str(f.path))
+        if f.path.parent.is_dir():  # a data/ folder yet to be made is checked when made
+            check_writable(f.path)
         if f.path.exists() and not force:
             if f.path.read_bytes() == f.content and f is not files[0]:
                 continue
             raise ConfigError("already exists; use --force to overwrite it", file=str(f.path))
         todo.append(f)
-    written = []
-    for f in todo:
-        if f is not files[0]:
-            # A template's data lives in a subfolder (data/) that may not exist yet.
-            f.path.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes(f.path, f.content)
-        written.append(f.path)
-    return written
+    written: list[Path] = []
+    made: list[Path] = []
+    try:
+        for f in todo:
+            if f is not files[0] and not f.path.parent.is_dir():
+                # A template's data lives in a subfolder (data/) that may not exist yet.
+                f.path.parent.mkdir(parents=True)
+                made.append(f.path.parent)
+            existed = f.path.exists()
+            write_bytes(f.path, f.content)
+            if not existed:
+                written.append(f.path)
+    except BaseException:
+        # All or nothing: a full disk halfway leaves no config without its data.
+        for path in written:
+            path.unlink(missing_ok=True)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    return [f.path for f in todo]

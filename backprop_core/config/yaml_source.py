@@ -7,7 +7,9 @@ overrode it), so a message can say ``run.yaml:14: network.layers[1].units``.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,13 @@ from backprop_core.errors import ConfigError
 from backprop_core.streams import STDIN_LABEL, is_dash, read_stdin
 
 MAX_BYTES = 10 * 1024 * 1024
+# Values written in one document (a file or one --set): PyYAML's composer takes
+# ~20 us and ~1 KB per value, so a 10 MB list of numbers would take minutes and
+# gigabytes. A checkpoint holds at most ~10,000 inline weights.
+MAX_NODES = 100_000
 # A document whose aliases expand to more values than this is refused before
 # anything walks it: a "billion laughs" file fails fast, in bounded memory.
-MAX_EXPANDED_NODES = 2_000_000
+MAX_EXPANDED_NODES = 500_000
 # A config is at most ~6 levels deep; the limit keeps the recursive composer
 # far from Python's recursion limit (libyaml's C composer would crash instead,
 # which is why the pure-Python loader is used).
@@ -84,10 +90,17 @@ class SafeLoader(yaml.SafeLoader):
     """
 
     depth = 0
+    nodes = 0
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         self.depth += 1
+        self.nodes += 1
         try:
+            if self.nodes > MAX_NODES:
+                raise yaml.MarkedYAMLError(
+                    problem=_too_many_values(),
+                    problem_mark=self.peek_event().start_mark,
+                )
             if self.depth > MAX_DEPTH:
                 raise yaml.MarkedYAMLError(
                     problem=f"nested more than {MAX_DEPTH} levels deep",
@@ -131,9 +144,39 @@ YAML11_BOOLEANS = {
 }
 
 
-def load_value(text: str) -> Any:
-    """One YAML value (a ``--set`` right-hand side) read like a config file's values."""
-    return yaml.load(text, Loader=SafeLoader)
+def _too_many_values() -> str:
+    return f"more than {MAX_NODES:,} values; a config may hold at most {MAX_NODES:,}"
+
+
+def _count_values(text: str, label: str) -> None:
+    """Refuse a document of too many values quickly, with libyaml's parser when present.
+
+    Only counts: syntax errors are left to the composer, which locates them.
+    """
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:
+        return  # the composer counts as it goes (slower, same limit)
+    counted = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    values = 0
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, counted):
+                values += 1
+                if values > MAX_NODES:
+                    raise ConfigError(
+                        _too_many_values(), file=label, line=event.start_mark.line + 1
+                    )
+    except yaml.YAMLError:
+        return
+
+
+def load_value(text: str, label: str = "--set") -> Any:
+    """One YAML value (a ``--set`` right-hand side), read and bounded like a config file."""
+    try:
+        return read_text(text, label, Path(".")).data
+    except ConfigError as e:
+        e.line = None  # a one-line value: the option itself is the place
+        raise
 
 
 def parse_key(text: str) -> Key:
@@ -168,13 +211,22 @@ def read_file(path: Path) -> Source:
             raise ConfigError("no such file", file=label)
         if path.is_dir():
             raise ConfigError("is a directory, expected a YAML file", file=label)
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ConfigError(
-                f"file is {size:,} bytes; a config may be at most {MAX_BYTES:,}", file=label
-            )
-        with path.open("rb") as f:
-            # Read one byte past the limit: a file that grows (or a FIFO) stays bounded.
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then
+        # judges the file actually opened (no swap between check and read).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as f:
+            status = os.fstat(fd)
+            if not stat.S_ISREG(status.st_mode):
+                raise ConfigError(
+                    "not a regular file (a FIFO, socket or device); bp reads a config from a file",
+                    file=label,
+                )
+            if status.st_size > MAX_BYTES:
+                raise ConfigError(
+                    f"file is {status.st_size:,} bytes; a config may be at most {MAX_BYTES:,}",
+                    file=label,
+                )
+            # Read one byte past the limit: a file that grows stays bounded.
             raw = f.read(MAX_BYTES + 1)
     except OSError as e:
         raise ConfigError(f"cannot read: {e.strerror or e}", file=label) from None
@@ -196,6 +248,7 @@ def _decode(raw: bytes, label: str) -> str:
 
 
 def read_text(text: str, label: str, folder: Path) -> Source:
+    _count_values(text, label)
     try:
         node = yaml.compose(text, Loader=SafeLoader)
     except yaml.MarkedYAMLError as e:
@@ -265,6 +318,8 @@ def _check_expansion(root: yaml.Node, label: str) -> None:
     measure(root)
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
     for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
@@ -303,11 +358,21 @@ class _Builder:
             finally:
                 self.active.discard(id(node))
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as e:
             # e.g. a timestamp that is not a real date (2024-13-45)
             problem = getattr(e, "problem", None) or str(e)
             raise self._error(node, key, f"cannot read this value: {problem}") from None
+        if isinstance(value, str):
+            surrogate = _SURROGATE.search(value)
+            if surrogate is not None:
+                # "\ud800" in a double-quoted string: not a character, and no
+                # file or terminal can hold it.
+                code = ord(surrogate.group())
+                raise self._error(
+                    node, key, f"holds a lone surrogate (\\u{code:04x}), which is not text"
+                )
+        return value
 
     def _mapping(self, node: yaml.MappingNode, key: Key) -> dict[Any, Any]:
         # A key written twice is a mistake; a key written over one merged in
@@ -355,9 +420,9 @@ def apply_override(source: Source, assignment: str) -> None:
     path_text, value_text = assignment.split("=", 1)
     try:
         key = parse_key(path_text.strip())
-        value = load_value(value_text) if value_text.strip() else None
-    except (ValueError, yaml.YAMLError) as e:
+    except ValueError as e:
         raise ConfigError(str(e).splitlines()[0], file=label) from None
+    value = load_value(value_text, label) if value_text.strip() else None
     set_value(source, key, value, label)
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop_core.data.targets import Array, Raw, label_mode
-from backprop_core.errors import ConfigError, DataError, did_you_mean
+from backprop_core.errors import ConfigError, DataError, did_you_mean, shortened, snippet
 from backprop_core.streams import STDIN_LABEL, is_dash, read_stdin
 
 # A table piped on standard input is read up to this size (a file has no limit).
@@ -44,7 +44,7 @@ class CsvLocator:
 
     def at(self, row: int | None, column: int | None, message: str) -> ConfigError:
         line = self.lines[row] if row is not None else None
-        key = f"column {self.names[column]!r}" if column is not None else None
+        key = f"column {snippet(self.names[column])}" if column is not None else None
         return DataError(message, file=self.label, line=line, key=key)
 
 
@@ -67,7 +67,7 @@ class Table:
     def missing_message(self, name: str, *, in_file: bool = True) -> str:
         hint = did_you_mean(name, self.header)
         where = f" in {self.label}" if in_file else ""
-        return f"no column {name!r}{where}{hint}; its columns: {', '.join(self.header)}"
+        return f"no column {name!r}{where}{hint}; its columns: {shortened(self.header)}"
 
     def numbers(self, names: list[str]) -> Array:
         """The named columns as a float array; the first bad cell raises with its place."""
@@ -173,9 +173,9 @@ def parse_number(text: str, error: Any) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise error(f"expected a number, got {text!r}") from None
+        raise error(f"expected a number, got {snippet(text)}") from None
     if not math.isfinite(value):
-        raise error(f"expected a finite number, got {text!r}")
+        raise error(f"expected a finite number, got {snippet(text)}")
     return value
 
 
@@ -309,7 +309,9 @@ def _header(cells: list[str], label: str, line: int) -> list[str]:
         if not name:
             raise DataError(f"header column {position} has no name", file=label, line=line)
         if name in seen:
-            raise DataError(f"column {name!r} appears twice in the header", file=label, line=line)
+            raise DataError(
+                f"column {snippet(name)} appears twice in the header", file=label, line=line
+            )
         seen.add(name)
     return cells
 

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from backprop_core.engine.losses import LOSSES, ONE_HOT
 from backprop_core.engine.losses import first_cell as first_cell
-from backprop_core.errors import ConfigError
+from backprop_core.errors import ConfigError, shortened, snippet
 
 if TYPE_CHECKING:
     from backprop_core.config.model import LoadedConfig
@@ -142,7 +142,9 @@ def encode_labels(
     codes = np.empty(len(labels), dtype=int)
     for row, text in enumerate(labels):
         if text not in index:
-            raise where.at(row, 0, f"unknown class {text!r}; expected one of {', '.join(classes)}")
+            raise where.at(
+                row, 0, f"unknown class {snippet(text)}; expected one of {shortened(classes)}"
+            )
         codes[row] = index[text]
     T = codes[:, None].astype(np.float64) if outputs == 1 else np.eye(outputs)[codes]
     return T, classes

@@ -52,7 +52,7 @@ def command(
         ),
     ] = None,
 ) -> None:
-    from backprop_core.atomic import write_text
+    from backprop_core.atomic import check_writable, write_text
     from backprop_core.errors import ConfigError
     from backprop_core.grading.derivation import derive_experiment
     from backprop_core.grading.exercise import generate
@@ -62,8 +62,13 @@ def command(
 
     if output.exists() and not output.is_dir():
         raise ConfigError("exists and is not a folder", file=str(output))
+    if key is not None:
+        check_writable(key)  # before any file is written
     exercise = generate(seed, shape.value, activation.value)
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"cannot make the folder: {e.strerror or e}", file=str(output)) from None
     config = output / "exercise.yaml"
     write_text(config, exercise.config_text())
     # The sheet is built from the written config: exactly what `bp grade` will read.
@@ -72,6 +77,11 @@ def command(
     write_text(output / "sheet.yaml", sheet_text(derivation, title([exercise.alias], label, False)))
     key_path = key if key is not None else output / "key.yaml"
     write_text(key_path, sheet_text(derivation, title([exercise.alias], label, True), key=True))
+    from cli.console import printable
+
     sys.stderr.write(
-        f"wrote {config}, {output / 'sheet.yaml'} (for the student) and {key_path} (the key)\n"
+        printable(
+            f"wrote {config}, {output / 'sheet.yaml'} (for the student) and {key_path} (the key)"
+        )
+        + "\n"
     )

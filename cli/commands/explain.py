@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import shlex
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -125,6 +125,10 @@ def command(
         raise fail("--all and --weight both choose weights; use one")
     if output is not None and chosen in (Format.text, Format.json):
         raise fail("--output is for --format markdown, latex or html")
+    if output is not None:
+        from backprop_core.atomic import check_writable
+
+        check_writable(output)  # before the derivation, not after it
     if fragment and chosen is not Format.latex:
         raise fail("--fragment is for --format latex")
     experiment = load_experiment(config, list(set_ or []))
@@ -236,7 +240,6 @@ def _invocation(
     sets: list[str],
 ) -> str:
     """The command line that reproduces this output, shown at the top of the document."""
-    import shlex
 
     words = ["bp", "explain"]
     if config is not None:
@@ -258,7 +261,9 @@ def _invocation(
 
 def _write(output: Path | None, text: str) -> None:
     if output is None:
-        sys.stdout.write(text)
+        from cli.console import write as write_document
+
+        write_document(text)  # control characters from the config escaped
         return
     from backprop_core.atomic import write_text
 

@@ -1,10 +1,11 @@
 """`bp schema`: the JSON Schema of the config file, for editors."""
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from cli import console
 
 NAME = "schema"
 HELP = "Print the JSON Schema of the config file (for editors' YAML language server)."
@@ -24,7 +25,7 @@ def command(
 
     text = json.dumps(config_schema(), indent=2) + "\n"
     if output is None or str(output) == "-":
-        sys.stdout.write(text)
+        console.write(text)
         return
     from backprop_core.atomic import write_text
     from cli.console import wrote

@@ -90,9 +90,13 @@ def title(weights: list[str], config: Path | None, key: bool) -> str:
 
 def write(text: str, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        from cli.console import write as write_out
+
+        write_out(text)
         return
     from backprop_core.atomic import write_text
 
     write_text(output, text)  # atomic; a ConfigError names the file on failure
-    sys.stderr.write(f"wrote {output}\n")
+    from cli.console import printable
+
+    sys.stderr.write(f"wrote {printable(str(output))}\n")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from cli import console
 from cli.commands.grads import WeightsOpt
 from cli.console import wrote
 from cli.errors import fail
@@ -116,6 +116,10 @@ def _check_format(format_: ShowFormat, output: Path | None, json_: bool) -> None
             raise fail(f"--format {wanted} needs an --output name ending in .{wanted}")
     elif output is not None and format_ not in (*DRAWINGS, ShowFormat.html):
         raise fail("--output is for --format mermaid, dot, png, svg or html")
+    if output is not None and str(output) != "-":
+        from backprop_core.atomic import check_writable
+
+        check_writable(output)
 
 
 def _draw(format_: ShowFormat, experiment: Experiment, output: Path | None) -> None:
@@ -138,7 +142,7 @@ def _draw(format_: ShowFormat, experiment: Experiment, output: Path | None) -> N
 
 def _write(output: Path | None, text: str) -> None:
     if output is None or _is_dash(output):
-        sys.stdout.write(text)
+        console.write(text)
     else:
         from backprop_core.atomic import write_text
 

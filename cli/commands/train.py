@@ -96,12 +96,16 @@ def command(
 
         check_picture_path(plot)  # before a long run, not after it
     if save is not None:
-        from backprop_core.atomic import check_writable
+        from backprop_core.run.checkpoint import check_save_path
 
-        check_writable(save)
+        check_save_path(save)
     if fail_above is not None and not math.isfinite(fail_above):
         raise fail(f"--fail-above: expected a finite loss, got {fail_above}")
     experiment = load_experiment(config, overrides)
+    if save is not None:
+        from backprop_core.run.checkpoint import check_save_path
+
+        check_save_path(save, experiment.network.parameter_count())
     from cli.render.progress import EpochProgress, is_logged, logged_epochs
 
     planned = experiment.config.training.epochs

@@ -59,10 +59,13 @@ def check_picture_path(path: Path, *, matplotlib: bool = True) -> str:
     """Everything that can be checked before a long run: the file type, the folder,
     and (when the picture needs it) that matplotlib imports. Returns the format
     (``png`` or ``svg``)."""
+    from backprop_core.atomic import check_writable
+
     fmt = picture_format(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise PlotError(f"{path}: cannot write: the folder does not exist")
+    check_writable(path)
     if matplotlib:
         _matplotlib()
     return fmt
