@@ -296,7 +296,7 @@ class Activation:
     name: str
     params: Mapping[str, float] = field(default_factory=dict)
     phi: Fn = field(init=False, repr=False, compare=False)
-    phi_into: Callable[[Array, Array | None], Array] = field(init=False, repr=False, compare=False)
+    phi_into: Fn = field(init=False, repr=False, compare=False)
     phi_prime: Fn = field(init=False, repr=False, compare=False)
     derivative: Callable[[Array, Array], Array | float] = field(
         init=False, repr=False, compare=False
@@ -316,7 +316,7 @@ class Activation:
         # record's phi takes `out=`, as the built-in ones do; a registered phi
         # that does not makes its own array, and the engine keeps that one.
         takes_out = "out" in inspect.signature(record.phi).parameters
-        phi_into = (lambda H, out: phi(H, out=out)) if takes_out else (lambda H, out: phi(H))
+        phi_into = phi if takes_out else (lambda H, out=None: phi(H))
         object.__setattr__(self, "phi_into", phi_into)
         object.__setattr__(self, "phi_prime", phi_prime)
         derivative = fast if fast is not None else (lambda H, A: phi_prime(H))

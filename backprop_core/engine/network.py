@@ -183,7 +183,7 @@ class Network:
             H[k] = np.matmul(A[k - 1], self.W[k], out=ws.H.get(k))
             if k in self.b:
                 H[k] += self.b[k]
-            A[k] = self.layers[k - 1].activation.phi_into(H[k], ws.A.get(k))
+            A[k] = self.layers[k - 1].activation.phi_into(H[k], out=ws.A.get(k))
         return Trace(H, A)
 
     def predict(self, X: Array) -> Array:
