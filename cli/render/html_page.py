@@ -27,7 +27,7 @@ code, kbd { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-si
 .figure svg { display: block; width: 100%; height: auto; max-height: 75vh; }
 ol.legend { columns: 11em; column-gap: 1.5em; font-size: 0.85em; margin: 0.4rem 0;
   padding-left: 2.6em; }
-.eq { overflow-x: auto; padding: 2px 0; }
+.eq { overflow-x: auto; overflow-y: hidden; padding: 6px 0; }
 .eq .line { padding: 0.2rem 0; white-space: nowrap; }
 .eq math { math-style: normal; font-size: 1.15em;
   font-family: 'Latin Modern Math', 'STIX Two Math', 'Cambria Math', math; }
