@@ -113,3 +113,39 @@ def test_every_printed_operation_checks_to_the_printed_precision(case, one_sampl
                 assert ok is not False, f"{w.canonical}: {part} = {value} in\n{line}"
                 checked += ok is True
     assert checked > 0
+
+
+SHORTCUT = """\
+name: shortcut
+seed: 0
+network:
+  inputs: 1
+  layers:
+    - units: 2
+      activation: softmax
+      bias: false
+      weights: [[0.0, 3.3]]
+loss: cross_entropy
+data:
+  inputs: [[1.0]]
+  targets: [[0, 1]]
+training:
+  eta: 0.1
+"""
+
+
+def test_a_shortcut_output_delta_is_written_like_dL_dy(tmp_path) -> None:
+    # Found by the property test: delta_2(1) = Y2 - T2 printed 0.96442881 - 1 =
+    # -0.035571189, a difference with more digits than its operands justify.
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    config = tmp_path / "shortcut.yaml"
+    config.write_text(SHORTCUT)
+    result = CliRunner().invoke(app, ["explain", str(config), "-w", "w1_1_2"])
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines()]
+    expected = "Y2 - T2 = 0.9644288 - 1.0000000 = -0.0355712"
+    assert f"dL/dY_in2 = {expected}" in lines
+    assert f"delta_2(1) = {expected}" in lines

@@ -23,7 +23,7 @@ from backprop_core.explain.expr import (
     add,
     prod,
 )
-from backprop_core.explain.output import head
+from backprop_core.explain.output import head, written_difference
 from backprop_core.explain.steps import MAX_TERMS, Section, Step
 
 
@@ -64,7 +64,7 @@ def delta_step(ctx: Context, q: int, b: int) -> Step:
     if q == nt.K:
         _, loss_formula, loss_numbers, dL_dy = head(ctx, b)
         if ctx.shortcut:
-            return ctx.step(symbol, loss_formula, loss_numbers, D[q][:, b - 1])
+            return written_difference(ctx.step(symbol, loss_formula, loss_numbers, D[q][:, b - 1]))
         dphi = ctx.dphi(q, b)
         assert loss_formula is not None
         wrap = loss_formula if isinstance(loss_formula, Sym | Words) else Bracket(loss_formula)

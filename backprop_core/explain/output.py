@@ -27,7 +27,7 @@ from backprop_core.explain.expr import (
 )
 from backprop_core.explain.formulas import loss_derivative
 from backprop_core.explain.forward import difference
-from backprop_core.explain.steps import MAX_NODES, MAX_TERMS, Array, Section
+from backprop_core.explain.steps import MAX_NODES, MAX_TERMS, Array, Section, Step
 
 # The output as a whole, in the notes on the shortcut: Y_in, Y, T (one node or many).
 Y_IN, Y_OUT, T_OUT = Sym("Y_in", "Y", (), "in"), Sym("Y", "Y"), Sym("T", "T")
@@ -58,19 +58,25 @@ def shortcut_scaled(ctx: Context, m: int) -> bool:
     return float(delta(np.ones((1, m)), np.zeros((1, m)))[0, 0]) != 1.0
 
 
+def written_difference(step: Step) -> Step:
+    """``Y - T`` of one sample written, as in the forward pass, to the digits its
+    difference needs when Y and T nearly agree (other steps pass unchanged)."""
+    numbers = step.numbers
+    if (
+        isinstance(numbers, Diff)
+        and isinstance(numbers.left, Num)
+        and isinstance(numbers.right, Num)
+    ):
+        gap, shown = difference(numbers.left.value, numbers.right.value)
+        return replace(step, numbers=gap, shown=shown)
+    return step
+
+
 def output_section(ctx: Context) -> Section:
     section = Section("output", "Derivative of the loss")
     K, m = ctx.nt.K, ctx.net.units[ctx.nt.K]
     for j in range(1, min(m, MAX_NODES) + 1):
-        step = ctx.step(*head(ctx, j))
-        numbers = step.numbers
-        if isinstance(numbers, Diff) and isinstance(numbers.left, Num):
-            # Y - T of one sample, written (as in the forward pass) to the digits
-            # its difference needs when Y and T nearly agree.
-            assert isinstance(numbers.right, Num)
-            gap, shown = difference(numbers.left.value, numbers.right.value)
-            step = replace(step, numbers=gap, shown=shown)
-        section.steps.append(step)
+        section.steps.append(written_difference(ctx.step(*head(ctx, j))))
     if ctx.shortcut:
         act = ctx.net.layer(K).activation.name
         section.notes.append(
