@@ -144,10 +144,12 @@ def main() -> None:
     from cli import streams
     from cli.errors import handle_sigterm, interrupted_exit, print_error
 
-    handle_sigterm()  # the process's own entry point only: never in a host (tests, notebooks)
-    streams.prepare()
     code: int | str | None = 0
     try:
+        # Inside the try: a SIGTERM that lands while the handler is being installed
+        # is already a Terminated, reported below like any other.
+        handle_sigterm()  # the process's own entry point only: never in a host (tests, notebooks)
+        streams.prepare()
         app()
     except SystemExit as e:
         code = e.code

@@ -212,3 +212,22 @@ def test_bare_bp_shows_the_help_without_an_error_line() -> None:
     assert result.exit_code == 2
     assert "Usage: bp [OPTIONS] COMMAND [ARGS]..." in result.stdout
     assert result.stderr == ""
+
+
+def test_sigterm_while_its_handler_is_installed_exits_143_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found by the forked fuzz: SIGTERM right as the handler went in raised
+    # Terminated outside main's try, a traceback instead of exit 143.
+    import cli.errors
+    from cli.app import main
+
+    def lands_at_once() -> None:
+        raise cli.errors.Terminated
+
+    monkeypatch.setattr(cli.errors, "handle_sigterm", lands_at_once)
+    monkeypatch.setattr("sys.argv", ["bp", "check"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 143
+    assert capsys.readouterr().err == "error: terminated\n"
