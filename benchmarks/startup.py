@@ -51,9 +51,15 @@ def run(argv: list[str], *, tty: bool = False) -> tuple[float, float]:
         argv = ["script", "-qfec", subprocess.list2cmdline(argv), "/dev/null"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(), check=False
+    done = subprocess.run(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), check=False
     )
+    if done.returncode != 0:
+        # A command that fails at once would time as fast as can be: never a figure.
+        last = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        raise SystemExit(
+            f"benchmark: {subprocess.list2cmdline(argv)} exited {done.returncode}: {last[0]}"
+        )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

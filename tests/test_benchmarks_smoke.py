@@ -154,3 +154,16 @@ def test_check_judges_width_growth_against_linear() -> None:
     assert met and shown == "worst 1.00x linear; 32 units: 2.0x the time, 2x the width"
     [(_, met, shown)] = run.check(width(1.0, 2.5))
     assert not met and shown.startswith("worst 1.25x linear")
+
+
+def test_a_command_that_fails_is_never_timed() -> None:
+    from benchmarks import startup
+
+    failing = [
+        sys.executable,
+        "-c",
+        "import sys; print('no module cli', file=sys.stderr); sys.exit(3)",
+    ]
+    with pytest.raises(SystemExit) as raised:
+        startup.run(failing)
+    assert str(raised.value).endswith("exited 3: no module cli")
