@@ -29,17 +29,26 @@ def activations(draw: st.DrawFn, name: str) -> Activation:
 
 
 @st.composite
-def networks(draw: st.DrawFn, max_outputs: int = 3, batch_sizes: Sequence[int] = (1, 2, 5)) -> Case:
-    loss = draw(st.sampled_from(sorted(LOSSES)))
+def networks(
+    draw: st.DrawFn,
+    max_outputs: int = 3,
+    batch_sizes: Sequence[int] = (1, 2, 5),
+    hidden_activations: Sequence[str] = HIDDEN,
+    losses: Sequence[str] = (),
+    max_hidden_units: int = 3,
+) -> Case:
+    """`hidden_activations`: those drawn for layers the loss leaves free; `losses`:
+    those drawn from (default: every one)."""
+    loss = draw(st.sampled_from(sorted(losses or LOSSES)))
     inputs = draw(st.integers(1, 3))
-    hidden = draw(st.lists(st.integers(1, 3), min_size=0, max_size=2))
+    hidden = draw(st.lists(st.integers(1, max_hidden_units), min_size=0, max_size=2))
     low = 2 if loss == "cross_entropy" else 1
     outputs = draw(st.integers(low, max(low, max_outputs)))
     layers = [
-        Layer(u, activations(draw, draw(st.sampled_from(HIDDEN))), draw(st.booleans()))
+        Layer(u, activations(draw, draw(st.sampled_from(hidden_activations))), draw(st.booleans()))
         for u in hidden
     ]
-    out_name = LOSSES[loss].output or draw(st.sampled_from(HIDDEN))
+    out_name = LOSSES[loss].output or draw(st.sampled_from(hidden_activations))
     layers.append(Layer(outputs, activations(draw, out_name), draw(st.booleans())))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     units = [inputs, *(layer.units for layer in layers)]

@@ -73,6 +73,19 @@ class ActivationRecord:
     # parameters and the constants `zero` and `one`, ending in Y.
     onnx_op: str = ""
     onnx_body: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    # The scalar path (scalar_path.py) writes small networks as straight-line float
+    # arithmetic from these. scalar_phi: A = phi(H) as a Python expression of one
+    # float "{H}" and the parameters as fields; scalar_prime: phi'(H) as the engine
+    # takes it (fast_prime, else phi_prime), in "{H}" and "{A}". Bare `exp`, `log`,
+    # `log1p`, `tanh`, `sqrt` are math's. Both do the same operations in the same
+    # order as phi and the engine's phi' (numpy's maximum keeps NaN: `not H <= 0`),
+    # so results agree to the last bit wherever math's functions agree with numpy's.
+    # scalar_row: a row-wise phi (softmax) as (E from "{H}" and the row's "{max}",
+    # A from "{E}" and the row's sum "{sum}", summed as numpy sums). "": none, and a
+    # network using it keeps to the vector engine.
+    scalar_phi: str = ""
+    scalar_prime: str = ""
+    scalar_row: tuple[str, str] | None = None
 
 
 ACTIVATIONS: dict[str, ActivationRecord] = {}
@@ -103,6 +116,8 @@ register(
         write=lambda H, slope="1": H if slope == "1" else f"{slope} * {H}",
         torch="{H} * {slope}",
         onnx_op="Mul",
+        scalar_phi="{H} * {slope}",
+        scalar_prime="{slope}",
     )
 )
 
@@ -120,6 +135,10 @@ def sigmoid(H: Array, out: Array | None = None) -> Array:
 
 # The most negative H whose exp(-H) is finite, per float size in bytes.
 _EXP_LIMIT = {2: -11.0, 4: -88.0, 8: -709.0}
+# sigmoid as `sigmoid` computes it, in float64 (the scalar path's only dtype).
+SCALAR_SIGMOID = "1.0 / (exp(-({H} if not {H} < -709.0 else -709.0)) + 1.0)"
+# softplus as numpy's logaddexp(0, H) computes it (x == y aside, whose log(2) is the same).
+SCALAR_SOFTPLUS = "(0.0 + log1p(exp({H})) if {H} < 0.0 else {H} + log1p(exp(-{H})))"
 
 
 def sigmoid_prime(H: Array) -> Array:
@@ -139,6 +158,8 @@ register(
         fast_prime=lambda H, A: A * (1.0 - A),
         torch="torch.sigmoid({H})",
         onnx_op="Sigmoid",
+        scalar_phi=SCALAR_SIGMOID,
+        scalar_prime="{A} * (1.0 - {A})",
     )
 )
 
@@ -160,6 +181,8 @@ register(
         fast_prime=lambda H, A: 1.0 - A**2,
         torch="torch.tanh({H})",
         onnx_op="Tanh",
+        scalar_phi="tanh({H})",
+        scalar_prime="1.0 - {A} * {A}",
     )
 )
 
@@ -183,6 +206,8 @@ register(
         fast_prime=lambda H, A: H > 0,
         torch="torch.relu({H})",
         onnx_op="Relu",
+        scalar_phi="({H} if not {H} <= 0.0 else 0.0)",
+        scalar_prime="(1.0 if {H} > 0.0 else 0.0)",
     )
 )
 
@@ -214,6 +239,8 @@ register(
             ("Mul", ("alpha", "H"), "scaled"),
             ("Where", ("positive", "H", "scaled"), "Y"),
         ),
+        scalar_phi="({H} if {H} > 0.0 else {alpha} * {H})",
+        scalar_prime="(1.0 if {H} > 0.0 else {alpha})",
     )
 )
 
@@ -251,6 +278,8 @@ register(
             ("Where", ("rounds_to_1", "x", "corrected"), "log1p"),
             ("Add", ("positive", "log1p"), "Y"),
         ),
+        scalar_phi=SCALAR_SOFTPLUS,
+        scalar_prime=SCALAR_SIGMOID,
     )
 )
 
@@ -278,6 +307,7 @@ register(
         loss="cross_entropy",
         torch="torch.softmax({H}, dim=1)",
         onnx_op="Softmax",  # opset 13 and later: over the last axis
+        scalar_row=("exp({H} - {max})", "{E} / {sum}"),
     )
 )
 

@@ -58,6 +58,21 @@ class LossRecord:
     # The loss of a batch summed over its rows as a PyTorch expression of H(K),
     # Y and T (`bp export`; text only), from H on the canonical output pairing.
     torch_sum: str = ""
+    # The scalar path (scalar_path.py), as Python expressions over floats doing the
+    # same operations in the same order as the functions above. scalar_term: one
+    # output's term of `loss`, in "{y}" and "{t}"; the terms of a batch (row after
+    # row) are summed as numpy sums them (pairwise), and scalar_total makes the loss
+    # of that sum "{S}", the rows "{n}" and rows * outputs "{size}". scalar_dL_dY:
+    # dL/dy of one output, "{m}" being the outputs. scalar_H_term / scalar_H_total:
+    # the same for `from_H`, in "{h}", "{t}" and the row's log-sum-exp "{lse}";
+    # scalar_output_delta: `output_delta` in "{y}", "{t}", "{m}". "": none, and a
+    # network using it keeps to the vector engine.
+    scalar_term: str = ""
+    scalar_total: str = ""
+    scalar_dL_dY: str = ""
+    scalar_H_term: str = ""
+    scalar_H_total: str = ""
+    scalar_output_delta: str = ""
 
     @property
     def classifier(self) -> bool:
@@ -131,6 +146,9 @@ register(
         write_derivative=lambda y, t, m: f"{y} - {t}",
         write_terms=_sse_terms,
         torch_sum="0.5 * ((Y - T) ** 2).sum()",
+        scalar_term="({y} - {t}) * ({y} - {t})",
+        scalar_total="0.5 * {S} / {n}",
+        scalar_dL_dY="{y} - {t}",
     )
 )
 
@@ -151,6 +169,9 @@ register(
         formula="mean_j (Y_j - T_j)^2",
         write_derivative=lambda y, t, m: f"2 * ({y} - {t}){_per(m)}",
         torch_sum="((Y - T) ** 2).sum() / T.shape[1]",
+        scalar_term="({y} - {t}) * ({y} - {t})",
+        scalar_total="{S} / {size}",
+        scalar_dL_dY="2.0 * ({y} - {t}) / {m}",
     )
 )
 
@@ -201,6 +222,9 @@ register(
         targets=ONE_HOT,
         check_targets=_distributions,
         torch_sum="(T * (torch.logsumexp(H, dim=1, keepdim=True) - H)).sum()",
+        scalar_H_term="({lse} - {h}) * {t}",
+        scalar_H_total="{S} / {n}",
+        scalar_output_delta="{y} - {t}",
     )
 )
 
@@ -242,5 +266,8 @@ register(
         targets=BINARY,
         check_targets=_probabilities,
         torch_sum="(torch.logaddexp(torch.zeros_like(H), H) - T * H).sum() / T.shape[1]",
+        scalar_H_term="(0.0 + log1p(exp({h})) if {h} < 0.0 else {h} + log1p(exp(-{h}))) - {t} * {h}",
+        scalar_H_total="{S} / {size}",
+        scalar_output_delta="({y} - {t}) / {m}",
     )
 )

@@ -77,13 +77,39 @@ class OptimizerRecord:
 
     make: Callable[..., Optimizer]  # make(eta, **settings)
     takes: tuple[str, ...] = ()  # its settings, as `training.optimizer` keys
+    # The scalar path (scalar_path.py): `step` as Python statements over floats doing
+    # the same operations in the same order. scalar_update: once per update, in the
+    # counters; scalar_step: per weight, in "{w}", "{g}", its state "{v}" per name in
+    # `slots` (the optimizer's per-array lists of that name, zeros at first), "{eta}"
+    # and the settings; `counters`: the optimizer's integer attributes the statements
+    # keep (adam's t). Bare `sqrt` is math's. (): none, the vector engine only.
+    scalar_update: tuple[str, ...] = ()
+    scalar_step: tuple[str, ...] = ()
+    slots: tuple[str, ...] = ()
+    counters: tuple[str, ...] = ()
 
 
 # The config's `training.optimizer.name` choices read this table.
 OPTIMIZERS: dict[str, OptimizerRecord] = {
-    "sgd": OptimizerRecord(SGD),
-    "momentum": OptimizerRecord(Momentum, ("momentum",)),
-    "adam": OptimizerRecord(Adam, ("beta1", "beta2", "epsilon")),
+    "sgd": OptimizerRecord(SGD, scalar_step=("{w} = {w} - {g} * {eta}",)),
+    "momentum": OptimizerRecord(
+        Momentum,
+        ("momentum",),
+        scalar_step=("{v} = {v} * {momentum} - {eta} * {g}", "{w} = {w} + {v}"),
+        slots=("v",),
+    ),
+    "adam": OptimizerRecord(
+        Adam,
+        ("beta1", "beta2", "epsilon"),
+        scalar_update=("t += 1", "step = {eta} * sqrt(1.0 - {beta2} ** t) / (1.0 - {beta1} ** t)"),
+        scalar_step=(
+            "{m} = {m} * {beta1} + (1.0 - {beta1}) * {g}",
+            "{v} = {v} * {beta2} + (1.0 - {beta2}) * {g} * {g}",
+            "{w} = {w} - step * {m} / (sqrt({v}) + {epsilon})",
+        ),
+        slots=("m", "v"),
+        counters=("t",),
+    ),
 }
 
 
