@@ -114,13 +114,25 @@ def scalar(t: Training, epochs: int) -> Outcome:
     rows = [tuple(r) for r in np.hstack([t.X, t.T]).tolist()]
     batches, last = path.batches(rows, None)
     totals = []
+    flat: tuple[float, ...] = ()
     for _ in range(epochs):
         done = path.epoch(state, batches, last)
-        assert done is not None
+        if done is None:  # a loss not finite: the Trainer hands the epoch to the vector engine
+            totals.append(np.nan)
+            break
         state, total, _, flat = done
         totals.append(total)
     path.write(state, optimizer)
     return Outcome(net, optimizer, totals, path.gradients(flat))
+
+
+def diverged(v: Outcome, s: Outcome) -> bool:
+    """Did training diverge? Then both engines must see it in the same epoch."""
+    finite = [bool(np.isfinite(total)) for total in v.totals]
+    if all(finite):
+        return False
+    assert np.isnan(s.totals[-1]) and len(s.totals) == finite.index(False) + 1
+    return True
 
 
 def arrays(outcome: Outcome) -> list[np.ndarray]:
@@ -149,6 +161,8 @@ def test_one_row_per_update_agrees_bit_for_bit(t: Training, epochs: int) -> None
     operation on the same operands in both engines. (Wider, its kernels fuse
     multiply-adds: see the next test.)"""
     v, s = vector(t, epochs), scalar(t, epochs)
+    if diverged(v, s):
+        return
     assert s.totals == v.totals
     for a, b in zip(arrays(s), arrays(v), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -191,6 +205,8 @@ def test_one_update_agrees_within_the_bound(t: Training) -> None:
     if not eligible(t):
         return
     v, s = vector(t, 1), scalar(t, 1)
+    if diverged(v, s):
+        return
     scale = magnitudes(t.net, t.X[: t.batch], t.T[: t.batch])
     for key, g in s.gradients.items():
         expected = dict(v.gradients.items())[key]
@@ -211,6 +227,8 @@ def test_a_few_epochs_stay_within_the_bound(t: Training) -> None:
     if not eligible(t):
         return
     v, s = vector(t, 3), scalar(t, 3)
+    if diverged(v, s):
+        return
     for (key, a), (_, b) in zip(s.net.parameters(), v.net.parameters(), strict=True):
         largest = max(float(np.abs(a).max()), float(np.abs(b).max()))
         assert np.all(np.abs(a - b) <= 2**12 * np.spacing(largest)), (key, a, b)

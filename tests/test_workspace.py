@@ -65,11 +65,11 @@ def test_training_with_workspaces_gives_the_weights_of_fresh_arrays(
     # batch 3 of 7 rows: two batch sizes (3 and the last 1), four workspaces
     path = write(tmp_path, batch="3", optimizer=optimizer)
     monkeypatch.setattr(Trainer, "reuse_from_bytes", 0)  # however small the arrays
-    reused = Trainer(load_experiment(path, []))
+    reused = Trainer(load_experiment(path, ["training.engine=vector"]))
     reused.run()
     assert sorted(reused.workspaces) == [1, 3]
     monkeypatch.setattr(Trainer, "_workspace", lambda self, X, T: FRESH)
-    fresh = Trainer(load_experiment(path, []))
+    fresh = Trainer(load_experiment(path, ["training.engine=vector"]))
     fresh.run()
     assert reused.result.losses == fresh.result.losses
     for (_, a), (_, b) in zip(reused.network.parameters(), fresh.network.parameters(), strict=True):
@@ -92,7 +92,8 @@ def test_recorded_steps_keep_their_gradients_after_later_updates(tmp_path: Path)
 
 
 def test_small_arrays_are_made_afresh_and_wide_ones_reused(tmp_path: Path) -> None:
-    trainer = Trainer(load_experiment(write(tmp_path, batch="3"), ["training.epochs=1"]))
+    vector = ["training.epochs=1", "training.engine=vector"]  # the workspaces are its
+    trainer = Trainer(load_experiment(write(tmp_path, batch="3"), vector))
     trainer.run()
     assert trainer.workspaces == {3: [FRESH], 1: [FRESH]}
     net = network("tanh", "softmax", "cross_entropy", "float64")

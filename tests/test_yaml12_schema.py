@@ -85,7 +85,7 @@ def properties(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
 def test_every_key_has_a_description_and_its_default() -> None:
     schema = config_schema()
     keys = properties(schema)
-    assert len(keys) == 55
+    assert len(keys) == 56
     assert [path for path, sub in keys if not sub.get("description")] == []
     # Defaults come from the model; editors show them.
     training = schema["$defs"]["TrainingSpec"]["properties"]

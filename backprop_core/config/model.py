@@ -209,6 +209,8 @@ class TrainingSpec(Strict):
     precision: Literal["float64", "float32"] = "float64"
     # BLAS threads for the matrix products; None: the CPUs this process may use.
     threads: PositiveInt | None = None
+    # auto: the scalar path (engine/scalar_path.py) when the network takes it.
+    engine: Literal["auto", "vector", "scalar"] = "auto"
 
 
 class TrainedRecord(Strict):

@@ -137,6 +137,13 @@ KEYS: dict[str, dict[str, tuple[str, list[Any]]]] = {
             "(1 is often fastest on a busy machine).",
             [1],
         ),
+        "engine": (
+            "auto | vector | scalar: scalar writes a float64 network of at most 64 weights, "
+            "batches of at most 64 rows, out as plain float arithmetic (many times faster "
+            "there; last-bit differences from vector, see docs/performance.md); auto: "
+            "scalar when the network allows it.",
+            ["auto", "vector"],
+        ),
     },
     "OptimizerSpec": {
         "name": ("sgd | momentum | adam.", ["adam"]),

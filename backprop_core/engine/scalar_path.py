@@ -184,6 +184,7 @@ class ScalarPath:
         namespace = dict(NAMESPACE)
         exec(compile(self.source, "<scalar path>", "exec"), namespace)
         self.epoch_function = namespace["epoch"]
+        self.write_weights = self._store()
 
     # -- the state -----------------------------------------------------------
 
@@ -199,6 +200,31 @@ class ScalarPath:
                 values.append(0.0 if held is None else float(held[arrays[w.key]][w.index]))
         values.extend(int(getattr(optimizer, c)) for c in self.record.counters)
         return tuple(values)
+
+    def _store(self) -> Any:
+        """store(state): the moving weights of `state` written into the network's
+        arrays, one store each (the rest never change), so that whatever reads the
+        arrays between epochs reads the scalar path's weights."""
+        lines = ["def store(state):"]
+        flat: dict[str, Array] = {}
+        params = dict(self.net.parameters())
+        for at, w in enumerate(self.weights):
+            if w.key in self.still:
+                continue
+            array = params[w.key]
+            view = array.reshape(-1)
+            name = f"{w.key[0]}{w.key[1]}"
+            if np.shares_memory(view, array):
+                flat[name] = view
+                position = int(np.ravel_multi_index(w.index, array.shape))
+                lines.append(f"    {name}[{position}] = state[{at}]")
+            else:
+                flat[name] = array
+                lines.append(f"    {name}[{w.index}] = state[{at}]")
+        lines.append("    return None")
+        namespace: dict[str, Any] = dict(flat)
+        exec(compile("\n".join(lines) + "\n", "<scalar path store>", "exec"), namespace)
+        return namespace["store"]
 
     def write(self, state: Sequence[float | int], optimizer: Optimizer) -> None:
         """Put `state` back into the network's arrays and `optimizer`."""

@@ -59,6 +59,14 @@ class Experiment:
             out[key] = mask
         return out
 
+    def scalar_unsupported(self, batch: int) -> str | None:
+        """Why the scalar path (engine/scalar_path.py) cannot train this network in
+        batches of `batch` rows; None: it can."""
+        from backprop_core.engine.scalar_path import unsupported
+
+        dtype = np.result_type(self.data.X.dtype, self.data.T.dtype)
+        return unsupported(self.network, self.optimizer, batch, dtype=dtype)
+
     def is_frozen(self, w: WeightId) -> bool:
         return w in self.frozen or (w.is_bias and self.frozen_biases)
 
@@ -80,7 +88,21 @@ def build_experiment(loaded: LoadedConfig) -> Experiment:
     frozen, frozen_biases = resolve_freeze(loaded, names)
     dtype = np.float32 if loaded.config.training.precision == "float32" else np.float64
     data = load_data(loaded).astype(dtype)
-    return Experiment(loaded, network, data, names, frozen, frozen_biases)
+    experiment = Experiment(loaded, network, data, names, frozen, frozen_biases)
+    spec = loaded.config.training
+    if spec.engine == "scalar":  # a network the scalar path cannot take: say why
+        n = data.n
+        reason = experiment.scalar_unsupported(min(n, _rows(spec.batch_size, n)))
+        if reason is not None:
+            raise loaded.error(
+                ("training", "engine"),
+                f"scalar cannot train this network: {reason}; use auto or vector",
+            )
+    return experiment
+
+
+def _rows(batch_size: int | str, n: int) -> int:
+    return n if batch_size == "full" else int(batch_size)
 
 
 def build_network(loaded: LoadedConfig) -> Network:
