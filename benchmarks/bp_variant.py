@@ -33,21 +33,27 @@ def config_text(w: Workload, *, inline_data: bool = False) -> str:
     )
 
 
-def make_epoch(w: Workload, threads: int = 1, *, fresh: bool = False) -> Callable[[], float]:
+def make_epoch(
+    w: Workload, threads: int = 1, *, fresh: bool = False, engine: str = "vector"
+) -> Callable[[], float]:
     """`fresh`: every update makes its arrays afresh (no reused workspace), as
-    before buffers were reused: the width benchmark's comparison."""
+    before buffers were reused: the width benchmark's comparison. `engine`:
+    `training.engine`; vector unless asked, so that "bp" times the vector engine
+    (on the reference and tiny networks `auto` would take the scalar path)."""
     from backprop_core.data.load import Dataset
     from backprop_core.engine.network import FRESH
     from backprop_core.run.experiment import load_experiment
     from backprop_core.run.training import Trainer
 
     if w.name == "reference":
-        experiment = load_experiment(None, ["training.epochs=1000000000"])
+        experiment = load_experiment(
+            None, ["training.epochs=1000000000", f"training.engine={engine}"]
+        )
     else:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "workload.yaml"
             path.write_text(config_text(w))
-            experiment = load_experiment(path, [])
+            experiment = load_experiment(path, [f"training.engine={engine}"])
         X, T = make_data(w)
         experiment.data = Dataset(X, T)
         W, b = initial_weights(w)

@@ -26,10 +26,11 @@ def train(request: dict[str, Any]) -> dict[str, Any]:
     start_mb = peak_mb()
     variant = request["variant"]
     epoch: Callable[[], float]
-    if variant in ("bp", "bp-fresh"):
+    if variant in ("bp", "bp-fresh", "bp-scalar"):
         from benchmarks.bp_variant import make_epoch
 
-        epoch = make_epoch(w, request["threads"], fresh=variant == "bp-fresh")
+        engine = "scalar" if variant == "bp-scalar" else "vector"
+        epoch = make_epoch(w, request["threads"], fresh=variant == "bp-fresh", engine=engine)
     elif variant == "numpy":
         from threadpoolctl import threadpool_limits
 

@@ -71,6 +71,8 @@ SETTINGS = {
 
 # (name, what it says, figure -> the ratio, limit): met when ratio <= limit.
 SMALL = ("reference", "tiny", "small")
+# Networks of at most 64 weights, also timed on the scalar path (training.engine: scalar).
+SCALAR = ("reference", "tiny")
 
 
 def child(request: dict[str, Any]) -> dict[str, Any]:
@@ -134,9 +136,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         # Variants take turns, round after round, each round in fresh processes:
         # a slow spell of a shared machine then falls on every variant alike,
         # instead of on whichever one happened to be running.
-        runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+        these = [*variants, "bp-scalar"] if w.name in SCALAR else variants
+        runs: dict[str, list[dict[str, Any]]] = {v: [] for v in these}
         for _ in range(s["rounds"]):
-            for v in variants:
+            for v in these:
                 runs[v].append(
                     child(
                         {
@@ -242,6 +245,15 @@ def check(results: dict[str, Any]) -> list[tuple[str, bool, str]]:
             ratio = _median(workloads[name]["bp"]) / _median(workloads[name]["numpy"])
             judge(
                 f"{name}: time per update at most 1.0x the NumPy loop", ratio, 1.0, f"{ratio:.2f}x"
+            )
+    for name in SCALAR:
+        if "bp-scalar" in workloads.get(name, {}):
+            ratio = _median(workloads[name]["numpy"]) / _median(workloads[name]["bp-scalar"])
+            judge(
+                f"{name}: the scalar path at least 5x faster per update than the NumPy loop",
+                5.0 / ratio,
+                1.0,
+                f"{ratio:.1f}x faster",
             )
     large = workloads.get("large-32", {})
     if "torch" in large:

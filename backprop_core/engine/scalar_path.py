@@ -212,10 +212,10 @@ class ScalarPath:
             if w.key in self.still:
                 continue
             array = params[w.key]
-            view = array.reshape(-1)
             name = f"{w.key[0]}{w.key[1]}"
-            if np.shares_memory(view, array):
-                flat[name] = view
+            if array.flags.c_contiguous and array.dtype == np.float64:
+                # A memoryview's store is a third of numpy's item assignment.
+                flat[name] = memoryview(array.reshape(-1))
                 position = int(np.ravel_multi_index(w.index, array.shape))
                 lines.append(f"    {name}[{position}] = state[{at}]")
             else:
@@ -291,7 +291,9 @@ class ScalarPath:
         slots = [f"{slot}_{w.name}" for slot in self.record.slots for w in self.moving]
         state = [w.name for w in self.weights] + slots + list(self.record.counters)
         grads = [f"g_{w.name}" for w in self.moving]
-        out("def epoch(state, batches, last):")
+        # The functions as arguments' defaults: local names, the fastest to look up.
+        helpers = ", ".join(f"{name}={name}" for name in NAMESPACE)
+        out(f"def epoch(state, batches, last, {helpers}):")
         out.depth = 1
         out(f"({', '.join(state)},) = state")
         out("total = 0.0")
