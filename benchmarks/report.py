@@ -7,7 +7,12 @@ from typing import Any
 
 from benchmarks.workloads import Workload
 
-NAMES = {"numpy": "plain NumPy loop", "bp": "bp", "bp-scalar": "bp, scalar path", "torch": "PyTorch"}
+NAMES = {
+    "numpy": "plain NumPy loop",
+    "bp": "bp",
+    "bp-scalar": "bp, scalar path",
+    "torch": "PyTorch",
+}
 
 
 def _print(*lines: str) -> None:

@@ -9,21 +9,25 @@ the bound stated in `close` below.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from backprop_core.engine import activations as activations_module
-from backprop_core.engine.activations import ActivationRecord, Activation
+from backprop_core.engine.activations import Activation, ActivationRecord
 from backprop_core.engine.network import Gradients, Layer, Network
 from backprop_core.engine.optimizers import Optimizer, make_optimizer
 from backprop_core.engine.scalar_path import MAX_WEIGHTS, ScalarPath, unsupported
-from tests.strategies import Case, networks
+from backprop_core.run.experiment import load_experiment
+from backprop_core.run.training import Trainer
+from cli.app import app
+from tests.strategies import networks
 
 SETTINGS = {
     "sgd": {},
@@ -295,3 +299,115 @@ def test_too_large_or_float32_stays_on_the_vector_engine() -> None:
     assert unsupported(single, "sgd", 1) == (
         "it computes in float64 only (training.precision is float32)"
     )
+
+
+# -- the Trainer on the scalar path (training.engine) -------------------------
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+runner = CliRunner()
+
+
+def trained(config: Path | None, *overrides: str, **trainer: Any) -> Trainer:
+    t = Trainer(load_experiment(config, list(overrides)), **trainer)
+    t.run()
+    return t
+
+
+def parameters(t: Trainer) -> list[np.ndarray]:
+    return [p for _, p in t.network.parameters()]
+
+
+def test_auto_takes_the_scalar_path_where_the_network_allows_it() -> None:
+    assert Trainer(load_experiment(None, [])).scalar is not None
+    assert Trainer(load_experiment(CONFIGS / "xor.yaml", [])).scalar is not None
+    assert Trainer(load_experiment(None, ["training.engine=vector"])).scalar is None
+    assert Trainer(load_experiment(None, ["training.precision=float32"])).scalar is None
+    assert Trainer(load_experiment(CONFIGS / "iris.yaml", [])).scalar is None  # 67 weights
+
+
+def test_the_reference_example_trains_bit_for_bit_as_on_the_vector_engine() -> None:
+    scalar = trained(None, "training.epochs=30", "training.engine=scalar")
+    vector = trained(None, "training.epochs=30", "training.engine=vector")
+    assert scalar.result.losses == vector.result.losses
+    assert scalar.result.losses[:3] == [32.0, 2.0, 0.125]
+    assert scalar.result.final_loss == vector.result.final_loss
+    for a, b in zip(parameters(scalar), parameters(vector), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_shuffled_batches_are_the_vector_engines_and_every_run_the_same_bits() -> None:
+    # xor: 4 rows in batches of 3 (a short last batch), shuffled, adam
+    sets = ("training.epochs=40", "training.batch_size=3")
+    first = trained(CONFIGS / "xor.yaml", *sets, "training.engine=scalar")
+    again = trained(CONFIGS / "xor.yaml", *sets, "training.engine=scalar")
+    vector = trained(CONFIGS / "xor.yaml", *sets, "training.engine=vector")
+    assert first.result.losses == again.result.losses
+    for a, b, c in zip(parameters(first), parameters(again), parameters(vector), strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=0, atol=2**12 * np.spacing(np.abs(c).max()))
+    np.testing.assert_allclose(first.result.losses, vector.result.losses, rtol=1e-12)
+    assert first.result.last is not None and vector.result.last is not None
+    assert first.result.last.accuracy == vector.result.last.accuracy
+
+
+def test_an_epoch_shown_in_detail_hands_over_weights_and_optimizer_state() -> None:
+    """--grads: the vector engine takes that epoch from the scalar path's weights and
+    adam's moments, and hands them back; no state is lost on either side."""
+    experiment = load_experiment(CONFIGS / "xor.yaml", ["training.engine=scalar"])
+    mixed = Trainer(experiment, record_steps=lambda epoch: epoch in (3, 5))
+    records = [record for _, record in zip(range(6), mixed.epochs(), strict=False)]
+    assert [r.step is not None for r in records] == [False, False, True, False, True, False]
+    plain = trained(CONFIGS / "xor.yaml", "training.engine=scalar", "training.epochs=6")
+    for a, b in zip(parameters(mixed), parameters(plain), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=2**12 * np.spacing(np.abs(b).max()))
+    vector = Trainer(
+        load_experiment(CONFIGS / "xor.yaml", ["training.engine=vector"]),
+        record_steps=lambda epoch: epoch == 3,
+    )
+    shown = [record for _, record in zip(range(3), vector.epochs(), strict=False)][2].step
+    assert shown is not None and records[2].step is not None
+    for a, b in zip(records[2].step.before, shown.before, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=2**12 * np.spacing(np.abs(b).max()))
+
+
+def test_weights_are_in_the_arrays_after_every_epoch_and_in_the_snapshot() -> None:
+    trainer = Trainer(
+        load_experiment(CONFIGS / "xor.yaml", ["training.engine=scalar"]), keep_snapshot=True
+    )
+    assert trainer.scalar is not None
+    epochs = trainer.epochs()
+    for _ in range(3):
+        next(epochs)
+        state = trainer.scalar.state
+        assert state is not None
+        assert [float(p) for _, a in trainer.network.parameters() for p in a.ravel()] == list(
+            state[: trainer.network.parameter_count()]
+        )
+    epochs.close()  # as an interrupt leaves it
+    saved = trainer.weights_to_save("interrupted")
+    assert saved is not None and saved.epochs == 3
+    for (_, a), (_, b) in zip(
+        saved.network.parameters(), trainer.network.parameters(), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_divergence_is_reported_as_the_vector_engine_reports_it(tiny_all_path: Path) -> None:
+    scalar = trained(tiny_all_path, "training.engine=scalar")
+    vector = trained(tiny_all_path, "training.engine=vector")
+    assert scalar.result.status == vector.result.status == "diverged"
+    assert scalar.result.diverged_epoch == vector.result.diverged_epoch
+    assert scalar.result.losses == vector.result.losses
+    assert scalar.result.largest_gradients == vector.result.largest_gradients
+
+
+def test_scalar_on_a_network_it_cannot_take_is_one_line_and_exit_2() -> None:
+    result = runner.invoke(
+        app, ["check", str(CONFIGS / "iris.yaml"), "--set", "training.engine=scalar"]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "error: --set training.engine=scalar: training.engine: scalar cannot train this "
+        "network: the network has 67 weights, more than 64; use auto or vector\n"
+    )
+    assert result.stdout == ""

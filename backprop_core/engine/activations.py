@@ -78,7 +78,7 @@ class ActivationRecord:
     # float "{H}" and the parameters as fields; scalar_prime: phi'(H) as the engine
     # takes it (fast_prime, else phi_prime), in "{H}" and "{A}". Bare `exp`, `log`,
     # `log1p`, `tanh`, `sqrt` are math's. Both do the same operations in the same
-    # order as phi and the engine's phi' (numpy's maximum keeps NaN: `not H <= 0`),
+    # order as phi and the engine's phi' (NaN kept where numpy's maximum keeps it),
     # so results agree to the last bit wherever math's functions agree with numpy's.
     # scalar_row: a row-wise phi (softmax) as (E from "{H}" and the row's "{max}",
     # A from "{E}" and the row's sum "{sum}", summed as numpy sums). "": none, and a
@@ -135,8 +135,9 @@ def sigmoid(H: Array, out: Array | None = None) -> Array:
 
 # The most negative H whose exp(-H) is finite, per float size in bytes.
 _EXP_LIMIT = {2: -11.0, 4: -88.0, 8: -709.0}
-# sigmoid as `sigmoid` computes it, in float64 (the scalar path's only dtype).
-SCALAR_SIGMOID = "1.0 / (exp(-({H} if not {H} < -709.0 else -709.0)) + 1.0)"
+# sigmoid as `sigmoid` computes it, in float64 (the scalar path's only dtype):
+# -max(H, -709), NaN kept, is 709 below -709 and -H otherwise.
+SCALAR_SIGMOID = "1.0 / (exp(709.0 if {H} < -709.0 else -{H}) + 1.0)"
 # softplus as numpy's logaddexp(0, H) computes it (x == y aside, whose log(2) is the same).
 SCALAR_SOFTPLUS = "(0.0 + log1p(exp({H})) if {H} < 0.0 else {H} + log1p(exp(-{H})))"
 
@@ -206,7 +207,7 @@ register(
         fast_prime=lambda H, A: H > 0,
         torch="torch.relu({H})",
         onnx_op="Relu",
-        scalar_phi="({H} if not {H} <= 0.0 else 0.0)",
+        scalar_phi="(0.0 if {H} <= 0.0 else {H})",  # numpy's maximum: -0 to 0, NaN kept
         scalar_prime="(1.0 if {H} > 0.0 else 0.0)",
     )
 )

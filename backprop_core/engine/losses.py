@@ -266,7 +266,9 @@ register(
         targets=BINARY,
         check_targets=_probabilities,
         torch_sum="(torch.logaddexp(torch.zeros_like(H), H) - T * H).sum() / T.shape[1]",
-        scalar_H_term="(0.0 + log1p(exp({h})) if {h} < 0.0 else {h} + log1p(exp(-{h}))) - {t} * {h}",
+        # logaddexp(0, h) as numpy computes it (see softplus in activations.py), - t * h
+        scalar_H_term="(0.0 + log1p(exp({h})) if {h} < 0.0 else {h} + log1p(exp(-{h})))"
+        " - {t} * {h}",
         scalar_H_total="{S} / {size}",
         scalar_output_delta="({y} - {t}) / {m}",
     )

@@ -108,7 +108,11 @@ def pairwise(terms: Sequence[str]) -> str:
             r = [f"{r[j]} + {terms[i + j]}" for j in range(8)]
             i += 8
         r = [f"({x})" for x in r]
-        head = f"((({r[0]} + {r[1]}) + ({r[2]} + {r[3]})) + (({r[4]} + {r[5]}) + ({r[6]} + {r[7]})))"
+        left, right = (
+            f"({r[0]} + {r[1]}) + ({r[2]} + {r[3]})",
+            f"({r[4]} + {r[5]}) + ({r[6]} + {r[7]})",
+        )
+        head = f"(({left}) + ({right}))"
         return "(" + " + ".join([head, *terms[i:]]) + ")"
     half = n // 2
     half -= half % 8

@@ -72,12 +72,16 @@ class ScalarEpochs:
     def run(self, order: Sequence[int] | None) -> tuple[float, int] | None:
         """One epoch, the rows in `order` (None: as they are): the sum of its batches'
         loss times their rows and its right predictions; the weights written back.
-        None: a batch's loss was not finite; `hand_over` then gives the vector engine
-        the epoch's starting state to retake it (and report the divergence)."""
+        None: a batch's loss was not finite (or math raised where numpy would have
+        given inf or NaN); `hand_over` then gives the vector engine the epoch's
+        starting state to retake it (and report any divergence)."""
         path = self.path
         state = self.state if self.state is not None else path.state(self.optimizer)
         batches, last = self.fixed if order is None else path.batches(self.rows, list(order))
-        done = path.epoch(state, batches, last)
+        try:
+            done = path.epoch_function(state, batches, last)
+        except (ArithmeticError, ValueError):  # where numpy gives inf or NaN, math may raise
+            done = None
         if done is None:
             self.state = state
             return None
