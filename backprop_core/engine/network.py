@@ -260,9 +260,12 @@ class Network:
         The one loss every command reads (train, grads, gradcheck, explain).
         """
         K, record = self.K, self.loss_record
+        Y = trace.A[K]
         if record.from_H is not None and self.canonical_output:
-            return record.from_H(trace.H[K], T)
-        return record.loss(trace.A[K], T)
+            # From Y where that is as exact (cheaper: softmax's exp is not redone).
+            if record.exact_from_Y is None or not record.exact_from_Y(Y):
+                return record.from_H(trace.H[K], T)
+        return record.loss(Y, T)
 
     def output_delta(self, trace: Trace, T: Array) -> Array:
         """delta(K) = phi_K'(H(K)) * dL/dY, per sample."""
