@@ -262,8 +262,11 @@ class Network:
         K, record = self.K, self.loss_record
         Y = trace.A[K]
         # From Y where that is as exact (cheaper: softmax's exp is not redone).
-        exact_from_Y = record.exact_from_Y is not None and record.exact_from_Y(Y)
-        if record.from_H is not None and self.canonical_output and not exact_from_Y:
+        if (
+            record.from_H is not None
+            and self.canonical_output
+            and not (record.exact_from_Y is not None and record.exact_from_Y(Y))
+        ):
             return record.from_H(trace.H[K], T)
         return record.loss(Y, T)
 
