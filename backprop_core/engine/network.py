@@ -245,11 +245,11 @@ class Network:
     def predict(self, X: Array) -> Array:
         return self.forward(X).Y
 
-    @property
+    @cached_property
     def loss_record(self) -> LossRecord:
-        return LOSSES[self.loss]
+        return LOSSES[self.loss]  # loss and layers are fixed for the network's life
 
-    @property
+    @cached_property
     def canonical_output(self) -> bool:
         """Is the output activation the one the loss pairs with (softmax + cross_entropy)?"""
         return self.loss_record.output == self.layers[-1].activation.name

@@ -166,7 +166,7 @@ def predicted(Y: Array, loss: str, out: NDArray[Any] | None = None) -> NDArray[A
     """What accuracy compares: the argmax class per row for softmax, each output's
     0.5 threshold for sigmoid (of the outputs Y, or of the targets T)."""
     if LOSSES[loss].targets == ONE_HOT and Y.shape[1] > 1:
-        return np.argmax(Y, axis=1, out=out)
+        return Y.argmax(axis=1, out=out)
     return np.greater_equal(Y, 0.5, out=out)
 
 
@@ -322,8 +322,13 @@ class Trainer:
         record_step = self.record_steps is not None and self.record_steps(epoch)
         total = 0.0
         for start in range(0, n, B):
-            rows = order[start : start + B] if order is not None else slice(start, start + B)
-            X, T = (data.X, data.T) if n == B else (data.X[rows], data.T[rows])
+            if n == B:
+                X, T = data.X, data.T
+            elif order is None:
+                X, T = data.X[start : start + B], data.T[start : start + B]
+            else:  # take(): the rows' copy, at a third of the cost of fancy indexing
+                rows = order[start : start + B]
+                X, T = data.X.take(rows, 0), data.T.take(rows, 0)
             # Wholly frozen arrays' gradients are not computed, unless --grads shows them.
             skip = () if record_step else self.still_keys
             ws = self._workspace(X, T)
