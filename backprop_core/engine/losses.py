@@ -69,14 +69,16 @@ class LossRecord:
     # of that sum "{S}", the rows "{n}" and rows * outputs "{size}". scalar_dL_dY:
     # dL/dy of one output, "{m}" being the outputs. scalar_H_term / scalar_H_total:
     # the same for `from_H`, in "{h}", "{t}" and the row's log-sum-exp "{lse}";
-    # scalar_output_delta: `output_delta` in "{y}", "{t}", "{m}". "": none, and a
-    # network using it keeps to the vector engine.
+    # scalar_output_delta: `output_delta` in "{y}", "{t}", "{m}"; scalar_exact_from_Y:
+    # `exact_from_Y` as a condition on each output "{y}" (all must hold). "": none,
+    # and a network using it keeps to the vector engine.
     scalar_term: str = ""
     scalar_total: str = ""
     scalar_dL_dY: str = ""
     scalar_H_term: str = ""
     scalar_H_total: str = ""
     scalar_output_delta: str = ""
+    scalar_exact_from_Y: str = ""
 
     @property
     def classifier(self) -> bool:
@@ -233,9 +235,12 @@ register(
         targets=ONE_HOT,
         check_targets=_distributions,
         torch_sum="(T * (torch.logsumexp(H, dim=1, keepdim=True) - H)).sum()",
+        scalar_term=f"log({TINY!r} if {{y}} < {TINY!r} else {{y}}) * {{t}}",
+        scalar_total="-{S} / {n}",
         scalar_H_term="({lse} - {h}) * {t}",
         scalar_H_total="{S} / {n}",
         scalar_output_delta="{y} - {t}",
+        scalar_exact_from_Y=f"{{y}} > {TINY!r}",
     )
 )
 

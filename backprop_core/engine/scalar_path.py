@@ -78,6 +78,8 @@ def unsupported(
     if _shortcut(net):
         if not (loss.scalar_H_term and loss.scalar_output_delta):
             return f"loss {loss.name} has no scalar form"
+        if loss.exact_from_Y is not None and not (loss.scalar_term and loss.scalar_exact_from_Y):
+            return f"loss {loss.name} has no scalar form"
     elif not (loss.scalar_term and loss.scalar_dL_dY):
         return f"loss {loss.name} has no scalar form"
     if not OPTIMIZERS[optimizer].scalar_step:
@@ -197,13 +199,23 @@ class ScalarPath:
         net = self.net
         params = dict(net.parameters())
         values: list[float | int] = [float(params[w.key][w.index]) for w in self.weights]
-        arrays = {key: i for i, key in enumerate(self.moving_keys)}
         for slot in self.record.slots:
+            # The optimizer's arrays of a slot hold the moving weights' in order
+            # (one per array, or one buffer of them all, as it was stepped); None: zeros.
             held = getattr(optimizer, slot)
-            for w in self.moving:
-                values.append(0.0 if held is None else float(held[arrays[w.key]][w.index]))
+            if held is None:
+                values.extend([0.0] * len(self.moving))
+            else:
+                values.extend(np.concatenate([a.ravel() for a in held]).tolist())
         values.extend(int(getattr(optimizer, c)) for c in self.record.counters)
+        if len(values) != self.state_size:
+            raise ValueError("the optimizer's state is not laid out as the moving weights")
         return tuple(values)
+
+    @property
+    def state_size(self) -> int:
+        record = self.record
+        return len(self.weights) + len(record.slots) * len(self.moving) + len(record.counters)
 
     def _store(self) -> Any:
         """store(state): the moving weights of `state` written into the network's
@@ -230,23 +242,31 @@ class ScalarPath:
         exec(compile("\n".join(lines) + "\n", "<scalar path store>", "exec"), namespace)
         return namespace["store"]
 
-    def write(self, state: Sequence[float | int], optimizer: Optimizer) -> None:
-        """Put `state` back into the network's arrays and `optimizer`."""
+    def write(
+        self,
+        state: Sequence[float | int],
+        optimizer: Optimizer,
+        stepped: Sequence[Array] | None = None,
+    ) -> None:
+        """Put `state` back into the network's arrays and `optimizer`. `stepped`: the
+        arrays the optimizer steps, shaping its state where it has none yet
+        (default: each moving array)."""
         net, at = self.net, 0
         for w in self.weights:
             array = (net.b if w.key[0] == "b" else net.W)[w.key[1]]
             array[w.index] = state[at]
             at += 1
-        arrays = {key: i for i, key in enumerate(self.moving_keys)}
-        params = dict(net.parameters())
+        if stepped is None:
+            params = dict(net.parameters())
+            stepped = [params[key] for key in self.moving_keys]
         for slot in self.record.slots:
             held = getattr(optimizer, slot)
             if held is None:
-                held = [np.zeros_like(params[key]) for key in self.moving_keys]
+                held = [np.zeros_like(p) for p in stepped]
                 setattr(optimizer, slot, held)
-            for w in self.moving:
-                held[arrays[w.key]][w.index] = state[at]
-                at += 1
+            for a in held:
+                a[...] = np.reshape(state[at : at + a.size], a.shape)
+                at += a.size
         for counter in self.record.counters:
             setattr(optimizer, counter, int(state[at]))
             at += 1
@@ -358,28 +378,48 @@ class ScalarPath:
         self._step(out)
 
     def _loss(self, out: _Writer, n: int) -> None:
+        """The batch's loss, as `Network.loss_of` takes it: from H on the canonical
+        output pairs, unless the record says Y gives it as exactly (`exact_from_Y`)."""
         net, K = self.net, self.net.K
-        m = net.units[K]
         loss = net.loss_record
-        terms = []
-        if _shortcut(net):
-            term, total = loss.scalar_H_term, loss.scalar_H_total
-            for s in range(n):
-                lse = ""
-                if "{lse}" in term:  # the row's log-sum-exp, as cross_entropy_from_H takes it
-                    row = [_h(K, s, j) for j in range(m)]
-                    out(f"top = max({', '.join(row)})")
-                    sums = pairwise([f"exp({h} - top)" for h in row])
-                    lse = f"lse{s}"
-                    out(f"{lse} = top + log({sums})")
-                for j in range(m):
-                    terms.append(f"({term.format(h=_h(K, s, j), t=f't{s}_{j}', lse=lse)})")
-        else:
-            term, total = loss.scalar_term, loss.scalar_total
-            for s in range(n):
-                for j in range(m):
-                    terms.append(f"({term.format(y=_a(K, s, j), t=f't{s}_{j}')})")
-        out("loss = " + total.format(S=pairwise(terms), n=n, size=n * m))
+        if not _shortcut(net):
+            out("loss = " + self._loss_from_Y(n))
+            return
+        if loss.exact_from_Y is None:
+            self._loss_from_H(out, n)
+            return
+        outputs = [_a(K, s, j) for s in range(n) for j in range(net.units[K])]
+        out(f"if {' and '.join(loss.scalar_exact_from_Y.format(y=y) for y in outputs)}:")
+        out("    loss = " + self._loss_from_Y(n))
+        out("else:")
+        out.depth += 1
+        self._loss_from_H(out, n)
+        out.depth -= 1
+
+    def _loss_from_Y(self, n: int) -> str:
+        net, K = self.net, self.net.K
+        m, loss = net.units[K], net.loss_record
+        terms = [
+            f"({loss.scalar_term.format(y=_a(K, s, j), t=f't{s}_{j}')})"
+            for s in range(n)
+            for j in range(m)
+        ]
+        return loss.scalar_total.format(S=pairwise(terms), n=n, size=n * m)
+
+    def _loss_from_H(self, out: _Writer, n: int) -> None:
+        net, K = self.net, self.net.K
+        m, loss = net.units[K], net.loss_record
+        term, terms = loss.scalar_H_term, []
+        for s in range(n):
+            lse = ""
+            if "{lse}" in term:  # the row's log-sum-exp, as cross_entropy_from_H takes it
+                row = [_h(K, s, j) for j in range(m)]
+                out(f"top = max({', '.join(row)})")
+                lse = f"lse{s}"
+                out(f"{lse} = top + log({pairwise([f'exp({h} - top)' for h in row])})")
+            for j in range(m):
+                terms.append(f"({term.format(h=_h(K, s, j), t=f't{s}_{j}', lse=lse)})")
+        out("loss = " + loss.scalar_H_total.format(S=pairwise(terms), n=n, size=n * m))
 
     def _right(self, out: _Writer, n: int) -> None:
         """Right predictions, as training.correct counts them."""

@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from backprop_core.engine.network import Gradients
+from backprop_core.engine.network import Array, Gradients
 from backprop_core.engine.optimizers import Optimizer
 from backprop_core.engine.scalar_path import ScalarPath
 from backprop_core.run.experiment import Experiment
@@ -28,11 +28,12 @@ class ScalarEpochs:
         self,
         experiment: Experiment,
         optimizer: Optimizer,
+        stepped: Sequence[Array],
         batch: int,
         still: Collection[tuple[str, int]],
     ) -> None:
         spec = experiment.config.training
-        self.optimizer = optimizer
+        self.optimizer, self.stepped = optimizer, stepped
         self.path = ScalarPath(
             experiment.network,
             spec.optimizer.name,
@@ -58,16 +59,19 @@ class ScalarEpochs:
         cls,
         experiment: Experiment,
         optimizer: Optimizer,
+        stepped: Sequence[Array],
         batch: int,
         still: Collection[tuple[str, int]],
     ) -> ScalarEpochs | None:
-        """The scalar path if `training.engine` and the network choose it."""
+        """The scalar path if `training.engine` and the network choose it; `stepped`:
+        the arrays the vector engine's `optimizer` steps (their order and shapes are
+        its state's)."""
         engine = experiment.config.training.engine
         if engine == "vector" or (
             engine == "auto" and experiment.scalar_unsupported(batch) is not None
         ):
             return None
-        return cls(experiment, optimizer, batch, still)
+        return cls(experiment, optimizer, stepped, batch, still)
 
     def run(self, order: Sequence[int] | None) -> tuple[float, int] | None:
         """One epoch, the rows in `order` (None: as they are): the sum of its batches'
@@ -97,7 +101,7 @@ class ScalarEpochs:
         """Write the newest state (weights and the optimizer's) back for the vector
         engine; the last update's gradients, if the scalar path made them."""
         if self.state is not None:
-            self.path.write(self.state, self.optimizer)
+            self.path.write(self.state, self.optimizer, self.stepped)
             self.state = None
         gradients, self.last = self.gradients(), None
         return gradients
