@@ -317,12 +317,21 @@ def parameters(t: Trainer) -> list[np.ndarray]:
     return [p for _, p in t.network.parameters()]
 
 
-def test_auto_takes_the_scalar_path_where_the_network_allows_it() -> None:
-    assert Trainer(load_experiment(None, [])).scalar is not None
-    assert Trainer(load_experiment(CONFIGS / "xor.yaml", [])).scalar is not None
-    assert Trainer(load_experiment(None, ["training.engine=vector"])).scalar is None
-    assert Trainer(load_experiment(None, ["training.precision=float32"])).scalar is None
-    assert Trainer(load_experiment(CONFIGS / "iris.yaml", [])).scalar is None  # 67 weights
+def test_auto_takes_the_scalar_path_where_it_can_and_pays_off() -> None:
+    def path(config: Path | None, *overrides: str) -> bool:
+        return Trainer(load_experiment(config, list(overrides))).scalar is not None
+
+    assert path(None, "training.epochs=20")  # 5 weights, one row: 4 updates per weight-row
+    assert not path(None, "training.epochs=19")  # compiling would cost more than it saves
+    assert path(None, "training.epochs=20", "training.engine=scalar")
+    assert not path(None, "training.epochs=20", "training.engine=vector")
+    assert not path(None, "training.epochs=20", "training.precision=float32")
+    assert path(CONFIGS / "xor.yaml")  # 9 weights, 4 rows, 500 epochs
+    assert not path(CONFIGS / "xor.yaml", "training.epochs=143")
+    assert not path(CONFIGS / "iris.yaml")  # 67 weights
+    # 49 weights: one row an update pays off; sixteen are slower than NumPy's calls
+    assert path(CONFIGS / "sine.yaml", "training.batch_size=1", "training.epochs=2")
+    assert not path(CONFIGS / "sine.yaml", "training.batch_size=16", "training.epochs=1000")
 
 
 def test_the_reference_example_trains_bit_for_bit_as_on_the_vector_engine() -> None:

@@ -139,9 +139,9 @@ KEYS: dict[str, dict[str, tuple[str, list[Any]]]] = {
         ),
         "engine": (
             "auto | vector | scalar: scalar writes a float64 network of at most 64 weights, "
-            "batches of at most 64 rows, out as plain float arithmetic (many times faster "
-            "there; last-bit differences from vector, see docs/performance.md); auto: "
-            "scalar when the network allows it.",
+            "batches of at most 64 rows, out as plain float arithmetic (last bits may differ "
+            "from vector, see docs/performance.md); auto: scalar where that is faster "
+            "(up to 256 weights x rows, runs long enough to repay compiling it).",
             ["auto", "vector"],
         ),
     },

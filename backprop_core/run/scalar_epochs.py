@@ -1,7 +1,8 @@
 """A Trainer's epochs on the scalar path (engine/scalar_path.py), when it is chosen.
 
 `training.engine`: ``vector`` never takes it, ``scalar`` always (a network it
-cannot take is a config error, see experiment.py), ``auto`` whenever it can. The
+cannot take is a config error, see experiment.py), ``auto`` where it can and is
+the faster, its compiling included (`pays_off`). The
 scalar path's weights are written back into the network's arrays after every
 epoch (a store per moving weight), so whatever reads them between epochs reads
 the newest; the optimizer's state goes back only when the vector engine takes
@@ -16,7 +17,7 @@ import numpy as np
 
 from backprop_core.engine.network import Array, Gradients
 from backprop_core.engine.optimizers import Optimizer
-from backprop_core.engine.scalar_path import ScalarPath
+from backprop_core.engine.scalar_path import ScalarPath, pays_off
 from backprop_core.run.experiment import Experiment
 
 
@@ -63,14 +64,18 @@ class ScalarEpochs:
         batch: int,
         still: Collection[tuple[str, int]],
     ) -> ScalarEpochs | None:
-        """The scalar path if `training.engine` and the network choose it; `stepped`:
-        the arrays the vector engine's `optimizer` steps (their order and shapes are
-        its state's)."""
-        engine = experiment.config.training.engine
-        if engine == "vector" or (
-            engine == "auto" and experiment.scalar_unsupported(batch) is not None
-        ):
+        """The scalar path if `training.engine` chooses it (auto: where it can take
+        the network and is faster, compiling included; `pays_off`); `stepped`: the
+        arrays the vector engine's `optimizer` steps (its state is laid out so)."""
+        spec = experiment.config.training
+        if spec.engine == "vector":
             return None
+        if spec.engine == "auto":
+            updates = spec.epochs * -(-experiment.data.n // batch)
+            if experiment.scalar_unsupported(batch) is not None or not pays_off(
+                experiment.network, batch, updates
+            ):
+                return None
         return cls(experiment, optimizer, stepped, batch, still)
 
     def run(self, order: Sequence[int] | None) -> tuple[float, int] | None:
