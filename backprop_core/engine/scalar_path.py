@@ -200,11 +200,11 @@ class ScalarPath:
         self.moving_keys = [key for key, _ in net.parameters() if key not in self.still]
         fields = {"eta": _num(eta), **{k: _num(settings[k]) for k in self.record.takes}}
         self.fields = fields
+        self.views = self._views()
         self.source = self._source()
-        namespace = dict(NAMESPACE)
+        namespace = {**NAMESPACE, **self.views}
         exec(compile(self.source, "<scalar path>", "exec"), namespace)
         self.epoch_function = namespace["epoch"]
-        self.write_weights = self._store()
 
     # -- the state -----------------------------------------------------------
 
@@ -231,30 +231,19 @@ class ScalarPath:
         record = self.record
         return len(self.weights) + len(record.slots) * len(self.moving) + len(record.counters)
 
-    def _store(self) -> Any:
-        """store(state): the moving weights of `state` written into the network's
-        arrays, one store each (the rest never change), so that whatever reads the
-        arrays between epochs reads the scalar path's weights."""
-        lines = ["def store(state):"]
-        flat: dict[str, Array] = {}
-        params = dict(self.net.parameters())
-        for at, w in enumerate(self.weights):
-            if w.key in self.still:
+    def _views(self) -> dict[str, Any]:
+        """Per moving array, what the epoch's last lines store its weights into: a
+        memoryview of it (a third of numpy's cost per item), else the array."""
+        views: dict[str, Any] = {}
+        for key, array in self.net.parameters():
+            if key in self.still:
                 continue
-            array = params[w.key]
-            name = f"{w.key[0]}{w.key[1]}"
+            name = f"_{key[0]}{key[1]}"
             if array.flags.c_contiguous and array.dtype == np.float64:
-                # A memoryview's store is a third of numpy's item assignment.
-                flat[name] = memoryview(array.reshape(-1))
-                position = int(np.ravel_multi_index(w.index, array.shape))
-                lines.append(f"    {name}[{position}] = state[{at}]")
+                views[name] = memoryview(array.reshape(-1))
             else:
-                flat[name] = array
-                lines.append(f"    {name}[{w.index}] = state[{at}]")
-        lines.append("    return None")
-        namespace: dict[str, Any] = dict(flat)
-        exec(compile("\n".join(lines) + "\n", "<scalar path store>", "exec"), namespace)
-        return namespace["store"]
+                views[name] = array
+        return views
 
     def write(
         self,
@@ -329,8 +318,9 @@ class ScalarPath:
         slots = [f"{slot}_{w.name}" for slot in self.record.slots for w in self.moving]
         state = [w.name for w in self.weights] + slots + list(self.record.counters)
         grads = [f"g_{w.name}" for w in self.moving]
-        # The functions as arguments' defaults: local names, the fastest to look up.
-        helpers = ", ".join(f"{name}={name}" for name in NAMESPACE)
+        # The functions and the arrays' views as arguments' defaults: local names,
+        # the fastest to look up.
+        helpers = ", ".join(f"{name}={name}" for name in [*NAMESPACE, *self.views])
         out(f"def epoch(state, batches, last, {helpers}):")
         out.depth = 1
         out(f"({', '.join(state)},) = state")
@@ -346,6 +336,13 @@ class ScalarPath:
             out.depth = 2
             self._update(out, self.rows % self.batch)
             out.depth = 1
+        # The new weights into the network's arrays: whatever reads them between
+        # epochs reads these (a batch whose loss was not finite returned before).
+        for w in self.moving:
+            view = self.views[f"_{w.key[0]}{w.key[1]}"]
+            shape = dict(self.net.parameters())[w.key].shape
+            at = np.ravel_multi_index(w.index, shape) if isinstance(view, memoryview) else w.index
+            out(f"_{w.key[0]}{w.key[1]}[{at}] = {w.name}")
         out(f"return {_tuple(state)}, total, right, {_tuple(grads)}")
         return "\n".join(out.lines) + "\n"
 

@@ -2,9 +2,8 @@
 
 `training.engine`: ``vector`` never takes it, ``scalar`` always (a network it
 cannot take is a config error, see experiment.py), ``auto`` where it can and is
-the faster, its compiling included (`pays_off`). The
-scalar path's weights are written back into the network's arrays after every
-epoch (a store per moving weight), so whatever reads them between epochs reads
+the faster, its compiling included (`pays_off`). Each epoch ends by storing its
+weights into the network's arrays, so whatever reads them between epochs reads
 the newest; the optimizer's state goes back only when the vector engine takes
 over an epoch (`--grads` showing an update, a divergence to report).
 """
@@ -94,8 +93,7 @@ class ScalarEpochs:
         if done is None:
             self.state = state
             return None
-        self.state, total, right, self.last = done
-        path.write_weights(self.state)
+        self.state, total, right, self.last = done  # the arrays hold its weights
         return total, right
 
     def gradients(self) -> Gradients | None:
