@@ -23,7 +23,7 @@ from backprop_core.engine import activations as activations_module
 from backprop_core.engine.activations import Activation, ActivationRecord
 from backprop_core.engine.network import Gradients, Layer, Network
 from backprop_core.engine.optimizers import Optimizer, make_optimizer
-from backprop_core.engine.scalar_path import MAX_WEIGHTS, ScalarPath, unsupported
+from backprop_core.engine.scalar_path import MAX_WEIGHTS, ScalarPath, pays_off, unsupported
 from backprop_core.run.experiment import load_experiment
 from backprop_core.run.training import Trainer
 from cli.app import app
@@ -332,6 +332,8 @@ def test_auto_takes_the_scalar_path_where_it_can_and_pays_off() -> None:
     # 49 weights: one row an update pays off; sixteen are slower than NumPy's calls
     assert path(CONFIGS / "sine.yaml", "training.batch_size=1", "training.epochs=2")
     assert not path(CONFIGS / "sine.yaml", "training.batch_size=16", "training.epochs=1000")
+    net = load_experiment(None, []).network  # and not on data it would hold as large lists
+    assert pays_off(net, 1, 10**6, 200_000) and not pays_off(net, 1, 10**6, 200_001)
 
 
 def test_the_reference_example_trains_bit_for_bit_as_on_the_vector_engine() -> None:

@@ -51,12 +51,16 @@ MAX_BATCH = 64
 # weight-row, repaid after some 3 updates per weight-row.
 AUTO_WORK = 256
 AUTO_UPDATES_PER_WORK = 4
+# It holds the data as Python floats (some 30 bytes each against NumPy's 8): auto
+# leaves larger data sets to the vector engine.
+AUTO_VALUES = 200_000
 
 
-def pays_off(net: Network, batch: int, updates: int) -> bool:
-    """Is the scalar path worth taking for `updates` updates in batches of `batch` rows?"""
+def pays_off(net: Network, batch: int, updates: int, values: int) -> bool:
+    """Is the scalar path worth taking for `updates` updates in batches of `batch`
+    rows, on data of `values` numbers (inputs and targets)?"""
     work = net.parameter_count() * batch
-    return work <= AUTO_WORK and updates >= AUTO_UPDATES_PER_WORK * work
+    return work <= AUTO_WORK and updates >= AUTO_UPDATES_PER_WORK * work and values <= AUTO_VALUES
 
 
 # The functions the records' scalar forms may call by their bare names.

@@ -70,9 +70,11 @@ class ScalarEpochs:
         if spec.engine == "vector":
             return None
         if spec.engine == "auto":
-            updates = spec.epochs * -(-experiment.data.n // batch)
+            data = experiment.data
+            updates = spec.epochs * -(-data.n // batch)
+            values = data.X.size + data.T.size
             if experiment.scalar_unsupported(batch) is not None or not pays_off(
-                experiment.network, batch, updates
+                experiment.network, batch, updates, values
             ):
                 return None
         return cls(experiment, optimizer, stepped, batch, still)
