@@ -175,7 +175,8 @@ class ScalarPath:
 
     The state (every weight, then the optimizer's per-weight slots and counters)
     is a tuple: `state` reads it from the network and the optimizer objects,
-    `write` puts it back, so the vector engine can take over at any epoch. Arrays
+    `write` puts it back, so the vector engine can take over at any epoch; each
+    epoch also ends by storing its weights into the network's arrays. Arrays
     keyed in `still` (wholly frozen) get no gradient and no step, as in the
     Trainer; `masks[key]` (0 = frozen) multiplies a partly frozen array's gradient.
     """
@@ -311,7 +312,8 @@ class ScalarPath:
         last: tuple[float, ...],
     ) -> tuple[tuple[float | int, ...], float, int, tuple[float, ...]] | None:
         """(state after, sum of batch loss * rows, right predictions, the last update's
-        gradients), or None if a batch's loss is not finite (its update not taken)."""
+        gradients), the weights stored into the network's arrays; or None if a
+        batch's loss is not finite (its update not taken, the arrays as they were)."""
         result: Any = self.epoch_function(state, batches, last)
         return result  # type: ignore[no-any-return]
 
