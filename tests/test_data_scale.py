@@ -126,3 +126,105 @@ def test_float32_npz_stays_float32_and_loads_the_same_numbers(tmp_path: Path, mo
     a, b = datasets[np.float32], datasets[np.float64]
     np.testing.assert_array_equal(a.X.astype(np.float64), b.X)
     np.testing.assert_array_equal(a.T.astype(np.float64), b.T)
+
+
+def test_numeric_columns_in_file_order_are_views_of_the_one_array(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c,y\n1,2,3,4\n5,6,7,8\n")
+    table = read_table(path, "t.csv")
+    assert isinstance(table, NumericTable)
+    X, T = table.numbers(["a", "b", "c"]), table.numbers(["y"])
+    assert np.shares_memory(X, table.values) and np.shares_memory(T, table.values)
+    np.testing.assert_array_equal(X, [[1, 2, 3], [5, 6, 7]])
+    np.testing.assert_array_equal(T, [[4], [8]])
+    every_other = table.numbers(["a", "c"])  # evenly spaced: still a view
+    assert np.shares_memory(every_other, table.values)
+    np.testing.assert_array_equal(every_other, [[1, 3], [5, 7]])
+    shuffled = table.numbers(["c", "a", "y"])  # out of file order: a copy
+    assert not np.shares_memory(shuffled, table.values)
+    np.testing.assert_array_equal(shuffled, [[3, 1, 4], [7, 5, 8]])
+
+
+@pytest.mark.parametrize("shape", [(50, 1), (40, 2), (33, 3), (1000, 7), (3, 9), (1, 4)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blockwise_statistics_are_numpys_bit_for_bit(
+    monkeypatch: pytest.MonkeyPatch, shape: tuple[int, int], dtype: type
+) -> None:
+    from backprop_core.data import load
+
+    X = (np.random.default_rng(3).standard_normal(shape) * 5 + 2).astype(dtype)
+    X[:, 0] = 1.5  # a constant column keeps std 1
+    want_mean, want_std = X.mean(axis=0, dtype=np.float64), X.std(axis=0, dtype=np.float64)
+    want_std = np.where(want_std > 0, want_std, 1.0)
+    for block in (8, 64, 1 << 20):  # bytes: blocks of two columns, a few, all at once
+        monkeypatch.setattr(load, "BLOCK_BYTES", block)
+        mean, std = load.statistics(X)
+        assert mean.tobytes() == want_mean.tobytes() and std.tobytes() == want_std.tobytes()
+
+
+NPZ_CONFIG = (
+    "network: {{inputs: 64, layers: [{{units: 2, activation: linear}}]}}\n"
+    "loss: mse\ndata:\n  file: {{path: t.npz}}\n  standardize: true\n{more}"
+    "training: {{precision: {precision}}}\n"
+)
+
+
+def _npz(tmp_path: Path, rows: int, more: str = "", precision: str = "float32") -> Path:
+    rng = np.random.default_rng(5)
+    X = (rng.standard_normal((rows, 64)) * 3 + 1).astype(np.float32)
+    np.savez(tmp_path / "t.npz", X=X, T=rng.standard_normal((rows, 2)).astype(np.float32))
+    config = tmp_path / "run.yaml"
+    config.write_text(NPZ_CONFIG.format(more=more, precision=precision))
+    return config
+
+
+@pytest.mark.parametrize("more", ["", "  validation: 0.25\n"])
+@pytest.mark.parametrize("precision", ["float32", "float64"])
+def test_standardized_float32_data_is_scaled_once_in_the_training_precision(
+    tmp_path: Path, more: str, precision: str
+) -> None:
+    """The numbers of the float64 formula (X - mean) / std, rounded once to the
+    training precision, as before the scaling went block by block."""
+    from backprop_core.config.load import load_config
+    from backprop_core.data.load import load_data
+
+    data = load_data(load_config(_npz(tmp_path, 300, more, precision)))
+    split = data.X_val is not None
+    assert split == bool(more)
+    with np.load(tmp_path / "t.npz") as f:
+        X = f["X"]
+    for part in [data.X, data.X_val] if split else [data.X]:
+        assert part is not None and part.dtype == np.dtype(precision)
+    assert data.mean is not None and data.std is not None
+    if not split:
+        std = X.std(axis=0, dtype=np.float64)
+        assert data.std.tobytes() == np.where(std > 0, std, 1.0).tobytes()
+    # Every row as read, scaled with the training rows' statistics.
+    rows = np.concatenate([data.X, data.X_val]) if split else data.X
+    every = ((X - data.mean) / data.std).astype(precision)
+    assert sorted(map(bytes, rows)) == sorted(map(bytes, every))
+
+
+@pytest.mark.parametrize("more", ["", "  validation: 0.25\n"])
+def test_loading_float32_data_to_train_in_float32_peaks_near_one_copy(
+    tmp_path: Path, more: str
+) -> None:
+    """Read, split, standardize: at most the data twice over (the split's copy), never
+    a float64 copy of it (four times the data, and more, before)."""
+    import tracemalloc
+
+    from backprop_core.config.load import load_config
+    from backprop_core.data.load import load_data
+
+    config = _npz(tmp_path, 40_000, more)  # X: 10 MB
+    loaded = load_config(config)
+    data_bytes = 40_000 * 66 * 4
+    tracemalloc.start()
+    try:
+        data = load_data(loaded)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert data.X.dtype == np.float32
+    limit = 1.3 if not more else 2.2  # the blocks' scratch; the split copies the rows
+    assert peak < limit * data_bytes, peak / data_bytes
