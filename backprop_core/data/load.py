@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from backprop_core.config.model import LoadedConfig
 
@@ -71,7 +72,7 @@ def load_data(loaded: LoadedConfig) -> Dataset:
     data = Dataset(
         raw.X, T, classes=classes, input_names=raw.input_names, target_names=raw.target_names
     )
-    del raw  # the rows as read are the Dataset's alone: a validation split frees them
+    del raw  # the rows as read are the Dataset's alone: a validation split may move them
     return finish(loaded, data)
 
 
@@ -89,7 +90,7 @@ def finish(loaded: LoadedConfig, data: Dataset) -> Dataset:
     spec = loaded.config.data
     if spec.validation > 0:
         held = split(data, spec.validation, loaded.config.seed, loaded.config.loss)
-        # Into `data` itself, which drops the rows as read (the caller holds `data`).
+        # Into `data` itself: the caller's `data` then holds no copy of the rows as read.
         data.X, data.T, data.X_val, data.T_val = held.X, held.T, held.X_val, held.T_val
     if data.n == 0:
         raise DataError("no training rows", file=loaded.source.label, key="data")
@@ -149,7 +150,11 @@ def statistics(X: Array) -> tuple[Array, Array]:
 
 
 def split(data: Dataset, fraction: float, seed: int, loss: str) -> Dataset:
-    """Hold out `fraction` of the rows, stratified by class for classifiers."""
+    """Hold out `fraction` of the rows, stratified by class for classifiers.
+
+    The training rows are moved to the front of `data`'s own arrays (which it
+    then no longer holds as they were); the held-out rows are copied.
+    """
     generator = rng(seed, SPLIT)
     n = data.n
     if LOSSES[loss].classifier:
@@ -163,6 +168,29 @@ def split(data: Dataset, fraction: float, seed: int, loss: str) -> Dataset:
         val_rows = np.sort(generator.permutation(n)[: round(fraction * n)])
     if len(val_rows) == 0:
         return data  # the fraction rounds to no row: no validation split at all
-    mask = np.ones(n, dtype=bool)
-    mask[val_rows] = False
-    return replace(data, X=data.X[mask], T=data.T[mask], X_val=data.X[~mask], T_val=data.T[~mask])
+    kept = np.ones(n, dtype=bool)
+    kept[val_rows] = False
+    train_rows = np.flatnonzero(kept)
+    X_val, T_val = data.X[val_rows], data.T[val_rows]
+    return replace(
+        data,
+        X=_compacted(data.X, train_rows),
+        T=_compacted(data.T, train_rows),
+        X_val=X_val,
+        T_val=T_val,
+    )
+
+
+def _compacted(A: Array, rows: NDArray[np.intp]) -> Array:
+    """A[rows] (rows ascending) moved to the front of A itself, a block at a time, and
+    returned as a view of A's first rows: the split copies only the held-out rows.
+
+    Safe in place: row ``rows[i] >= i``, so each block reads rows no block has written.
+    """
+    if not A.flags.writeable:
+        return A[rows]
+    step = max(1, BLOCK_BYTES // max(1, A.itemsize * A[:1].size))
+    for start in range(0, len(rows), step):
+        block = rows[start : start + step]
+        A[start : start + len(block)] = A[block]
+    return A[: len(rows)]
