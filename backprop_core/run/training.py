@@ -245,8 +245,27 @@ class Trainer:
         self.snapshot: Network | None = self.network.copy() if keep_snapshot else None
         self.snapshot_epoch = 0
         self.finite: tuple[Network, int, float] | None = None
+        # The trained arrays first, then the still ones, in one buffer (when the data
+        # are in the network's dtype): a step over every trained weight is then one
+        # operation, where a small network's update is mostly the cost of calls.
+        self.order = [*self.moving_keys, *(self.keys[i] for i in sorted(self.still))]
+        data = experiment.data
+        self.packed = data.X.dtype == self.network.dtype == data.T.dtype
+        theta = self.network.pack(self.order) if self.packed else None
         self.params = [p for _, p in self.network.parameters()]
         self.trained = [self.params[i] for i in self.moving]
+        self.moving_size = sum(p.size for p in self.trained)
+        self.trained_flat = [theta[: self.moving_size]] if theta is not None else []
+        self.flat_mask = (
+            np.concatenate(
+                [
+                    (self.masks[i] if self.masks[i] is not None else np.ones_like(p)).ravel()
+                    for i, p in zip(self.moving, self.trained, strict=True)
+                ]
+            )
+            if self.masked
+            else None
+        )
         self.last_gradients: Gradients | None = None
         self.workspaces: dict[int, list[Workspace]] = {}
         self.record_steps = record_steps
@@ -296,18 +315,25 @@ class Trainer:
             X, T = (data.X, data.T) if n == B else (data.X[rows], data.T[rows])
             # Wholly frozen arrays' gradients are not computed, unless --grads shows them.
             skip = () if record_step else self.still_keys
-            loss, grads, trace = net.loss_and_gradients(X, T, skip, self._workspace(X, T))
+            ws = self._workspace(X, T)
+            loss, grads, trace = net.loss_and_gradients(X, T, skip, ws)
             if not math.isfinite(loss):
                 return self._diverged(epoch, loss, self.last_gradients or grads)
             total += loss * X.shape[0]
             if self.classifier:
                 right += correct(trace.Y, T, net.loss)
-            # The gradients of the arrays that move, partly frozen ones masked.
-            g = self._ordered(grads, self.moving_keys)
-            for pos, mask in self.masked:
-                g[pos] = g[pos] * mask
             before = [p.copy() for p in self.params] if record_step else None
-            self.optimizer.step(self.trained, g)
+            # The gradients of the arrays that move, partly frozen ones masked.
+            if ws.gradient is not None:  # one view over all of them (`packed`)
+                g = ws.gradient[: self.moving_size]
+                self.optimizer.step(
+                    self.trained_flat, [g if self.flat_mask is None else g * self.flat_mask]
+                )
+            else:
+                g_arrays = self._ordered(grads, self.moving_keys)
+                for pos, mask in self.masked:
+                    g_arrays[pos] = g_arrays[pos] * mask
+                self.optimizer.step(self.trained, g_arrays)
             self.last_gradients = grads
         wanted = self.measure_norm is None or self.measure_norm(epoch)
         norm = self._norm(self.last_gradients) if wanted else math.nan
@@ -324,17 +350,23 @@ class Trainer:
 
     def _workspace(self, X: Array, T: Array) -> Workspace:
         """The buffers for this batch size, two taking turns: the previous update's
-        gradients (`last_gradients`, reported if this update diverges) stay intact."""
-        net, n = self.network, X.shape[0]
-        if X.dtype != net.dtype or T.dtype != net.dtype:
+        gradients (`last_gradients`, reported if this update diverges) stay intact.
+
+        Every workspace holds the gradients in one buffer laid out as the weights
+        (`order`); the per-sample arrays only where they are large.
+        """
+        if not self.packed:
             return FRESH  # mixed dtypes: let NumPy choose the result types, as always
+        n = X.shape[0]
         pair = self.workspaces.get(n)
         if pair is None:
-            ws = Workspace.of(net, n)
+            net = self.network
             # Blocks under glibc's mmap threshold are recycled by the allocator
             # already; for them the buffers would cost more than they save.
-            big = ws.largest >= self.reuse_from_bytes
-            pair = self.workspaces[n] = [ws, Workspace.of(net, n)] if big else [FRESH]
+            rows = Workspace.largest(net, n) >= self.reuse_from_bytes
+            pair = self.workspaces[n] = [
+                Workspace.of(net, n, self.order, rows=rows) for _ in range(2)
+            ]
         pair.reverse()
         return pair[0]
 
