@@ -162,6 +162,19 @@ def test_blockwise_statistics_are_numpys_bit_for_bit(
         assert mean.tobytes() == want_mean.tobytes() and std.tobytes() == want_std.tobytes()
 
 
+@pytest.mark.parametrize("columns", [slice(0, 1), slice(0, 9), slice(9, 10), slice(3, 8)])
+def test_statistics_of_csv_column_views_are_those_of_their_copies(columns: slice) -> None:
+    """A CSV's inputs are a strided view of the table's array; before, a copy."""
+    from backprop_core.data.load import statistics
+
+    table = np.random.default_rng(4).standard_normal((20_001, 10)) * 3 + 1
+    view, copy = table[:, columns], np.ascontiguousarray(table[:, columns])
+    for got, want in zip(statistics(view), statistics(copy), strict=True):
+        assert got.tobytes() == want.tobytes()
+    std = copy.std(axis=0, dtype=np.float64)
+    assert statistics(view)[1].tobytes() == np.where(std > 0, std, 1.0).tobytes()
+
+
 NPZ_CONFIG = (
     "network: {{inputs: 64, layers: [{{units: 2, activation: linear}}]}}\n"
     "loss: mse\ndata:\n  file: {{path: t.npz}}\n  standardize: true\n{more}"
