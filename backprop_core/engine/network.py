@@ -245,11 +245,11 @@ class Network:
     def predict(self, X: Array) -> Array:
         return self.forward(X).Y
 
-    @property
+    @cached_property
     def loss_record(self) -> LossRecord:
-        return LOSSES[self.loss]
+        return LOSSES[self.loss]  # loss and layers are fixed for the network's life
 
-    @property
+    @cached_property
     def canonical_output(self) -> bool:
         """Is the output activation the one the loss pairs with (softmax + cross_entropy)?"""
         return self.loss_record.output == self.layers[-1].activation.name
@@ -260,9 +260,15 @@ class Network:
         The one loss every command reads (train, grads, gradcheck, explain).
         """
         K, record = self.K, self.loss_record
-        if record.from_H is not None and self.canonical_output:
+        Y = trace.A[K]
+        # From Y where that is as exact (cheaper: softmax's exp is not redone).
+        if (
+            record.from_H is not None
+            and self.canonical_output
+            and not (record.exact_from_Y is not None and record.exact_from_Y(Y))
+        ):
             return record.from_H(trace.H[K], T)
-        return record.loss(trace.A[K], T)
+        return record.loss(Y, T)
 
     def output_delta(self, trace: Trace, T: Array) -> Array:
         """delta(K) = phi_K'(H(K)) * dL/dY, per sample."""
