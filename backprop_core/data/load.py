@@ -152,8 +152,8 @@ def statistics(X: Array) -> tuple[Array, Array]:
 def split(data: Dataset, fraction: float, seed: int, loss: str) -> Dataset:
     """Hold out `fraction` of the rows, stratified by class for classifiers.
 
-    The training rows are moved to the front of `data`'s own arrays (which it
-    then no longer holds as they were); the held-out rows are copied.
+    The training rows are moved to the front of `data`'s own arrays and the
+    held-out rows to the end (`data` no longer holds the rows as they were).
     """
     generator = rng(seed, SPLIT)
     n = data.n
@@ -171,26 +171,27 @@ def split(data: Dataset, fraction: float, seed: int, loss: str) -> Dataset:
     kept = np.ones(n, dtype=bool)
     kept[val_rows] = False
     train_rows = np.flatnonzero(kept)
-    X_val, T_val = data.X[val_rows], data.T[val_rows]
-    return replace(
-        data,
-        X=_compacted(data.X, train_rows),
-        T=_compacted(data.T, train_rows),
-        X_val=X_val,
-        T_val=T_val,
-    )
+    X, X_val = _partitioned(data.X, train_rows, val_rows)
+    T, T_val = _partitioned(data.T, train_rows, val_rows)
+    return replace(data, X=X, T=T, X_val=X_val, T_val=T_val)
 
 
-def _compacted(A: Array, rows: NDArray[np.intp]) -> Array:
-    """A[rows] (rows ascending) moved to the front of A itself, a block at a time, and
-    returned as a view of A's first rows: the split copies only the held-out rows.
+def _partitioned(
+    A: Array, train_rows: NDArray[np.intp], val_rows: NDArray[np.intp]
+) -> tuple[Array, Array]:
+    """(A[train_rows], A[val_rows]), both ascending, as the first and the last rows of
+    A itself: only the held-out rows are copied, and only while A is rearranged.
 
-    Safe in place: row ``rows[i] >= i``, so each block reads rows no block has written.
+    The training rows move to the front a block at a time; that is safe in
+    place because ``train_rows[i] >= i``: a block reads no row a block has written.
     """
+    held = A[val_rows]
     if not A.flags.writeable:
-        return A[rows]
+        return A[train_rows], held
     step = max(1, BLOCK_BYTES // max(1, A.itemsize * A[:1].size))
-    for start in range(0, len(rows), step):
-        block = rows[start : start + step]
+    for start in range(0, len(train_rows), step):
+        block = train_rows[start : start + step]
         A[start : start + len(block)] = A[block]
-    return A[: len(rows)]
+    front = len(train_rows)
+    A[front:] = held
+    return A[:front], A[front:]
