@@ -257,12 +257,24 @@ register(
 
 def softmax(H: Array, out: Array | None = None) -> Array:
     # subtracting the row maximum changes nothing mathematically and keeps exp finite
-    # (the ufuncs' reduce rather than .max()/.sum(): the same numbers without the
-    # methods' Python wrappers, which cost more than the arithmetic on small arrays)
     E = np.subtract(H, np.maximum.reduce(H, axis=-1, keepdims=True), out=out)
     np.exp(E, out=E)  # in place: E is our own temporary
-    E /= np.add.reduce(E, axis=-1, keepdims=True)
+    # Each row's sum as a product with ones: one BLAS call, several times faster
+    # than a reduction along rows on a batch's few columns (as the engine sums
+    # the bias gradient).
+    E /= np.dot(E, _ones(E.shape[-1], E.dtype))[..., None]
     return E
+
+
+_ONES: dict[tuple[int, np.dtype[Any]], Array] = {}
+
+
+def _ones(n: int, dtype: np.dtype[Any]) -> Array:
+    """A vector of n ones, made once per length and dtype."""
+    ones = _ONES.get((n, dtype))
+    if ones is None:
+        ones = _ONES[n, dtype] = np.ones(n, dtype)
+    return ones
 
 
 def softmax_prime(H: Array) -> Array:
