@@ -46,7 +46,7 @@ class Trace:
 
     @property
     def Y(self) -> Array:
-        return self.A[max(self.A)]
+        return self.A[len(self.A) - 1]  # A holds k = 0..K
 
 
 @dataclass
