@@ -109,7 +109,13 @@ TINY = 1e-300
 
 def _floor(Y: Array) -> float:
     """TINY, or the smallest normal number of Y's dtype where TINY is not one (float32)."""
-    return max(TINY, float(np.finfo(Y.dtype).tiny))
+    floor = _FLOORS.get(Y.dtype)
+    if floor is None:  # once per dtype: finfo costs more than a small loss's arithmetic
+        floor = _FLOORS[Y.dtype] = max(TINY, float(np.finfo(Y.dtype).tiny))
+    return floor
+
+
+_FLOORS: dict[np.dtype[Any], float] = {}
 
 
 def _ceiling(Y: Array) -> float:

@@ -15,7 +15,7 @@ matrix *into* layer ``k`` and the code reads like the equations.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -46,7 +46,7 @@ class Trace:
 
     @property
     def Y(self) -> Array:
-        return self.A[max(self.A)]
+        return self.A[len(self.A) - 1]  # A holds k = 0..K
 
 
 @dataclass
@@ -235,12 +235,22 @@ class Network:
         """H_j(k) = sum_i O_i(k-1) w_ij(k-1, k);  A_j(k) = phi_k(H_j(k))."""
         H: dict[int, Array] = {}
         A: dict[int, Array] = {0: X}
-        for k in range(1, self.K + 1):
+        for k, phi in enumerate(self._phi, start=1):
             H[k] = np.dot(A[k - 1], self.W[k], out=ws.H.get(k))
             if k in self.b:
                 H[k] += self.b[k]
-            A[k] = self.layers[k - 1].activation.phi_into(H[k], out=ws.A.get(k))
+            A[k] = phi(H[k], out=ws.A.get(k))
         return Trace(H, A)
+
+    @cached_property
+    def _phi(self) -> tuple[Callable[..., Array], ...]:
+        """phi_k (written into a buffer) per layer, k = 1..K: looked up once, not per update."""
+        return tuple(layer.activation.phi_into for layer in self.layers)
+
+    @cached_property
+    def _phi_prime(self) -> tuple[Callable[[Array, Array], Array | float], ...]:
+        """phi_k'(H, A) per layer, k = 1..K, in the activation's cheapest form."""
+        return tuple(layer.activation.derivative for layer in self.layers)
 
     def predict(self, X: Array) -> Array:
         return self.forward(X).Y
@@ -279,7 +289,7 @@ class Network:
             # Softmax + cross-entropy and sigmoid + bce: the product collapses to
             # (Y - T) / scale exactly. Covered by the finite-difference tests.
             return record.output_delta(Y, T)
-        return self.layers[K - 1].activation.derivative(trace.H[K], Y) * record.dL_dY(Y, T)
+        return self._phi_prime[K - 1](trace.H[K], Y) * record.dL_dY(Y, T)
 
     def backward(
         self,
@@ -300,7 +310,7 @@ class Network:
         arrays. Arrays keyed in
         `skip` (``("W", k)``, ``("b", k)``: wholly frozen ones) get no gradient.
         """
-        n = T.shape[0]
+        n = float(T.shape[0])  # exact; numpy divides by a float sooner than by an int
         H, A = trace.H, trace.A
         delta: dict[int, Array] = {}
         dL_dW: dict[int, Array] = {}
@@ -314,9 +324,9 @@ class Network:
                 if wanted_W:
                     dL_dW[k] = np.dot(A[k - 1].T, delta_mean, out=ws.dL_dW.get(k))
                 if wanted_b:
-                    dL_db[k] = np.dot(self.ones(n), delta_mean, out=ws.dL_db.get(k))
+                    dL_db[k] = np.dot(self.ones(T.shape[0]), delta_mean, out=ws.dL_db.get(k))
             if k > 1:
-                phi_prime = self.layers[k - 2].activation.derivative(H[k - 1], A[k - 1])
+                phi_prime = self._phi_prime[k - 2](H[k - 1], A[k - 1])
                 back = np.dot(delta[k], self.W[k].T, out=ws.delta.get(k - 1))
                 delta[k - 1] = np.multiply(phi_prime, back, out=back)
         return Gradients(dL_dW, dL_db, delta)
