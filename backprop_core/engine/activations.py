@@ -81,8 +81,8 @@ class ActivationRecord:
     # order as phi and the engine's phi' (NaN kept where numpy's maximum keeps it),
     # so results agree to the last bit wherever math's functions agree with numpy's.
     # scalar_row: a row-wise phi (softmax) as (E from "{H}" and the row's "{max}",
-    # A from "{E}" and the row's sum "{sum}", summed as numpy sums). "": none, and a
-    # network using it keeps to the vector engine.
+    # A from "{E}" and the row's sum "{sum}", added up as a product with ones, as
+    # softmax takes it). "": none, and a network using it keeps to the vector engine.
     scalar_phi: str = ""
     scalar_prime: str = ""
     scalar_row: tuple[str, str] | None = None

@@ -378,7 +378,9 @@ class ScalarPath:
                     out(f"top = max({', '.join(row)})")
                     for j in range(units[k]):
                         out(f"e{j} = " + numerator.format(H=row[j], max="top", **params))
-                    out(f"total_e = {pairwise([f'e{j}' for j in range(units[k])])}")
+                    # the row's sum as softmax's product with ones adds it: in order
+                    # (bit for bit up to 3 outputs or one row; then OpenBLAS's lanes)
+                    out(f"total_e = {matmul_sum([f'e{j}' for j in range(units[k])], False)}")
                     for j in range(units[k]):
                         A = share.format(E=f"e{j}", sum="total_e", **params)
                         out(f"{_a(k, s, j)} = {A}")
