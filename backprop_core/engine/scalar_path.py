@@ -25,6 +25,7 @@ arguments. docs/performance.md states how often and by how much.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -324,10 +325,7 @@ class ScalarPath:
         slots = [f"{slot}_{w.name}" for slot in self.record.slots for w in self.moving]
         state = [w.name for w in self.weights] + slots + list(self.record.counters)
         grads = [f"g_{w.name}" for w in self.moving]
-        # The functions and the arrays' views as arguments' defaults: local names,
-        # the fastest to look up.
-        helpers = ", ".join(f"{name}={name}" for name in [*NAMESPACE, *self.views])
-        out(f"def epoch(state, batches, last, {helpers}):")
+        out("def epoch(state, batches, last):")  # its defaults added at the end
         out.depth = 1
         out(f"({', '.join(state)},) = state")
         out("total = 0.0")
@@ -350,6 +348,12 @@ class ScalarPath:
             at = np.ravel_multi_index(w.index, shape) if isinstance(view, memoryview) else w.index
             out(f"_{w.key[0]}{w.key[1]}[{at}] = {w.name}")
         out(f"return {_tuple(state)}, total, right, {_tuple(grads)}")
+        # The functions it calls and the arrays' views as arguments' defaults:
+        # local names, the fastest to look up.
+        body = "\n".join(out.lines)
+        used = [name for name in NAMESPACE if re.search(rf"\b{name}\(", body)]
+        helpers = "".join(f", {name}={name}" for name in [*used, *self.views])
+        out.lines[0] = f"def epoch(state, batches, last{helpers}):"
         return "\n".join(out.lines) + "\n"
 
     def _update(self, out: _Writer, n: int) -> None:
@@ -479,7 +483,7 @@ class ScalarPath:
             if gets_W or gets_b:
                 for s in range(n):
                     for j in range(units[k]):
-                        out(f"{_q(k, s, j)} = {_d(k, s, j)} / {n}")
+                        out(f"{_q(k, s, j)} = {_over(_d(k, s, j), n)}")
             if gets_W:
                 vector = units[k - 1] == 1 or units[k] == 1
                 for i in range(units[k - 1]):
@@ -512,6 +516,14 @@ class ScalarPath:
             slots = {slot: f"{slot}_{w.name}" for slot in record.slots}
             for line in record.scalar_step:
                 out(line.format(w=w.name, g=g, **slots, **self.fields))
+
+
+def _over(x: str, n: int) -> str:
+    """x / n; as x * (1 / n) where n is a power of two: the same number (a power of
+    two's reciprocal is exact), and Python multiplies floats faster than it divides."""
+    if n & (n - 1) == 0:
+        return f"{x} * {1.0 / n!r}"
+    return f"{x} / {n}"
 
 
 def _tuple(names: Sequence[str]) -> str:
