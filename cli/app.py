@@ -14,8 +14,9 @@ from types import ModuleType
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
+from cli.coercion import QuickConversion
 from cli.errors import reports_errors, usage_error_line
 
 # Command name -> its module under cli/commands/, in the order `bp --help` lists them.
@@ -42,7 +43,12 @@ def _module(name: str) -> ModuleType:
     return importlib.import_module(f"cli.commands.{COMMANDS[name]}")
 
 
-class BpGroup(TyperGroup):
+class BpCommand(QuickConversion, TyperCommand):
+    """One command: Typer's, its option values converted without pydantic where
+    that gives the same value (cli/coercion.py)."""
+
+
+class BpGroup(QuickConversion, TyperGroup):
     """The command group: subcommands built from their modules when first asked for;
     usage errors (a bad option value, an unknown option or command) as one
     ``error:`` line on stderr and exit 2, instead of Click's boxed usage text."""
@@ -56,7 +62,9 @@ class BpGroup(TyperGroup):
         if cmd_name not in self.commands:
             module = _module(cmd_name)
             single = typer.Typer(rich_markup_mode=None, add_completion=False)
-            single.command(module.NAME, help=module.HELP)(reports_errors(module.command))
+            single.command(module.NAME, help=module.HELP, cls=BpCommand)(
+                reports_errors(module.command)
+            )
             self.commands[cmd_name] = typer.main.get_command(single)
         return self.commands[cmd_name]
 

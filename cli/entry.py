@@ -25,6 +25,12 @@ def interrupted_at_startup(signum: int, frame: object) -> None:
 if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored (nohup)
     signal.signal(signal.SIGINT, interrupted_at_startup)
 
+# pydantic looks for plugins (every installed distribution's entry points) when it
+# builds its first validator: a few milliseconds on every start, for plugins that
+# would only observe bp's own config validation. Set the variable to a list of
+# plugin names (or to "") to let pydantic load plugins anyway.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 
 def main() -> None:
     from cli.app import main as run
