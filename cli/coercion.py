@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -32,8 +31,9 @@ except ImportError:  # another Typer: its own conversion for every option
 
 # Only forms whose value Python and pydantic read alike: no spaces, no `_`, no
 # inf/nan, at most 18 digits (pydantic also takes "1.0" as an int; Typer does that).
-_INT = re.compile(r"[-+]?[0-9]{1,18}")
-_FLOAT = re.compile(r"[-+]?(?:[0-9]{1,300}\.?[0-9]{0,300}|\.[0-9]{1,300})(?:[eE][-+]?[0-9]{1,4})?")
+# (Compiled on first use: `bp --help` converts nothing.)
+_INT = r"[-+]?[0-9]{1,18}"
+_FLOAT = r"[-+]?(?:[0-9]{1,300}\.?[0-9]{0,300}|\.[0-9]{1,300})(?:[eE][-+]?[0-9]{1,4})?"
 
 
 class DeclinedError(Exception):
@@ -61,27 +61,24 @@ def install(params: list[Any]) -> None:
         descriptor = getattr(param, "type_descriptor", None)
         if descriptor is None or getattr(param, "_runtime_param", "absent") is not None:
             continue
-        convert = _converter(descriptor)
-        if convert is not None:
+        if _converter(descriptor) is not None:
             param._runtime_param = QuickParam(
-                parameter_info=descriptor.parameter_info,
-                annotation=descriptor.annotation,
-                convert=convert,
+                parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
             )
 
 
 if RuntimeParam is not None:
 
-    @dataclass(frozen=True)
     class QuickParam(RuntimeParam):
-        """Typer's runtime parameter (None and repeated values handled by its `coerce`)
-        with the value converted by `convert`, or by Typer when it declines."""
-
-        convert: Convert
+        """Typer's runtime parameter (its `coerce` handles None and repeated values)
+        with the value converted here, or by Typer when `_converter`'s declines."""
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            convert = _converter(param.type_descriptor)
             try:
-                return self.convert(value, param, ctx)
+                if convert is None:
+                    raise DeclinedError
+                return convert(value, param, ctx)
             except DeclinedError:
                 param._runtime_param = None  # Typer builds its own, as without this module
                 return param.get_runtime_param()._coerce_value(value, param=param, ctx=ctx)
@@ -142,7 +139,7 @@ def _number(kind: type, info: Any) -> Convert | None:
     def number(value: Any, param: Any, ctx: Any) -> Any:
         if type(value) is kind:
             result = value
-        elif type(value) is str and pattern.fullmatch(value):
+        elif type(value) is str and re.fullmatch(pattern, value):
             result = kind(value)
         else:
             raise DeclinedError
