@@ -77,7 +77,10 @@ def _describe(summary: dict[str, Any]) -> str:
 
 
 def _warnings(experiment: Experiment) -> list[str]:
+    batch_size = experiment.config.training.batch_size
+    if batch_size == "full":  # nothing to clamp: no need to load the trainer to say so
+        return []
     from backprop_core.run.training import batch_rows
 
-    _, warning = batch_rows(experiment.config.training.batch_size, experiment.data.n)
+    _, warning = batch_rows(batch_size, experiment.data.n)
     return [warning] if warning is not None else []
