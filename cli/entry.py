@@ -17,6 +17,8 @@ import types
 from collections.abc import Callable
 from typing import NoReturn
 
+from cli import plugin_loader
+
 EXIT_INTERRUPTED = 130
 # Set once an `error:` line is out: a Ctrl-C after it exits 130 without a second line.
 reported = False
@@ -32,18 +34,13 @@ def interrupted_at_startup(signum: int, frame: object) -> None:
 if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored (nohup)
     signal.signal(signal.SIGINT, interrupted_at_startup)
 
-# pydantic looks for plugins (every installed distribution's entry points) when it
-# builds its first validator: a few milliseconds on every start, for plugins that
-# would only observe bp's own config validation. Set the variable to a list of
-# plugin names (or to "") to let pydantic load plugins anyway.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-
-# Python 3.11 and 3.12 keep frames on a stack of 16 KiB chunks and give a chunk
+# Python 3.11 to 3.13 keep frames on a stack of 16 KiB chunks and give a chunk
 # back to the system as soon as the call that opened it returns: code that keeps
 # calling across a chunk's end maps and unmaps memory on every call (CPython
-# gh-142183, fixed in 3.13). Where bp's calls happen to sit on that boundary,
-# thousands of such calls cost `bp check` about a tenth of its time. So bp runs
+# gh-142183, fixed in the latest 3.13 and 3.14 releases). Where bp's calls
+# happened to sit on that boundary, ~3,500 such calls cost `bp check` over 10% of its
+# CPU time, and any change to the code moves the boundary. So bp runs
 # from one frame that declares a large value stack: its chunk is made 1 MiB,
 # of which ~500 KiB (thousands of frames) is left for every call under it. The
 # memory is only reserved; the pages are touched only as deep as calls go.
@@ -59,7 +56,18 @@ _call_with_room = types.FunctionType(
 )
 
 
+def prepare() -> None:
+    """Settings for the `bp` process only (not for a program that imports cli)."""
+    # pydantic looks for plugins (every installed distribution's entry points) when
+    # it builds its first validator: a few milliseconds on every start, for plugins
+    # that would only observe bp's own config validation. Set the variable to a list
+    # of plugin names (or to "") to let pydantic load plugins anyway.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    plugin_loader.install()  # and importlib.metadata is not imported to find none
+
+
 def main() -> None:
+    prepare()
     try:
         _call_with_room(_run)
     except SystemExit as e:  # how every run ends (cli.app.main), with its code

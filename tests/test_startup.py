@@ -27,6 +27,7 @@ HEAVY = (
     "matplotlib",
     "typer.rich_utils",
     "typer._adapters",
+    "importlib.metadata",
     "cli.commands.train",
 )
 
@@ -36,7 +37,8 @@ def imported(*args: str) -> tuple[set[str], str]:
     code = (
         "import sys\n"
         f"sys.argv = ['bp', *{list(args)!r}]\n"
-        "import cli.app\n"
+        "import cli.entry, cli.app\n"
+        "cli.entry.prepare()\n"  # as the `bp` script does (without its quick exit)
         "try:\n    cli.app.main()\nexcept SystemExit:\n    pass\n"
         f"print('MODULES=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
@@ -79,8 +81,9 @@ def test_check_draws_nothing_with_rich(command: list[str]) -> None:
     assert "ok" in out
     assert {"numpy", "pydantic.main", "yaml", "backprop_core"} <= modules
     assert not modules & {"rich", "matplotlib", "typer.rich_utils", "cli.commands.train"}, modules
-    # Typer's pydantic adapters for option values are not built (cli/coercion.py).
-    assert "typer._adapters" not in modules
+    # Typer's pydantic adapters for option values are not built (cli/coercion.py),
+    # nor is importlib.metadata imported to find no pydantic plugins (cli/plugin_loader.py).
+    assert not modules & {"typer._adapters", "importlib.metadata"}, modules
 
 
 def test_train_draws_its_table_with_rich_but_no_plot_library() -> None:
@@ -88,6 +91,7 @@ def test_train_draws_its_table_with_rich_but_no_plot_library() -> None:
     assert "epoch" in out
     assert {"rich.console", "rich.table"} <= modules
     assert not modules & {"matplotlib", "rich.markdown", "typer.rich_utils", "typer._adapters"}
+    assert "importlib.metadata" not in modules
 
 
 @pytest.mark.parametrize("flag", ["--quiet", "--json"])
@@ -109,3 +113,44 @@ def test_the_reference_example_draws_nothing_random_so_imports_no_numpy_random(
 def test_a_run_that_draws_its_initial_weights_imports_numpy_random() -> None:
     modules, _ = imported("train", "configs/xor.yaml", "--epochs", "2", "--quiet")
     assert "numpy.random" in modules, modules
+
+
+def test_pydantic_plugins_are_looked_for_when_not_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic.plugin import _loader as real
+
+    from cli.plugin_loader import DeferredLoader
+
+    stand_in = DeferredLoader()
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    assert stand_in.get_plugins() == () and stand_in._real is None
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS")
+    assert list(stand_in.get_plugins()) == list(real.get_plugins())
+    # Anything else is pydantic's own loader's.
+    assert stand_in.PYDANTIC_ENTRY_POINT_GROUP == real.PYDANTIC_ENTRY_POINT_GROUP == "pydantic"
+    assert stand_in._real is not None and stand_in._real.__name__ == real.__name__
+
+
+def test_the_bp_script_exits_with_its_code_and_output_after_its_atexit_functions(
+    tmp_path: Path,
+) -> None:
+    # The script's exit skips the interpreter's teardown (cli/entry.py), not what
+    # exiting must do: atexit functions run, buffered output arrives, the code is kept.
+    marker = tmp_path / "atexit.txt"
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').write('ran'))\n"
+        "sys.argv = ['bp', *sys.argv[1:]]\n"
+        "from cli.entry import main\n"
+        "main()\n"
+        "print('not reached')\n"
+    )
+    ok = subprocess.run([sys.executable, "-c", code, "check"], capture_output=True, text=True)
+    assert (ok.returncode, ok.stdout) == (
+        0,
+        "built-in tiny.yaml: ok (network 1-1-2-1, 5 weights, loss sse, 1 training row)\n",
+    )
+    assert marker.read_text() == "ran"
+    bad = subprocess.run(
+        [sys.executable, "-c", code, "check", "--set", "seed=-1"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and bad.stdout == ""
