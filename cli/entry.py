@@ -11,6 +11,7 @@ frame stack, and an exit that skips tearing the interpreter down.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import types
@@ -22,6 +23,8 @@ from cli import plugin_loader
 EXIT_INTERRUPTED = 130
 # Set once an `error:` line is out: a Ctrl-C after it exits 130 without a second line.
 reported = False
+# True in the `bp` process itself (`prepare` ran), not in a program importing cli.
+script = False
 
 
 def interrupted_at_startup(signum: int, frame: object) -> None:
@@ -64,6 +67,21 @@ def prepare() -> None:
     # of plugin names (or to "") to let pydantic load plugins anyway.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     plugin_loader.install()  # and importlib.metadata is not imported to find none
+    # No cycle collection while Typer is imported and the options parsed: it would
+    # walk the same long-lived objects again and again to find almost no garbage.
+    # The command resumes it (cli.errors.reports_errors; see collector_paused).
+    global script
+    script = True
+    gc.disable()
+
+
+def collect_from_here() -> None:
+    """In the `bp` process: the objects made so far live until bp exits, so the
+    cycle collector leaves them alone (`gc.freeze`) and walks only what is made
+    from here on; then it runs as usual. (Not in a program that imports cli.)"""
+    if script:
+        gc.freeze()
+        gc.enable()
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cli import console
-from cli.errors import EXIT_USAGE, print_error, warn
+from cli.errors import EXIT_USAGE, collector_paused, print_error, warn
 from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
@@ -28,22 +28,23 @@ def command(
         return
     import typer
 
-    from backprop_core.config.load import read_source, schema_problems, validate
-    from backprop_core.errors import BpError
-    from backprop_core.run.experiment import build_experiment
-    from cli.render import json_documents
+    with collector_paused():
+        from backprop_core.config.load import read_source, schema_problems, validate
+        from backprop_core.errors import BpError
+        from backprop_core.run.experiment import build_experiment
+        from cli.render import json_documents
 
-    overrides = list(set_ or [])
-    experiment = None
-    try:
-        # All schema problems at once; the semantic and data checks stop at the first.
-        # Read once: CONFIG may be `-` or /dev/stdin, which a second read finds empty.
-        source = read_source(config, overrides)
-        problems: list[BpError] = list(schema_problems(source))
-        if not problems:
-            experiment = build_experiment(validate(source))
-    except BpError as e:
-        problems = [e]
+        overrides = list(set_ or [])
+        experiment = None
+        try:
+            # All schema problems at once; the semantic and data checks stop at the first.
+            # Read once: CONFIG may be `-` or /dev/stdin, which a second read finds empty.
+            source = read_source(config, overrides)
+            problems: list[BpError] = list(schema_problems(source))
+            if not problems:
+                experiment = build_experiment(validate(source))
+        except BpError as e:
+            problems = [e]
     warnings = _warnings(experiment) if experiment is not None else []
     for message in warnings:
         warn(message)
