@@ -94,7 +94,45 @@ def test_recorded_steps_keep_their_gradients_after_later_updates(tmp_path: Path)
 def test_small_arrays_are_made_afresh_and_wide_ones_reused(tmp_path: Path) -> None:
     trainer = Trainer(load_experiment(write(tmp_path, batch="3"), ["training.epochs=1"]))
     trainer.run()
-    assert trainer.workspaces == {3: [FRESH], 1: [FRESH]}
+    assert sorted(trainer.workspaces) == [1, 3]
+    for pair in trainer.workspaces.values():
+        assert len(pair) == 2 and pair[0].gradient is not pair[1].gradient
+        for ws in pair:  # the gradients in one buffer each; the per-sample arrays afresh
+            assert ws.gradient is not None and ws.gradient.size == trainer.network.parameter_count()
+            assert ws.H == ws.A == ws.delta == {}
     net = network("tanh", "softmax", "cross_entropy", "float64")
-    assert Workspace.of(net, 8).largest == 8 * 6 * 8
-    assert Workspace.of(net, 4096).largest == 4096 * 6 * 8 >= Trainer.reuse_from_bytes
+    assert Workspace.largest(net, 8) == 8 * 6 * 8
+    assert Workspace.largest(net, 4096) == 4096 * 6 * 8 >= Trainer.reuse_from_bytes
+    wide = Workspace.of(net, 8, [("W", 1)], rows=True)
+    assert set(wide.H) == {1, 2, 3} and wide.dL_dW[1].base is wide.gradient
+
+
+def test_packing_moves_the_weights_into_one_buffer_unchanged() -> None:
+    net = network("tanh", "softmax", "cross_entropy", "float64")
+    before = {key: a.copy() for key, a in net.parameters()}
+    order = [("b", 3), ("W", 2), ("W", 1), ("b", 1), ("W", 3)]
+    flat = net.pack(order)
+    assert flat.size == net.parameter_count() == sum(a.size for a in before.values())
+    at = 0
+    for key in order:
+        array = dict(net.parameters())[key]
+        assert same_bits(array, before[key]) and np.shares_memory(array, flat)
+        assert same_bits(flat[at : at + array.size], before[key].ravel())
+        at += array.size
+    flat[0] = 42.0  # the arrays are views: the buffer's first number is b(3)[0]
+    assert net.b[3][0] == 42.0
+
+
+def test_training_packs_the_trained_weights_first(tmp_path: Path) -> None:
+    # Biases frozen: they go last, and a step moves only the buffer's head, with
+    # the one partly frozen array masked.
+    experiment = load_experiment(write(tmp_path, batch="3", freeze="[biases, w1_1_2]"))
+    trainer = Trainer(experiment)
+    net = trainer.network
+    before = {key: a.copy() for key, a in net.parameters()}
+    assert trainer.order == [("W", 1), ("W", 2), ("b", 1), ("b", 2)]
+    assert trainer.moving_size == net.W[1].size + net.W[2].size
+    assert trainer.flat_mask is not None and trainer.flat_mask.tolist().count(0.0) == 1
+    trainer.run()
+    assert same_bits(net.b[1], before[("b", 1)]) and same_bits(net.b[2], before[("b", 2)])
+    assert net.W[1][0, 1] == before[("W", 1)][0, 1] and net.W[1][0, 0] != before[("W", 1)][0, 0]

@@ -257,10 +257,48 @@ register(
 
 def softmax(H: Array, out: Array | None = None) -> Array:
     # subtracting the row maximum changes nothing mathematically and keeps exp finite
-    E = np.subtract(H, H.max(axis=-1, keepdims=True), out=out)
+    E = np.subtract(H, _row_max(H), out=out)
     np.exp(E, out=E)  # in place: E is our own temporary
-    E /= E.sum(axis=-1, keepdims=True)
+    # Each row's sum as a product with ones: one BLAS call, several times faster
+    # than a reduction along rows on a batch's few columns (as the engine sums
+    # the bias gradient).
+    E /= np.dot(E, _ones(E.shape[-1], E.dtype))[..., None]
     return E
+
+
+def _row_max(H: Array) -> Array:
+    """The maximum of each row (of the last axis), keeping that axis.
+
+    Read at each row's argmax: argmax's per-row loop is several times faster than
+    a reduction along rows on a batch's few columns, and a maximum is exact, so
+    the value is the same bits either way (NaN included: both pick it).
+    """
+    if H.ndim != 2:
+        return np.maximum.reduce(H, axis=-1, keepdims=True)
+    n, m = H.shape
+    at = H.argmax(axis=1)
+    at += _row_starts(n, m)
+    return H.take(at)[:, None]  # take() without an axis reads H flattened in C order
+
+
+_ONES: dict[tuple[int, np.dtype[Any]], Array] = {}
+_STARTS: dict[tuple[int, int], NDArray[np.intp]] = {}
+
+
+def _row_starts(n: int, m: int) -> NDArray[np.intp]:
+    """The flat index of each row's first element in an (n, m) array, made once per shape."""
+    starts = _STARTS.get((n, m))
+    if starts is None:
+        starts = _STARTS[n, m] = np.arange(0, n * m, m, dtype=np.intp)
+    return starts
+
+
+def _ones(n: int, dtype: np.dtype[Any]) -> Array:
+    """A vector of n ones, made once per length and dtype."""
+    ones = _ONES.get((n, dtype))
+    if ones is None:
+        ones = _ONES[n, dtype] = np.ones(n, dtype)
+    return ones
 
 
 def softmax_prime(H: Array) -> Array:

@@ -50,6 +50,10 @@ class LossRecord:
     # simplifies to there (no division by Y * (1 - Y) when a sigmoid saturates).
     output: str | None = None
     from_H: Callable[[Array, Array], float] | None = None
+    # exact_from_Y(Y): is `loss(Y, T)` as exact as `from_H` for these outputs (none
+    # clamped away from 0 or 1)? Then the engine takes the cheaper of the two.
+    # None: always `from_H` on the canonical pairing.
+    exact_from_Y: Callable[[Array], bool] | None = None
     output_delta: Callable[[Array, Array], Array] | None = None
     # Classifiers: how targets encode classes (ONE_HOT, BINARY); None: regression.
     targets: str | None = None
@@ -88,7 +92,13 @@ TINY = 1e-300
 
 def _floor(Y: Array) -> float:
     """TINY, or the smallest normal number of Y's dtype where TINY is not one (float32)."""
-    return max(TINY, float(np.finfo(Y.dtype).tiny))
+    floor = _FLOORS.get(Y.dtype)
+    if floor is None:  # once per dtype: finfo costs more than a small loss's arithmetic
+        floor = _FLOORS[Y.dtype] = max(TINY, float(np.finfo(Y.dtype).tiny))
+    return floor
+
+
+_FLOORS: dict[np.dtype[Any], float] = {}
 
 
 def _ceiling(Y: Array) -> float:
@@ -156,7 +166,11 @@ register(
 
 
 def cross_entropy(Y: Array, T: Array) -> float:
-    return float(-np.sum(T * np.log(np.maximum(Y, _floor(Y)))) / Y.shape[0])
+    # -sum(T * log(max(Y, floor))) / n, in one temporary: the engine calls it per update
+    L = np.maximum(Y, _floor(Y))
+    np.log(L, out=L)
+    L *= T
+    return float(-np.add.reduce(L, axis=None) / Y.shape[0])
 
 
 def cross_entropy_prime(Y: Array, T: Array) -> Array:
@@ -197,6 +211,9 @@ register(
         write_derivative=lambda y, t, m: f"-{t} / {y}",
         output="softmax",
         from_H=cross_entropy_from_H,
+        # log(Y) is exact unless some Y underflowed to the floor: -log(Y_j) is
+        # logsumexp(H) - H_j to rounding, without redoing softmax's exp.
+        exact_from_Y=lambda Y: bool(np.minimum.reduce(Y, axis=None) > _floor(Y)),
         output_delta=lambda Y, T: Y - T,
         targets=ONE_HOT,
         check_targets=_distributions,
