@@ -108,3 +108,35 @@ def test_softmax_row_maximum_is_the_reductions_own(shape: tuple[int, int]) -> No
         expected = np.maximum.reduce(layout, axis=-1, keepdims=True)
         assert np.array_equal(_row_max(layout), expected, equal_nan=True)
     assert _row_max(H[0]).shape == (1,)  # a single sample keeps its axis too
+
+
+def test_a_whole_data_pass_holds_one_chunk_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracemalloc
+
+    from backprop_core.run import training
+
+    path = tmp_path / "wide.yaml"
+    path.write_text("""
+network:
+  inputs: 1
+  layers:
+    - {units: 300, activation: tanh}
+    - {units: 300, activation: tanh}
+    - {units: 1, activation: linear}
+loss: mse
+data:
+  generate: {name: sine, samples: 640}
+training: {eta: 0.01, epochs: 1}
+""")
+    monkeypatch.setattr(training, "CHUNK", 64)
+    trainer = Trainer(load_experiment(path))
+    trainer.loss_on_training_data()  # allocator warm
+    # One chunk's forward pass: H and A of both hidden layers and the output.
+    one_chunk = 64 * (300 + 300 + 300 + 300 + 1 + 1) * 8
+    tracemalloc.start()
+    trainer.loss_on_training_data()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert one_chunk <= peak < 1.5 * one_chunk

@@ -130,9 +130,13 @@ class NumericTable(Table):
         return _LazyLocator(self.label, [], names, self)
 
     def numbers(self, names: list[str]) -> Array:
+        """The named columns: a view of the table's array when they are evenly spaced
+        in file order (the inputs, then the target, as usual), else a copy."""
         columns = [self.header.index(name) for name in names]
-        if columns == list(range(len(self.header))):
-            return self.values
+        first, last = columns[0], columns[-1]
+        step = columns[1] - first if len(columns) > 1 else 1
+        if step > 0 and columns == list(range(first, last + 1, step)):
+            return self.values[:, first : last + 1 : step]
         return self.values[:, columns]
 
     def text_column(self, name: str) -> list[str]:

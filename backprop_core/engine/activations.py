@@ -111,7 +111,7 @@ def sigmoid(H: Array, out: Array | None = None) -> Array:
     # 1 / (1 + exp(-H)), with -H kept below exp's overflow: beyond it the result
     # is already 0 to within the dtype's smallest normal number. Computed in one
     # temporary (five passes, one allocation): the engine calls this per update.
-    E = np.maximum(H, _EXP_LIMIT[np.dtype(H.dtype).itemsize], out=out)
+    E = np.maximum(H, _EXP_LIMIT[H.dtype.itemsize], out=out)
     np.negative(E, out=E)
     np.exp(E, out=E)
     E += 1.0

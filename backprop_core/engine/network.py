@@ -310,7 +310,7 @@ class Network:
         arrays. Arrays keyed in
         `skip` (``("W", k)``, ``("b", k)``: wholly frozen ones) get no gradient.
         """
-        n = T.shape[0]
+        n = float(T.shape[0])  # exact; numpy divides by a float sooner than by an int
         H, A = trace.H, trace.A
         delta: dict[int, Array] = {}
         dL_dW: dict[int, Array] = {}
@@ -324,7 +324,7 @@ class Network:
                 if wanted_W:
                     dL_dW[k] = np.dot(A[k - 1].T, delta_mean, out=ws.dL_dW.get(k))
                 if wanted_b:
-                    dL_db[k] = np.dot(self.ones(n), delta_mean, out=ws.dL_db.get(k))
+                    dL_db[k] = np.dot(self.ones(T.shape[0]), delta_mean, out=ws.dL_db.get(k))
             if k > 1:
                 phi_prime = self._phi_prime[k - 2](H[k - 1], A[k - 1])
                 back = np.dot(delta[k], self.W[k].T, out=ws.delta.get(k - 1))

@@ -429,6 +429,9 @@ class Trainer:
             trace, Tc = net.forward(X[start : start + CHUNK]), T[start : start + CHUNK]
             total += net.loss_of(trace, Tc) * len(Tc)
             right += correct(trace.Y, Tc, net.loss) if self.classifier else 0
+            # Let this chunk's arrays go before the next is computed: otherwise two
+            # chunks' forward passes are alive at once (tens of MB on wide nets).
+            del trace
         size = judged(T, net.loss)
         return total / len(X), (right / size if self.classifier else None)
 
