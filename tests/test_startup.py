@@ -154,3 +154,25 @@ def test_the_bp_script_exits_with_its_code_and_output_after_its_atexit_functions
         [sys.executable, "-c", code, "check", "--set", "seed=-1"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and bad.stdout == ""
+
+
+def test_the_bp_script_trains_with_the_cycle_collector_on(tmp_path: Path) -> None:
+    # Held off while bp starts up (cli/entry.py, cli.errors.collector_paused), the
+    # collector runs during training, and what start-up made is frozen out of its walks.
+    seen = tmp_path / "collector.txt"
+    code = (
+        "import gc, sys\n"
+        "import backprop_core.run.training as training\n"
+        "epochs = training.Trainer.epochs\n"
+        "def watched(self):\n"
+        f"    open({str(seen)!r}, 'w').write(f'{{gc.isenabled()}} {{gc.get_freeze_count()}}')\n"
+        "    yield from epochs(self)\n"
+        "training.Trainer.epochs = watched\n"
+        "sys.argv = ['bp', 'train', '--epochs', '3', '--quiet']\n"
+        "from cli.entry import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    enabled, frozen = seen.read_text().split()
+    assert enabled == "True" and int(frozen) > 10_000
