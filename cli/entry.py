@@ -11,14 +11,13 @@ frame stack, and an exit that skips tearing the interpreter down.
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
-import types
-from collections.abc import Callable
-from typing import NoReturn
 
-from cli import plugin_loader
+TYPE_CHECKING = False  # (not importing typing before the handler is in place)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import NoReturn
 
 EXIT_INTERRUPTED = 130
 # Set once an `error:` line is out: a Ctrl-C after it exits 130 without a second line.
@@ -42,11 +41,11 @@ if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ig
 # back to the system as soon as the call that opened it returns: code that keeps
 # calling across a chunk's end maps and unmaps memory on every call (CPython
 # gh-142183, fixed in the latest 3.13 and 3.14 releases). Where bp's calls
-# happened to sit on that boundary, ~3,500 such calls cost `bp check` over 10% of its
-# CPU time, and any change to the code moves the boundary. So bp runs
-# from one frame that declares a large value stack: its chunk is made 1 MiB,
-# of which ~500 KiB (thousands of frames) is left for every call under it. The
-# memory is only reserved; the pages are touched only as deep as calls go.
+# happened to sit on that boundary, ~3,500 such calls cost `bp check` over 10% of
+# its CPU time, and any change to the code moves the boundary. So bp runs from
+# one frame that declares a large value stack: its chunk is made 1 MiB, of which
+# ~500 KiB (thousands of frames) is left for every call under it. The memory is
+# only reserved; the pages are touched only as deep as calls go.
 _ROOM = 65_600  # frame slots: 8 * (slots + 1000) just over 512 KiB, so a 1 MiB chunk
 
 
@@ -54,13 +53,20 @@ def _call(function: Callable[[], None]) -> None:
     function()
 
 
-_call_with_room = types.FunctionType(
-    _call.__code__.replace(co_stacksize=_call.__code__.co_stacksize + _ROOM), globals()
-)
+def _call_with_room(function: Callable[[], None]) -> None:
+    """`function()`, called from a frame whose declared value stack is _ROOM slots."""
+    import types
+
+    code = _call.__code__
+    types.FunctionType(code.replace(co_stacksize=code.co_stacksize + _ROOM), globals())(function)
 
 
 def prepare() -> None:
     """Settings for the `bp` process only (not for a program that imports cli)."""
+    import gc
+
+    from cli import plugin_loader
+
     # pydantic looks for plugins (every installed distribution's entry points) when
     # it builds its first validator: a few milliseconds on every start, for plugins
     # that would only observe bp's own config validation. Set the variable to a list
@@ -80,6 +86,8 @@ def collect_from_here() -> None:
     cycle collector leaves them alone (`gc.freeze`) and walks only what is made
     from here on; then it runs as usual. (Not in a program that imports cli.)"""
     if script:
+        import gc
+
         gc.freeze()
         gc.enable()
 

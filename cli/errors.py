@@ -136,6 +136,15 @@ def reports_errors(command: F) -> F:
         except ReaderGoneError:
             # `bp ... | head`: the reader went away; nothing more to say.
             raise typer.Exit(0) from None
+        except RuntimeError as e:
+            # Python 3.11 wraps an exception raised while a class is being made
+            # (`__set_name__`) in a RuntimeError: a Ctrl-C that lands while a
+            # command imports rich, say. It is still the user's Ctrl-C.
+            if not isinstance(e.__cause__, KeyboardInterrupt):
+                raise
+            word, code = interrupted_exit(e.__cause__)
+            print_error(word)
+            raise typer.Exit(code) from None
         except OSError as e:
             if e.filename is None:
                 raise  # not about a file the user named: a bug, keep the traceback
