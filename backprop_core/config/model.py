@@ -199,6 +199,11 @@ class OptimizerSpec(Strict):
             raise ValueError(f"optimizer {self.name} {what}, not {param}")
         return self
 
+    def settings(self) -> dict[str, float]:
+        """Every setting but the name, for `make_optimizer` (read directly: `model_dump`
+        would build this model's serializer, a noticeable part of a `bp train` start)."""
+        return {key: getattr(self, key) for key in type(self).model_fields if key != "name"}
+
 
 class TrainingSpec(Strict):
     eta: PositiveFloat = 0.1
