@@ -2,20 +2,26 @@
 
 Commands are built lazily: a run builds only the command it runs, and `bp --help`
 lists the commands from their help strings without building any (building one
-means reading its signature and every option's annotation). Command modules
-import numpy and the core inside the command, so none of this imports them.
+means reading its signature and every option's annotation); it reads each
+``HELP = "..."`` from the module's source rather than running fifteen modules.
+Command modules import numpy and the core inside the command, so none of this
+imports them.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+import re
 import sys
+from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
+from cli.coercion import QuickConversion
 from cli.errors import reports_errors, usage_error_line
 
 # Command name -> its module under cli/commands/, in the order `bp --help` lists them.
@@ -42,7 +48,31 @@ def _module(name: str) -> ModuleType:
     return importlib.import_module(f"cli.commands.{COMMANDS[name]}")
 
 
-class BpGroup(TyperGroup):
+# A command module's help line as it is written: `HELP = "..."` on one line, or
+# string literals on the lines of a parenthesized `HELP = (...)`.
+_HELP_LINE = re.compile(r'^HELP = ("[^\n]*"|\((?:\n    "[^\n]*")+\n\))$', re.MULTILINE)
+
+
+def help_line(name: str) -> str:
+    """A command's HELP, read from its module's source (importing it if that fails)."""
+    source = Path(__file__).parent / "commands" / f"{COMMANDS[name]}.py"
+    try:
+        found = _HELP_LINE.search(source.read_text(encoding="utf-8"))
+        if found is not None:
+            text = ast.literal_eval(found.group(1))
+            if isinstance(text, str):
+                return text
+    except (OSError, ValueError, SyntaxError):
+        pass
+    return str(_module(name).HELP)
+
+
+class BpCommand(QuickConversion, TyperCommand):
+    """One command: Typer's, its option values converted without pydantic where
+    that gives the same value (cli/coercion.py)."""
+
+
+class BpGroup(QuickConversion, TyperGroup):
     """The command group: subcommands built from their modules when first asked for;
     usage errors (a bad option value, an unknown option or command) as one
     ``error:`` line on stderr and exit 2, instead of Click's boxed usage text."""
@@ -56,7 +86,9 @@ class BpGroup(TyperGroup):
         if cmd_name not in self.commands:
             module = _module(cmd_name)
             single = typer.Typer(rich_markup_mode=None, add_completion=False)
-            single.command(module.NAME, help=module.HELP)(reports_errors(module.command))
+            single.command(module.NAME, help=module.HELP, cls=BpCommand)(
+                reports_errors(module.command)
+            )
             self.commands[cmd_name] = typer.main.get_command(single)
         return self.commands[cmd_name]
 
@@ -70,7 +102,7 @@ class BpGroup(TyperGroup):
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         # Each command's whole help line, wrapped (not cut to the terminal's width).
-        rows = [(name, _module(name).HELP) for name in COMMANDS]
+        rows = [(name, help_line(name)) for name in COMMANDS]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

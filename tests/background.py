@@ -65,5 +65,8 @@ def finished(started: Started, request: pytest.FixtureRequest) -> tuple[Path, st
         raise entry
     folder, process = entry
     stdout, stderr = process.communicate(timeout=600)
-    assert process.returncode == 0, stderr[-2000:]
+    if process.returncode != 0:
+        (folder / "stderr.txt").write_text(stderr)  # the whole of it, for the record
+    # A worker's own last words come first in torchrun's output, its summary last.
+    assert process.returncode == 0, f"{stderr[:3000]}\n...\n{stderr[-1500:]}"
     return folder, stdout

@@ -86,7 +86,8 @@ def test_every_workload_ran_both_variants_on_the_same_maths(
 def test_start_up_and_rendering_are_measured(smoke: tuple[dict[str, Any], str]) -> None:
     results, _ = smoke
     rows = results["startup"]["rows"]
-    assert len(rows) == 6 and all(r["cpu"] > 0 and r["wall"] > 0 for r in rows.values())
+    # 5 commands and 3 references
+    assert len(rows) == 8 and all(r["cpu"] > 0 and r["wall"] > 0 for r in rows.values())
     assert rows["bp check"]["ratio"] > 0 and rows["bp --help"]["reference"] == "import typer"
     assert "numpy" not in results["startup"]["imports"]["bp --help"]
     for timing in results["rendering"].values():

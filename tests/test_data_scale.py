@@ -38,6 +38,10 @@ CELLS = st.one_of(
             "abc",
             "#1",
             "١",
+            "\u22123",  # a minus sign that is not ASCII
+            "\xa03",  # a no-break space before a number
+            "\uff13",  # a full-width digit
+            "é",
             '"2.5"',
             ' "2.5"',
             "1 2",

@@ -132,6 +132,21 @@ def test_exit_130_on_ctrl_c(
     assert "Traceback" not in result.output
 
 
+def test_exit_130_on_ctrl_c_while_a_class_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Python 3.11 turns a Ctrl-C that lands in a descriptor's __set_name__ (while a
+    # module being imported makes its classes: rich's console) into a RuntimeError.
+    class Interrupting:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise KeyboardInterrupt
+
+    def import_rich(*_: object, **__: object) -> None:
+        type("Console", (), {"buffer": Interrupting()})
+
+    monkeypatch.setattr("backprop_core.run.experiment.load_experiment", import_rich)
+    result = runner.invoke(app, ["train"])
+    assert (result.exit_code, result.stderr) == (130, "error: interrupted\n"), result.output
+
+
 LONG_RUN = """\
 name: long
 seed: 1

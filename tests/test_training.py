@@ -171,3 +171,12 @@ def test_wholly_frozen_arrays_get_no_gradient_and_the_same_weights() -> None:
     assert fast.result.losses == full.result.losses == [32.0, 2.0, 0.125]
     for k in (1, 2, 3):
         np.testing.assert_array_equal(fast.network.W[k], full.network.W[k])
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
+def test_optimizer_settings_are_what_the_model_dumps(name: str) -> None:
+    overrides = [f"training.optimizer={{name: {name}}}"]
+    if name == "adam":
+        overrides = ["training.optimizer={name: adam, beta1: 0.8, epsilon: 1.0e-6}"]
+    spec = load_experiment(None, overrides).config.training.optimizer
+    assert spec.settings() == spec.model_dump(exclude={"name"})

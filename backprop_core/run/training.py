@@ -228,7 +228,7 @@ class Trainer:
         self.result = TrainResult(batch_size=rows, batch_warning=warning)
         opt = spec.optimizer
         # Every setting of `training.optimizer`; the optimizer's record picks its own.
-        self.optimizer = make_optimizer(opt.name, spec.eta, **opt.model_dump(exclude={"name"}))
+        self.optimizer = make_optimizer(opt.name, spec.eta, **opt.settings())
         masks = experiment.masks()
         self.keys = [key for key, _ in self.network.parameters()]
         self.masks = [masks[key] for key in self.keys]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cli import console
-from cli.errors import EXIT_USAGE, print_error, warn
+from cli.errors import EXIT_USAGE, collector_paused, print_error, warn
 from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
@@ -28,22 +28,23 @@ def command(
         return
     import typer
 
-    from backprop_core.config.load import read_source, schema_problems, validate
-    from backprop_core.errors import BpError
-    from backprop_core.run.experiment import build_experiment
-    from cli.render import json_documents
+    with collector_paused():
+        from backprop_core.config.load import read_source, schema_problems, validate
+        from backprop_core.errors import BpError
+        from backprop_core.run.experiment import build_experiment
+        from cli.render import json_documents
 
-    overrides = list(set_ or [])
-    experiment = None
-    try:
-        # All schema problems at once; the semantic and data checks stop at the first.
-        # Read once: CONFIG may be `-` or /dev/stdin, which a second read finds empty.
-        source = read_source(config, overrides)
-        problems: list[BpError] = list(schema_problems(source))
-        if not problems:
-            experiment = build_experiment(validate(source))
-    except BpError as e:
-        problems = [e]
+        overrides = list(set_ or [])
+        experiment = None
+        try:
+            # All schema problems at once; the semantic and data checks stop at the first.
+            # Read once: CONFIG may be `-` or /dev/stdin, which a second read finds empty.
+            source = read_source(config, overrides)
+            problems: list[BpError] = list(schema_problems(source))
+            if not problems:
+                experiment = build_experiment(validate(source))
+        except BpError as e:
+            problems = [e]
     warnings = _warnings(experiment) if experiment is not None else []
     for message in warnings:
         warn(message)
@@ -77,7 +78,10 @@ def _describe(summary: dict[str, Any]) -> str:
 
 
 def _warnings(experiment: Experiment) -> list[str]:
+    batch_size = experiment.config.training.batch_size
+    if batch_size == "full":  # nothing to clamp: no need to load the trainer to say so
+        return []
     from backprop_core.run.training import batch_rows
 
-    _, warning = batch_rows(experiment.config.training.batch_size, experiment.data.n)
+    _, warning = batch_rows(batch_size, experiment.data.n)
     return [warning] if warning is not None else []

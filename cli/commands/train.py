@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from cli import console
-from cli.errors import EXIT_FAILED, fail, interrupted_exit, print_error, warn
+from cli.errors import EXIT_FAILED, collector_paused, fail, interrupted_exit, print_error, warn
 from cli.options import ConfigArg, JsonOpt, PrintConfigOpt, SetOpt, print_config
 
 if TYPE_CHECKING:  # imported where used: `bp --help` loads no numpy
@@ -76,8 +76,9 @@ def command(
     threads: Threads = None,
     print_config_: PrintConfigOpt = False,
 ) -> None:
-    from backprop_core.run.experiment import load_experiment
-    from backprop_core.run.training import Trainer
+    with collector_paused():
+        from backprop_core.run.experiment import load_experiment
+        from backprop_core.run.training import Trainer
 
     overrides = list(set_ or [])
     for key, value in (
@@ -101,7 +102,8 @@ def command(
         check_save_path(save)
     if fail_above is not None and not math.isfinite(fail_above):
         raise fail(f"--fail-above: expected a finite loss, got {fail_above}")
-    experiment = load_experiment(config, overrides)
+    with collector_paused():
+        experiment = load_experiment(config, overrides)
     if save is not None:
         from backprop_core.run.checkpoint import check_save_path
 
@@ -114,18 +116,20 @@ def command(
     def logged(epoch: int) -> bool:
         return is_logged(epoch, every_n, planned)
 
-    trainer = Trainer(
-        experiment,
-        keep_snapshot=save is not None,
-        record_steps=logged if grads else None,
-        measure_norm=logged,
-    )
+    with collector_paused():
+        trainer = Trainer(
+            experiment,
+            keep_snapshot=save is not None,
+            record_steps=logged if grads else None,
+            measure_norm=logged,
+        )
+        progress = EpochProgress(planned, enabled=not (quiet or json_))
     if trainer.result.batch_warning is not None:
         warn(trainer.result.batch_warning)
     rows: list[EpochRecord] = []
     started = time.perf_counter()
     try:
-        with EpochProgress(planned, enabled=not (quiet or json_)) as progress:
+        with progress:
             for record in trainer.epochs():
                 shown = logged(record.epoch)
                 if shown:
@@ -150,7 +154,8 @@ def command(
 
         console.emit_json(json_documents.train(experiment, result, trainer.threads))
     elif not quiet:
-        _render(experiment, trainer, rows, seconds, grads)
+        with collector_paused():
+            _render(experiment, trainer, rows, seconds, grads)
         for path in written:  # after the report, where the eye ends up
             console.wrote(path)
 

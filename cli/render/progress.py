@@ -36,9 +36,10 @@ class EpochProgress:
     def __init__(self, total: int, *, enabled: bool) -> None:
         self.total = total
         self.enabled = enabled
-        # No console (and no rich) for a run that shows no progress (--quiet, --json).
-        self.console: Any = stderr() if enabled else None
-        self.interactive = enabled and self.console.is_terminal
+        # The console is made when there is something to show (after DELAY): a
+        # short run, or one that shows no progress (--quiet, --json), makes none.
+        self.console: Any = None
+        self.interactive = False
         self.start = time.perf_counter()
         self.last = 0.0
         self.bar: Progress | None = None
@@ -62,6 +63,9 @@ class EpochProgress:
         now = time.perf_counter()
         if now - self.start < DELAY:
             return
+        if self.console is None:
+            self.console = stderr()
+            self.interactive = self.console.is_terminal
         if not self.interactive:
             if logged:
                 self.console.print(f"epoch {epoch}/{self.total}  loss {num(loss)}", highlight=False)
