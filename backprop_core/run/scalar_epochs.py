@@ -38,7 +38,7 @@ class ScalarEpochs:
             experiment.network,
             spec.optimizer.name,
             spec.eta,
-            spec.optimizer.model_dump(exclude={"name"}),
+            spec.optimizer.settings(),
             experiment.masks(),
             batch,
             experiment.data.n,

@@ -27,6 +27,7 @@ from backprop_core.engine.network import FRESH, Gradients, Network, Workspace
 from backprop_core.engine.optimizers import make_optimizer
 from backprop_core.engine.seeding import SHUFFLE, rng
 from backprop_core.run.experiment import Experiment
+from backprop_core.run.scalar_epochs import ScalarEpochs
 from backprop_core.run.threads import blas_threads, default_threads
 
 Array = NDArray[np.floating[Any]]
@@ -277,11 +278,28 @@ class Trainer:
             if self.masked
             else None
         )
-        self.last_gradients: Gradients | None = None
+        self._last_gradients: Gradients | None = None
         self.workspaces: dict[int, list[Workspace]] = {}
         self.record_steps = record_steps
         self.measure_norm = measure_norm
         self.threads: int = spec.threads if spec.threads is not None else default_threads()
+        # Small networks: engine/scalar_path.py, unless training.engine says otherwise.
+        stepped = self.trained_flat if self.packed else self.trained  # what step() gets
+        self.scalar = ScalarEpochs.chosen(
+            experiment, self.optimizer, stepped, rows, self.still_keys
+        )
+
+    @property
+    def last_gradients(self) -> Gradients | None:
+        """The last update's gradients (made on demand after the scalar path's epochs)."""
+        scalar = self.scalar
+        if scalar is not None and scalar.last is not None:
+            return scalar.gradients()
+        return self._last_gradients
+
+    @last_gradients.setter
+    def last_gradients(self, grads: Gradients | None) -> None:
+        self._last_gradients = grads
 
     @cached_property
     def shuffler(self) -> np.random.Generator:
@@ -320,8 +338,13 @@ class Trainer:
         n, B = data.n, self.result.batch_size
         order = self.shuffler.permutation(n) if (n > B and self.shuffle) else None
         record_step = self.record_steps is not None and self.record_steps(epoch)
-        total = 0.0
-        for start in range(0, n, B):
+        scalar, done, before = self.scalar, None, None
+        if scalar is not None:
+            done = None if record_step else scalar.run(order)
+            if done is None:  # --grads shows this update, or a loss was not finite
+                self.last_gradients = scalar.hand_over() or self.last_gradients
+        total, right = done if done is not None else (0.0, None)
+        for start in range(0, n, B) if done is None else ():
             if n == B:
                 X, T = data.X, data.T
             elif order is None:
@@ -355,8 +378,9 @@ class Trainer:
         norm = self._norm(self.last_gradients) if wanted else math.nan
         record = EpochRecord(epoch, total / n, norm)
         if self.classifier:
-            truth = self.truth if order is None else self.truth[order]
-            right = int(np.count_nonzero(self.guesses == truth))
+            if right is None:
+                truth = self.truth if order is None else self.truth[order]
+                right = int(np.count_nonzero(self.guesses == truth))
             record.accuracy = right / judged(data.T, net.loss)
         if before is not None:
             # The true gradients, frozen weights' included (their step is 0).
