@@ -44,6 +44,7 @@ class ScalarEpochs:
             experiment.data.n,
             still,
         )
+        self.epoch = self.path.epoch_function
         data = experiment.data
         self.rows = [tuple(row) for row in np.hstack([data.X, data.T]).astype(float).tolist()]
         # The batches in the rows' own order, made once: every epoch that does
@@ -85,11 +86,15 @@ class ScalarEpochs:
         None: a batch's loss was not finite (or math raised where numpy would have
         given inf or NaN); `hand_over` then gives the vector engine the epoch's
         starting state to retake it (and report any divergence)."""
-        path = self.path
-        state = self.state if self.state is not None else path.state(self.optimizer)
-        batches, last = self.fixed if order is None else path.batches(self.rows, list(order))
+        state = self.state
+        if state is None:
+            state = self.path.state(self.optimizer)
+        if order is None:
+            batches, last = self.fixed
+        else:
+            batches, last = self.path.batches(self.rows, list(order))
         try:
-            done = path.epoch_function(state, batches, last)
+            done = self.epoch(state, batches, last)
         except (ArithmeticError, ValueError):  # where numpy gives inf or NaN, math may raise
             done = None
         if done is None:
