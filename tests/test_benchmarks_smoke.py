@@ -128,6 +128,23 @@ def test_check_names_each_missed_target() -> None:
     assert len(verdicts) == 6
 
 
+def test_the_scalar_paths_stretch_target_is_judged_apart() -> None:
+    def timed(seconds: float) -> dict[str, Any]:
+        return {"times": [seconds] * 3}
+
+    results = {
+        "workloads": {
+            "reference": {"bp": timed(1.0), "numpy": timed(1.0), "bp-scalar": timed(0.1)},
+            "tiny": {"bp": timed(1.0), "numpy": timed(1.0), "bp-scalar": timed(0.25)},
+        }
+    }
+    verdicts = {target: (met, shown) for target, met, shown in run.check(results)}
+    stretch = "stretch: {}: the scalar path at least 5x faster per update than the NumPy loop"
+    assert verdicts[stretch.format("reference")] == (True, "10.0x faster")
+    assert verdicts[stretch.format("tiny")] == (False, "4.0x faster")
+    assert all(t.startswith(run.STRETCH) for t in verdicts if "scalar" in t)
+
+
 def test_width_scaling_ran_reused_and_fresh_buffers_on_the_same_maths(
     smoke: tuple[dict[str, Any], str],
 ) -> None:
