@@ -54,7 +54,7 @@ class StepDetail:
         return before, float(self.grads[at][index]), after - before, after
 
 
-@dataclass
+@dataclass(slots=True)  # slots: one is made per epoch, on small networks per update
 class EpochRecord:
     epoch: int  # 1-based
     loss: float
@@ -224,8 +224,10 @@ class Trainer:
         self.epochs_planned: int = spec.epochs
         self.stop_at_loss: float | None = spec.stop_at_loss
         self.shuffle: bool = spec.shuffle
-        n = experiment.data.n
+        n = self.n = experiment.data.n  # the data are fixed for the trainer's life
         rows, warning = batch_rows(spec.batch_size, n)
+        val = experiment.data.X_val
+        self.validating = val is not None and experiment.data.T_val is not None and len(val) > 0
         self.result = TrainResult(batch_size=rows, batch_warning=warning)
         opt = spec.optimizer
         # Every setting of `training.optimizer`; the optimizer's record picks its own.
@@ -335,7 +337,7 @@ class Trainer:
 
     def _epoch(self, epoch: int) -> EpochRecord:
         data, net = self.experiment.data, self.network
-        n, B = data.n, self.result.batch_size
+        n, B = self.n, self.result.batch_size
         order = self.shuffler.permutation(n) if (n > B and self.shuffle) else None
         record_step = self.record_steps is not None and self.record_steps(epoch)
         scalar, done, before = self.scalar, None, None
@@ -373,7 +375,7 @@ class Trainer:
                 for pos, mask in self.masked:
                     g_arrays[pos] = g_arrays[pos] * mask
                 self.optimizer.step(self.trained, g_arrays)
-            self.last_gradients = grads
+            self._last_gradients = grads  # (not the property: per update)
         wanted = self.measure_norm is None or self.measure_norm(epoch)
         norm = self._norm(self.last_gradients) if wanted else math.nan
         record = EpochRecord(epoch, total / n, norm)
@@ -387,7 +389,8 @@ class Trainer:
             after = [p.copy() for p in self.params]
             gradients = [g.copy() for g in self._ordered(grads)]  # the workspace is reused
             record.step = StepDetail(self.keys, before, gradients, after)
-        self._validate(record)
+        if self.validating:
+            self._validate(record)
         return record
 
     def _workspace(self, X: Array, T: Array) -> Workspace:
@@ -478,8 +481,8 @@ class Trainer:
 
     def _validate(self, record: EpochRecord) -> None:
         data = self.experiment.data
-        if data.X_val is not None and data.T_val is not None and len(data.X_val):
-            record.val_loss, record.val_accuracy = self._evaluate(data.X_val, data.T_val)
+        assert data.X_val is not None and data.T_val is not None  # (`validating`)
+        record.val_loss, record.val_accuracy = self._evaluate(data.X_val, data.T_val)
 
     def _diverged(self, epoch: int, loss: float, grads: Gradients) -> EpochRecord:
         self.result.status = "diverged"
