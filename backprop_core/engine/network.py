@@ -37,7 +37,7 @@ class Layer:
     bias: bool = True
 
 
-@dataclass
+@dataclass(slots=True)  # one per update: slots make it cheaper to build
 class Trace:
     """What the forward pass computed: ``H[k]`` for k = 1..K, ``A[k]`` for k = 0..K."""
 
@@ -49,7 +49,7 @@ class Trace:
         return self.A[len(self.A) - 1]  # A holds k = 0..K
 
 
-@dataclass
+@dataclass(slots=True)  # (as Trace)
 class Gradients:
     """``dL/dW[k]`` and ``dL/db[k]`` averaged over the batch; ``delta[k]`` per sample."""
 
