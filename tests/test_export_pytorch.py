@@ -395,10 +395,22 @@ def test_a_script_runs_with_plain_python_from_another_folder(
 
 
 def test_torchrun_two_processes_give_the_one_process_losses(
-    background_processes: Started, request: pytest.FixtureRequest
+    background_processes: Started, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """Full batch: each process takes half the rows; DDP averages the gradients."""
-    folder, stdout = finished(background_processes, request)
+    try:
+        folder, stdout = finished(background_processes, request)
+    except AssertionError as first:
+        # A gloo worker can abort as its process exits ("terminate called without
+        # an active exception", seen when the run overlapped a fresh suite's start);
+        # that alone earns one rerun on its own. A wrong script fails both times.
+        if "terminate called" not in str(first):
+            raise
+        folder = tmp_path / "again"
+        folder.mkdir()
+        process = two_processes(folder)
+        stdout, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, f"{first}\n--- the rerun ---\n{stderr[:3000]}"
     summary = json.loads(stdout)  # one document: printed by rank 0 only
     losses, final = bp_losses(CONFIGS / "iris.yaml", TWO_PROCESSES)
     assert_allclose(summary["losses"], losses, rtol=1e-9, atol=0)
