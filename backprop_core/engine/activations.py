@@ -292,7 +292,7 @@ def softmax(H: Array, out: Array | None = None) -> Array:
     # Each row's sum as a product with ones: one BLAS call, several times faster
     # than a reduction along rows on a batch's few columns (as the engine sums
     # the bias gradient).
-    E /= np.dot(E, _ones(E.shape[-1], E.dtype))[..., None]
+    E /= np.dot(E, ones(E.shape[-1], E.dtype))[..., None]
     return E
 
 
@@ -323,8 +323,9 @@ def _row_starts(n: int, m: int) -> NDArray[np.intp]:
     return starts
 
 
-def _ones(n: int, dtype: np.dtype[Any]) -> Array:
-    """A vector of n ones, made once per length and dtype."""
+def ones(n: int, dtype: np.dtype[Any]) -> Array:
+    """A vector of n ones, made once per length and dtype (softmax's row sums, and
+    the bias node's outputs O_0 = 1 in the engine's bias gradients)."""
     ones = _ONES.get((n, dtype))
     if ones is None:
         ones = _ONES[n, dtype] = np.ones(n, dtype)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core.engine.activations import Activation
+from backprop_core.engine.activations import Activation, ones
 from backprop_core.engine.losses import LOSSES, LossRecord
 from backprop_core.engine.naming import WeightId
 
@@ -169,8 +169,6 @@ class Network:
     loss: str
     W: dict[int, Array]
     b: dict[int, Array] = field(default_factory=dict)
-    # O_0 = 1 for every sample: a row of ones per batch size, made once.
-    _ones: dict[int, Array] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def K(self) -> int:
@@ -324,19 +322,12 @@ class Network:
                 if wanted_W:
                     dL_dW[k] = np.dot(A[k - 1].T, delta_mean, out=ws.dL_dW.get(k))
                 if wanted_b:
-                    dL_db[k] = np.dot(self.ones(T.shape[0]), delta_mean, out=ws.dL_db.get(k))
+                    dL_db[k] = np.dot(ones(T.shape[0], self.dtype), delta_mean, out=ws.dL_db.get(k))
             if k > 1:
                 phi_prime = self._phi_prime[k - 2](H[k - 1], A[k - 1])
                 back = np.dot(delta[k], self.W[k].T, out=ws.delta.get(k - 1))
                 delta[k - 1] = np.multiply(phi_prime, back, out=back)
         return Gradients(dL_dW, dL_db, delta)
-
-    def ones(self, n: int) -> Array:
-        """The bias node's outputs O_0 = 1 for a batch of n samples."""
-        ones = self._ones.get(n)
-        if ones is None:
-            ones = self._ones[n] = np.ones(n, dtype=self.dtype)
-        return ones
 
     def loss_and_gradients(
         self,
