@@ -19,18 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from backprop_core.data.csv_parallel import read_numbers
 from backprop_core.data.targets import Array, Raw, label_mode
 from backprop_core.errors import ConfigError, DataError, did_you_mean, shortened, snippet
 from backprop_core.streams import STDIN_LABEL, is_dash, read_stdin
 
-# A table piped on standard input is read up to this size (a file has no limit).
-MAX_CSV_BYTES = 1 << 30
-
 if TYPE_CHECKING:
     from backprop_core.config.model import LoadedConfig
 
-# A larger file is refused before reading: parsed, its numbers take about as
-# many bytes as its text; .npz files hold large data without the parse.
+# A larger file is refused before reading, and standard input is read up to
+# this many bytes: parsed, numbers take about as many bytes as their text;
+# .npz files hold large data without the parse.
 MAX_CSV_BYTES = 512 * 2**20
 
 
@@ -231,21 +230,9 @@ def _numeric_table(path: Path, label: str) -> NumericTable | None:
             if header is None:
                 return None
             table = NumericTable(label, header, reader.line_num, path)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "input contained no data": read again below
-            values = np.loadtxt(
-                path,
-                dtype=np.float64,
-                delimiter=",",
-                skiprows=table.header_line,
-                comments=None,
-                quotechar='"',
-                ndmin=2,
-                # Numbers are ASCII: latin-1 decodes them a little faster than UTF-8,
-                # and a row with any other character fails either way (then the
-                # cell-by-cell reader, in UTF-8, says where).
-                encoding="latin-1",
-            )
+        values = read_numbers(path, table.header_line, len(header))
+        if values is None:
+            values = _loadtxt(path, table.header_line)
     except (OSError, ValueError, csv.Error, DataError):
         return None  # the cell-by-cell reader says what is wrong, and where
     if values.shape[0] == 0 or values.shape[1] != len(header):
@@ -258,6 +245,25 @@ def _numeric_table(path: Path, label: str) -> NumericTable | None:
         return None
     table.values = values
     return table
+
+
+def _loadtxt(path: Path, header_line: int) -> Array:
+    """The data rows as `numpy.loadtxt` reads them; ValueError for any bad cell."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "input contained no data": read again below
+        return np.loadtxt(
+            path,
+            dtype=np.float64,
+            delimiter=",",
+            skiprows=header_line,
+            comments=None,
+            quotechar='"',
+            ndmin=2,
+            # Numbers are ASCII: latin-1 decodes them a little faster than UTF-8,
+            # and a row with any other character fails either way (then the
+            # cell-by-cell reader, in UTF-8, says where).
+            encoding="latin-1",
+        )
 
 
 def _header_of(reader: Any, label: str) -> list[str] | None:

@@ -1,0 +1,245 @@
+"""A large CSV file read by forked processes gives `numpy.loadtxt`'s numbers or declines.
+
+The thresholds are lowered so that files of a few hundred bytes take the
+parallel path in pieces of a few bytes; every comparison is with the serial
+`loadtxt` call the CSV reader makes, bit for bit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backprop_core.data import csv_parallel
+from backprop_core.data.csv_parallel import read_numbers
+from backprop_core.data.csv_table import NumericTable, _loadtxt, read_table
+from backprop_core.errors import DataError
+
+GOOD = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.floats(width=32, allow_nan=False, allow_infinity=False).map(lambda x: f"{x:.7g}"),
+    st.integers(-(10**20), 10**20).map(str),
+    st.sampled_from(["1e5", "-2.5E-3", "+.5", "5.", "-0", " 7 ", "1E+300", "4.9e-324", "inf"]),
+)
+BAD = st.sampled_from(["abc", "", "1 2", "--1", "0x10", "é"])
+QUOTED = st.sampled_from(['"2.5"', '"1,5"', '"3\n4"'])
+
+
+@st.composite
+def csv_files(draw: st.DrawFn) -> tuple[str, int, int, bool]:
+    """(text, header line, columns, clean): clean means rows (of two bytes or more, which
+    two workers share), no quote and no bad cell."""
+    columns = draw(st.integers(1, 4))
+    comments = draw(st.integers(0, 2))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    lines = [f"# comment {i}" for i in range(comments)]
+    lines.append(",".join(f"c{i}" for i in range(columns)))
+    clean, rows = True, 0
+    for _ in range(draw(st.integers(1, 30))):
+        if draw(st.integers(0, 15)) == 0:
+            lines.append("")  # a blank line: loadtxt skips it
+            continue
+        row = [draw(GOOD) for _ in range(columns)]
+        rows += 1
+        kind = draw(st.integers(0, 40))
+        if kind == 0:
+            row[draw(st.integers(0, columns - 1))] = draw(BAD)
+            clean = False
+        elif kind == 1:
+            row[draw(st.integers(0, columns - 1))] = draw(QUOTED)
+            clean = False
+        lines.append(",".join(row))
+    text = end.join(lines) + (end if draw(st.booleans()) else "")
+    data = len(text.encode()) - len((end.join(lines[: comments + 1]) + end).encode())
+    return text, comments + 1, columns, clean and rows > 0 and data >= 2
+
+
+def serial(path: Path, header_line: int) -> np.ndarray | None:
+    try:
+        return _loadtxt(path, header_line)
+    except ValueError:
+        return None
+
+
+@pytest.fixture
+def tiny(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Parallel reads of small files in two workers; yields the pids forked."""
+    forked: list[int] = []
+    fork = csv_parallel._fork
+
+    def counted(*args: object) -> int:
+        pid = fork(*args)  # type: ignore[arg-type]
+        forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(csv_parallel, "MIN_PARALLEL_BYTES", 1)
+    monkeypatch.setattr(csv_parallel, "PIECE_BYTES", 16)
+    monkeypatch.setattr(csv_parallel, "_cores", lambda: 2)
+    monkeypatch.setattr(csv_parallel, "_fork", counted)
+    yield forked
+    for pid in forked:  # every child was reaped by the call that forked it
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(file=csv_files(), workers=st.integers(2, 4), piece=st.integers(1, 64))
+def test_parallel_reads_equal_loadtxt_bit_for_bit(
+    tmp_path: Path, tiny: list[int], file: tuple[str, int, int, bool], workers: int, piece: int
+) -> None:
+    text, header_line, columns, clean = file
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(csv_parallel, "_cores", lambda: workers)
+        patch.setattr(csv_parallel, "PIECE_BYTES", piece)
+        parallel = read_numbers(path, header_line, columns)
+    expected = serial(path, header_line)
+    if clean:
+        assert parallel is not None and expected is not None
+    if parallel is not None:
+        assert expected is not None
+        assert parallel.shape == expected.shape and parallel.dtype == np.float64
+        assert parallel.flags.c_contiguous
+        assert parallel.tobytes() == expected.tobytes()
+
+
+def test_the_parallel_path_reads_a_clean_file_in_forked_children(
+    tmp_path: Path, tiny: list[int]
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{i / 7},{-i}e-3\n" for i in range(200)))
+    table = read_table(path, "t.csv")
+    assert len(tiny) == 1  # one child beside the parent: the path is in use
+    assert isinstance(table, NumericTable)
+    assert table.values.tobytes() == serial(path, 1).tobytes()  # type: ignore[union-attr]
+
+
+def test_above_and_below_the_threshold_read_table_gives_the_same_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("# from a paper\r\nx,y\r\n\r\n1.5,2\r\n 3 ,-4e-3\r\n\r\n5,6e300\r\n")
+    below = read_table(path, "t.csv")
+    monkeypatch.setattr(csv_parallel, "MIN_PARALLEL_BYTES", 1)
+    monkeypatch.setattr(csv_parallel, "PIECE_BYTES", 8)
+    monkeypatch.setattr(csv_parallel, "_cores", lambda: 3)
+    assert csv_parallel.workers_for(path.stat().st_size) == 3
+    above = read_table(path, "t.csv")
+    assert isinstance(above, NumericTable) and isinstance(below, NumericTable)
+    assert above.values.tobytes() == below.values.tobytes()
+    assert above.values.tolist() == [[1.5, 2.0], [3.0, -4e-3], [5.0, 6e300]]
+    assert above.lines == below.lines == [4, 5, 7]
+
+
+def parent_takes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The children parse every piece (the parent's queue reads find it empty)."""
+    parent, take_all = os.getpid(), csv_parallel._Pieces.take_all
+
+    def children_only(self: csv_parallel._Pieces, queue: int) -> None:
+        if os.getpid() != parent:
+            take_all(self, queue)
+
+    monkeypatch.setattr(csv_parallel._Pieces, "take_all", children_only)
+
+
+def test_a_child_parses_into_the_shared_array(
+    tmp_path: Path, tiny: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n" + "".join(f"{i}.25,{i}\n\n" for i in range(50)))
+    parent_takes_nothing(monkeypatch)
+    values = read_numbers(path, 1, 2)
+    assert values is not None and len(tiny) == 1
+    assert values.tolist() == [[i + 0.25, i] for i in range(50)]
+
+
+def test_a_bad_cell_in_a_childs_piece_declines_and_the_error_names_the_cell(
+    tmp_path: Path, tiny: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    rows = [f"{i},{i}" for i in range(40)]
+    rows[30] = "30,3O"
+    path.write_text("a,b\n" + "\n".join(rows) + "\n")
+    parent_takes_nothing(monkeypatch)
+    assert read_numbers(path, 1, 2) is None and len(tiny) == 1
+    monkeypatch.undo()
+    with pytest.raises(DataError) as e:
+        read_table(path, "t.csv").numbers(["a", "b"])
+    assert str(e.value) == "t.csv:32: column 'b': expected a number, got '3O'"
+
+
+def test_a_child_killed_midway_declines(
+    tmp_path: Path, tiny: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("a\n" + "".join(f"{i}\n" for i in range(100)))
+    parent, parse = os.getpid(), csv_parallel._Pieces.parse
+
+    def dies_in_a_child(self: csv_parallel._Pieces, index: bytes) -> int:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return parse(self, index)
+
+    monkeypatch.setattr(csv_parallel._Pieces, "parse", dies_in_a_child)
+    parent_takes_nothing(monkeypatch)
+    assert read_numbers(path, 1, 1) is None and len(tiny) == 1
+
+
+def test_ctrl_c_in_the_parent_kills_and_reaps_the_children(
+    tmp_path: Path, tiny: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("a\n" + "".join(f"{i}\n" for i in range(100)))
+    parent, take_all = os.getpid(), csv_parallel._Pieces.take_all
+
+    def interrupted(self: csv_parallel._Pieces, queue: int) -> None:
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        take_all(self, queue)
+
+    monkeypatch.setattr(csv_parallel._Pieces, "take_all", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        read_numbers(path, 1, 1)
+    assert len(tiny) == 1  # the fixture checks it was reaped
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("a\r1\n2\n3\n", "a lone carriage return in the header lines"),
+        ("a\n1\r2\n3\n", "a lone carriage return in the data: more rows than line ends"),
+        ('a\n1\n"2"\n3\n', "a quote"),
+        ("a,b\n1,2\n3\n", "a short row"),
+        ("a\n\n\n", "no rows"),
+    ],
+)
+def test_what_the_pieces_cannot_read_exactly_is_left_to_loadtxt(
+    tmp_path: Path, tiny: list[int], text: str, why: str
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode())
+    assert read_numbers(path, 1, text.split("\n")[0].count(",") + 1) is None, why
+
+
+def test_small_files_one_core_and_threads_read_serially(monkeypatch: pytest.MonkeyPatch) -> None:
+    big = csv_parallel.MIN_PARALLEL_BYTES
+    monkeypatch.setattr(csv_parallel, "_cores", lambda: 8)
+    assert csv_parallel.workers_for(big - 1) == 1
+    assert csv_parallel.workers_for(big) == 1  # each worker needs a share this large
+    assert csv_parallel.workers_for(2 * big) == 2
+    assert csv_parallel.workers_for(100 * big) == csv_parallel.MAX_WORKERS
+    monkeypatch.setattr(csv_parallel, "_cores", lambda: 1)
+    assert csv_parallel.workers_for(100 * big) == 1
+    monkeypatch.setattr(csv_parallel, "_cores", lambda: 2)
+    monkeypatch.setattr(csv_parallel.threading, "active_count", lambda: 2)
+    assert csv_parallel.workers_for(100 * big) == 1
