@@ -101,8 +101,8 @@ def csv(r: dict[str, Any]) -> None:
         f"### Reading a CSV file of {r['numbers']:,} numbers ({r['file_mb']:.0f} MB; "
         f"its float64 array {r['array_mb']:.0f} MB)",
         "",
-        "| reader | time | time per GB of CSV | peak memory (above start) | vs float64 array "
-        "| peak per GB of CSV |",
+        "| reader | time | time per GB of CSV | peak memory (above start, children added) "
+        "| vs float64 array | peak per GB of CSV |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, x in r["readers"].items():
