@@ -568,3 +568,21 @@ def test_unreadable_data_and_weights_files(tmp_path: Path) -> None:
     assert code == 2
     assert err.startswith(f"error: {config}:1: network.weights_file: ")
     assert err.endswith(": Permission denied\n")
+
+
+def test_emoji_codes_in_labels_stay_text(tmp_path: Path) -> None:
+    # rich turns ":smile:" in a string it draws into an emoji unless told not to.
+    (tmp_path / "d.csv").write_text("x,label\n0,:smile:\n0.1,:smile:\n1,:x:\n0.9,:x:\n")
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "name: ':thumbs_up:'\nseed: 0\n"
+        "network: {inputs: 1, layers: [{units: 2, activation: softmax}]}\n"
+        "loss: cross_entropy\ndata: {file: {path: d.csv}}\ntraining: {epochs: 5}\n"
+    )
+    saved = tmp_path / "s.yaml"
+    code, out, err = bp("train", config, "--save", saved)
+    assert code == 0, err
+    assert ":thumbs_up:" in out and "\U0001f44d" not in out
+    code, out, err = bp("predict", saved, "--input", "0.05")
+    assert code == 0, err
+    assert ":smile:" in out and "\U0001f604" not in out, out
