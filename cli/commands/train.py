@@ -51,7 +51,8 @@ Threads = Annotated[
     typer.Option(
         min=1,
         help="Override training.threads: BLAS threads for the matrix products "
-        "(default: the CPUs bp may use; 1 is often fastest on a busy machine).",
+        "(default: the CPUs bp may use, 1 for a small network; "
+        "1 is often fastest on a busy machine).",
     ),
 ]
 FailAbove = Annotated[
