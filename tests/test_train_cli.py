@@ -58,6 +58,7 @@ def test_json_reports_losses_status_and_weights() -> None:
         "status",
         "epochs_run",
         "threads",
+        "engine",
         "losses",
         "final_loss",
         "weights",
@@ -320,3 +321,19 @@ def test_a_long_run_keeps_one_float_per_epoch_not_a_record() -> None:
     assert result.losses[:3] == [32.0, 2.0, 0.125]
     assert records() - before == 1  # the last epoch's
     assert [r.loss for r in result.history[:2]] == [32.0, 2.0]  # records built when asked
+
+
+def test_the_summary_and_json_say_which_engine_trained() -> None:
+    def engine_of(*args: str) -> str:
+        result = runner.invoke(app, ["train", *args, "--json"])
+        assert result.exit_code == 0, result.output
+        return str(json.loads(result.stdout)["engine"])
+
+    # xor: 9 weights, 500 full-batch epochs: `auto` takes the scalar path.
+    assert engine_of("configs/xor.yaml") == "scalar"
+    assert engine_of("configs/xor.yaml", "--set", "training.engine=vector") == "vector"
+    assert engine_of() == "vector"  # the reference example: 10 updates, too few to pay
+    shown = run("train", "configs/xor.yaml").stdout
+    assert "xor: completed after 500/500 epochs in " in shown and " s (scalar path)\n" in shown
+    shown = run("train", "configs/xor.yaml", "--set", "training.engine=vector").stdout
+    assert " s (1 BLAS thread)\n" in shown

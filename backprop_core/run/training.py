@@ -303,6 +303,12 @@ class Trainer:
         return rows * max(W.size for W in self.network.W.values())
 
     @property
+    def engine(self) -> str:
+        """Which engine trains: "scalar" (engine/scalar_path.py; an epoch that --grads
+        shows, or a divergence to report, is retaken by the vector engine) or "vector"."""
+        return "vector" if self.scalar is None else "scalar"
+
+    @property
     def last_gradients(self) -> Gradients | None:
         """The last update's gradients (made on demand after the scalar path's epochs)."""
         scalar = self.scalar

@@ -153,7 +153,7 @@ def command(
     if json_:
         from cli.render import json_documents
 
-        console.emit_json(json_documents.train(experiment, result, trainer.threads))
+        console.emit_json(json_documents.train(experiment, result, trainer.threads, trainer.engine))
     elif not quiet:
         with collector_paused():
             _render(experiment, trainer, rows, seconds, grads)
@@ -246,6 +246,7 @@ def _render(
             final_loss=result.final_loss,
             seconds=seconds,
             threads=trainer.threads,
+            engine=trainer.engine,
             accuracy=last.accuracy if last else None,
             val_loss=last.val_loss if last else None,
             val_accuracy=last.val_accuracy if last else None,
