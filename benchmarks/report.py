@@ -73,6 +73,14 @@ def _duration(seconds: float) -> str:
     return f"{seconds * 1e3:.2f} ms"
 
 
+def _reference_command(reference: str) -> str:
+    """`python -c "..."`, after the VAR=value settings a reference starts with."""
+    words = reference.split(" ")
+    settings = [w for w in words[: words.index("import")] if "=" in w]
+    code = " ".join(words[len(settings) :])
+    return " ".join([*settings, f'python -c "{code}"'])
+
+
 def startup(s: dict[str, Any]) -> None:
     lines = [
         f"### Start-up (medians of {s['repeats']} interleaved runs; CPU = user + system)",
@@ -87,11 +95,11 @@ def startup(s: dict[str, Any]) -> None:
         ref = r["reference"]
         lines.append(
             f"| `{name}` | {r['wall'] * 1e3:.0f} ms | {r['cpu'] * 1e3:.0f} ms "
-            f'| `python -c "{ref}"` ({rows[ref]["cpu"] * 1e3:.0f} ms) | {r["ratio"]:.2f}x |'
+            f"| `{_reference_command(ref)}` ({rows[ref]['cpu'] * 1e3:.0f} ms) | {r['ratio']:.2f}x |"
         )
     for name, modules in s["imports"].items():
         lines.append("")
-        found = ", ".join(modules) or "none of numpy, pydantic, yaml, backprop_core, rich"
+        found = ", ".join(modules) or "none of numpy, pydantic, yaml, backprop_core.engine, rich"
         lines.append(f"`{name}` imports: {found}")
     _print(*lines, "")
 

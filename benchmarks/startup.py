@@ -27,16 +27,22 @@ from pathlib import Path
 
 FLOOR = "import numpy, yaml, typer, pydantic"
 FLOOR_WITHOUT_TEARDOWN = "import numpy, yaml, typer, pydantic, os; os._exit(0)"
+# The same imports with OpenBLAS started on one thread, as the `bp` script starts it
+# (backprop_core/run/threads.py): the reference's OpenBLAS thread spins ~55 ms of CPU.
+FLOOR_ONE_BLAS_THREAD = "OPENBLAS_NUM_THREADS=1 " + FLOOR
+REFERENCE_ENV = {FLOOR_ONE_BLAS_THREAD: {"OPENBLAS_NUM_THREADS": "1"}}
 TYPER = "import typer"
-HEAVY = ("numpy", "pydantic", "yaml", "backprop_core", "rich")
+HEAVY = ("numpy", "pydantic", "yaml", "backprop_core.engine", "rich")
 # command label -> (bp arguments, reference label)
 PAIRS = {
     "bp --help": (["--help"], TYPER),
     "bp check": (["check"], FLOOR),
     "bp train": (["train"], FLOOR),  # its table drawn (to a pipe), as a user runs it
     "bp train --quiet": (["train", "--quiet"], FLOOR),
-    # Not a target: the same imports without the interpreter's teardown.
+    # Not targets: the same imports without the interpreter's teardown, or with
+    # OpenBLAS on one thread: how much of the margin each accounts for.
     "bp check (reference exits without teardown)": (["check"], FLOOR_WITHOUT_TEARDOWN),
+    "bp train (reference's OpenBLAS on one thread)": (["train"], FLOOR_ONE_BLAS_THREAD),
 }
 
 
@@ -46,13 +52,15 @@ def bp_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
 
 
-def _env() -> dict[str, str]:
+def _env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package has its .pyc files
-    return env
+    return {**env, **extra}
 
 
-def run(argv: list[str], *, tty: bool = False) -> tuple[float, float]:
+def run(
+    argv: list[str], *, tty: bool = False, env: dict[str, str] | None = None
+) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of running argv to completion (output discarded)."""
     if tty and shutil.which("script"):
         # Under a pseudo-terminal rich draws the live progress bar, as for a user.
@@ -60,7 +68,11 @@ def run(argv: list[str], *, tty: bool = False) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), check=False
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=_env(**(env or {})),
+        check=False,
     )
     if done.returncode != 0:
         # A command that fails at once would time as fast as can be: never a figure.
@@ -95,6 +107,7 @@ def startup(repeats: int) -> dict[str, object]:
         TYPER: [sys.executable, "-c", TYPER],
         FLOOR: [sys.executable, "-c", FLOOR],
         FLOOR_WITHOUT_TEARDOWN: [sys.executable, "-c", FLOOR_WITHOUT_TEARDOWN],
+        FLOOR_ONE_BLAS_THREAD: [sys.executable, "-c", FLOOR],
     }
     commands = {name: [*bp, *args] for name, (args, _) in PAIRS.items()}
     if repeats > 1:  # (a smoke run only checks that every figure is produced)
@@ -103,7 +116,7 @@ def startup(repeats: int) -> dict[str, object]:
     times: dict[str, list[tuple[float, float]]] = {n: [] for n in [*references, *commands]}
     for _ in range(repeats):
         for name, argv in [*commands.items(), *references.items()]:
-            times[name].append(run(argv))
+            times[name].append(run(argv, env=REFERENCE_ENV.get(name)))
     rows: dict[str, dict[str, float]] = {}
     for name, pairs in times.items():
         rows[name] = {

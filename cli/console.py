@@ -59,13 +59,13 @@ def _text_console() -> type[Console]:
 def stdout() -> Console:
     # Created per command so tests that swap sys.stdout (CliRunner) see the output.
     return _text_console()(
-        file=sys.stdout, highlight=False, markup=False, color_system=color_system()
+        file=sys.stdout, highlight=False, markup=False, emoji=False, color_system=color_system()
     )
 
 
 def stderr() -> Console:
     return _text_console()(
-        file=sys.stderr, highlight=False, markup=False, color_system=color_system()
+        file=sys.stderr, highlight=False, markup=False, emoji=False, color_system=color_system()
     )
 
 

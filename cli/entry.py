@@ -65,6 +65,7 @@ def prepare() -> None:
     """Settings for the `bp` process only (not for a program that imports cli)."""
     import gc
 
+    from backprop_core.run import threads
     from cli import plugin_loader
 
     # pydantic looks for plugins (every installed distribution's entry points) when
@@ -73,6 +74,9 @@ def prepare() -> None:
     # of plugin names (or to "") to let pydantic load plugins anyway.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     plugin_loader.install()  # and importlib.metadata is not imported to find none
+    # NumPy's OpenBLAS starts with one thread, not one spinning thread per CPU;
+    # training asks for the threads it uses (backprop_core/run/threads.py).
+    threads.start_blas_single_threaded()
     # No cycle collection while Typer is imported and the options parsed: it would
     # walk the same long-lived objects again and again to find almost no garbage.
     # The command resumes it (cli.errors.reports_errors; see collector_paused).

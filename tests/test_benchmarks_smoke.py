@@ -86,9 +86,11 @@ def test_every_workload_ran_both_variants_on_the_same_maths(
 def test_start_up_and_rendering_are_measured(smoke: tuple[dict[str, Any], str]) -> None:
     results, _ = smoke
     rows = results["startup"]["rows"]
-    # 5 commands and 3 references
-    assert len(rows) == 8 and all(r["cpu"] > 0 and r["wall"] > 0 for r in rows.values())
+    # 6 commands and 4 references
+    assert len(rows) == 10 and all(r["cpu"] > 0 and r["wall"] > 0 for r in rows.values())
     assert rows["bp check"]["ratio"] > 0 and rows["bp --help"]["reference"] == "import typer"
+    one_thread = rows["bp train (reference's OpenBLAS on one thread)"]["reference"]
+    assert one_thread == "OPENBLAS_NUM_THREADS=1 import numpy, yaml, typer, pydantic"
     assert "numpy" not in results["startup"]["imports"]["bp --help"]
     for timing in results["rendering"].values():
         assert timing["shown"] > 0 and timing["quiet"] > 0

@@ -38,7 +38,7 @@ EXITS = re.compile(r"\s+#\s*exits\s+(\d+)\s*$")
 # second of start-up per command on a busy machine); pipes and redirections run in sh.
 PLAIN_BP = re.compile(r"^bp(?: [-\w.,=/\[\]]+)*$")
 # The time a run took and the BLAS threads it used depend on the machine.
-TIME = re.compile(r"\bin [0-9.]+(?:e-?\d+)? (?:s|ms)\b(?: \(\d+ BLAS threads?\))?")
+TIME = re.compile(r"\bin [0-9.]+(?:e-?\d+)? (?:s|ms)\b(?: \((?:\d+ BLAS threads?|scalar path)\))?")
 
 
 def _module(name: str) -> bool:

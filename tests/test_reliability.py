@@ -388,21 +388,34 @@ def test_an_encoding_without_the_characters_degrades(
     assert done.stderr == ""
 
 
-def test_labels_and_headers_are_text_not_markup(tmp_path: Path) -> None:
-    (tmp_path / "d.csv").write_text("[bold]x,label\n0,[/red]\n0.1,[/red]\n1,[b]ok\n0.9,[b]ok\n")
+@pytest.mark.parametrize(
+    ("header", "label", "other", "name", "drawn"),
+    [
+        ("[bold]x", "[/red]", "[b]ok", "[/red]", ""),
+        # rich turns ":smile:" in a string it draws into an emoji unless told not to.
+        ("x", ":smile:", ":x:", ":thumbs_up:", "\U0001f604\U0001f44d"),
+    ],
+    ids=["markup", "emoji"],
+)
+def test_labels_names_and_headers_print_as_written(
+    tmp_path: Path, header: str, label: str, other: str, name: str, drawn: str
+) -> None:
+    (tmp_path / "d.csv").write_text(
+        f"{header},label\n0,{label}\n0.1,{label}\n1,{other}\n0.9,{other}\n"
+    )
     config = tmp_path / "c.yaml"
     config.write_text(
-        "name: '[/red]'\nseed: 0\n"
+        f"name: '{name}'\nseed: 0\n"
         "network: {inputs: 1, layers: [{units: 2, activation: softmax}]}\n"
         "loss: cross_entropy\ndata: {file: {path: d.csv}}\ntraining: {epochs: 5}\n"
     )
     saved = tmp_path / "s.yaml"
     code, out, err = bp("train", config, "--save", saved)
     assert code == 0, err
-    assert "[/red]" in out
+    assert name in out and not set(drawn) & set(out)
     code, out, err = bp("predict", saved, "--input", "0.05")
     assert code == 0, err
-    assert "[/red]" in out or "[b]ok" in out
+    assert (label in out or other in out) and not set(drawn) & set(out), out
     code, out, _ = bp("show", saved)
     assert code == 0
 

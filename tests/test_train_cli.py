@@ -58,6 +58,7 @@ def test_json_reports_losses_status_and_weights() -> None:
         "status",
         "epochs_run",
         "threads",
+        "engine",
         "losses",
         "final_loss",
         "weights",
@@ -288,10 +289,10 @@ def test_a_network_too_large_for_memory_is_a_config_error(tmp_path: Path) -> Non
 
 
 def test_threads_is_set_by_config_or_option_and_stated_in_the_summary() -> None:
-    from backprop_core.run.threads import default_threads
-
+    # The reference example's products are far too small to split: one thread
+    # (tests/test_threads.py has the default of a larger network).
     result = runner.invoke(app, ["train", "--epochs", "2", "--json"])
-    assert json.loads(result.stdout)["threads"] == default_threads()
+    assert json.loads(result.stdout)["threads"] == 1
     result = runner.invoke(app, ["train", "--epochs", "2", "--set", "training.threads=3", "--json"])
     assert json.loads(result.stdout)["threads"] == 3
     result = runner.invoke(app, ["train", "--epochs", "2", "--threads", "1"])
@@ -320,3 +321,19 @@ def test_a_long_run_keeps_one_float_per_epoch_not_a_record() -> None:
     assert result.losses[:3] == [32.0, 2.0, 0.125]
     assert records() - before == 1  # the last epoch's
     assert [r.loss for r in result.history[:2]] == [32.0, 2.0]  # records built when asked
+
+
+def test_the_summary_and_json_say_which_engine_trained() -> None:
+    def engine_of(*args: str) -> str:
+        result = runner.invoke(app, ["train", *args, "--json"])
+        assert result.exit_code == 0, result.output
+        return str(json.loads(result.stdout)["engine"])
+
+    # xor: 9 weights, 500 full-batch epochs: `auto` takes the scalar path.
+    assert engine_of("configs/xor.yaml") == "scalar"
+    assert engine_of("configs/xor.yaml", "--set", "training.engine=vector") == "vector"
+    assert engine_of() == "vector"  # the reference example: 10 updates, too few to pay
+    shown = run("train", "configs/xor.yaml").stdout
+    assert "xor: completed after 500/500 epochs in " in shown and " s (scalar path)\n" in shown
+    shown = run("train", "configs/xor.yaml", "--set", "training.engine=vector").stdout
+    assert " s (1 BLAS thread)\n" in shown

@@ -214,7 +214,7 @@ class TrainingSpec(Strict):
     freeze: list[str] = []
     stop_at_loss: NonNegativeFloat | None = None
     precision: Literal["float64", "float32"] = "float64"
-    # BLAS threads for the matrix products; None: the CPUs this process may use.
+    # BLAS threads for the matrix products; None: run/threads.py's default_threads.
     threads: PositiveInt | None = None
     # auto: the scalar path (engine/scalar_path.py) when the network takes it.
     engine: Literal["auto", "vector", "scalar"] = "auto"

@@ -133,7 +133,8 @@ KEYS: dict[str, dict[str, tuple[str, list[Any]]]] = {
             ["float64"],
         ),
         "threads": (
-            "BLAS threads for the matrix products; default: the CPUs bp may use "
+            "BLAS threads for the matrix products; default: the CPUs bp may use, "
+            "1 for a network whose products are too small to split "
             "(1 is often fastest on a busy machine).",
             [1],
         ),

@@ -284,12 +284,29 @@ class Trainer:
         self.workspaces: dict[int, list[Workspace]] = {}
         self.record_steps = record_steps
         self.measure_norm = measure_norm
-        self.threads: int = spec.threads if spec.threads is not None else default_threads()
+        self.threads: int = (
+            spec.threads if spec.threads is not None else default_threads(self.largest_product())
+        )
         # Small networks: engine/scalar_path.py, unless training.engine says otherwise.
         stepped = self.trained_flat if self.packed else self.trained  # what step() gets
         self.scalar = ScalarEpochs.chosen(
             experiment, self.optimizer, stepped, rows, self.still_keys
         )
+
+    def largest_product(self) -> int:
+        """Multiply-adds of the run's largest matrix product: a batch, or a chunk of a
+        whole-data pass, through the largest weight matrix."""
+        data = self.experiment.data
+        rows = max(self.result.batch_size, min(self.n, CHUNK))
+        if self.validating and data.X_val is not None:
+            rows = max(rows, min(len(data.X_val), CHUNK))
+        return rows * max(W.size for W in self.network.W.values())
+
+    @property
+    def engine(self) -> str:
+        """Which engine trains: "scalar" (engine/scalar_path.py; an epoch that --grads
+        shows, or a divergence to report, is retaken by the vector engine) or "vector"."""
+        return "vector" if self.scalar is None else "scalar"
 
     @property
     def last_gradients(self) -> Gradients | None:

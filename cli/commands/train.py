@@ -51,7 +51,8 @@ Threads = Annotated[
     typer.Option(
         min=1,
         help="Override training.threads: BLAS threads for the matrix products "
-        "(default: the CPUs bp may use; 1 is often fastest on a busy machine).",
+        "(default: the CPUs bp may use, 1 for a small network; "
+        "1 is often fastest on a busy machine).",
     ),
 ]
 FailAbove = Annotated[
@@ -152,7 +153,7 @@ def command(
     if json_:
         from cli.render import json_documents
 
-        console.emit_json(json_documents.train(experiment, result, trainer.threads))
+        console.emit_json(json_documents.train(experiment, result, trainer.threads, trainer.engine))
     elif not quiet:
         with collector_paused():
             _render(experiment, trainer, rows, seconds, grads)
@@ -245,6 +246,7 @@ def _render(
             final_loss=result.final_loss,
             seconds=seconds,
             threads=trainer.threads,
+            engine=trainer.engine,
             accuracy=last.accuracy if last else None,
             val_loss=last.val_loss if last else None,
             val_accuracy=last.val_accuracy if last else None,

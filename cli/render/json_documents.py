@@ -26,7 +26,7 @@ Document = dict[str, Any]
 # --- bp train ---------------------------------------------------------------------
 
 
-def train(experiment: Experiment, result: TrainResult, threads: int) -> Document:
+def train(experiment: Experiment, result: TrainResult, threads: int, engine: str) -> Document:
     doc: Document = {
         "name": experiment.config.name,
         "status": result.status,
@@ -48,6 +48,7 @@ def train(experiment: Experiment, result: TrainResult, threads: int) -> Document
     network = experiment.network
     doc["weights"] = {w.canonical: network.weight(w) for w in experiment.names.all_ids()}
     doc["threads"] = threads
+    doc["engine"] = engine
     return doc
 
 

@@ -74,6 +74,7 @@ def summary(
     final_loss: float,
     seconds: float,
     threads: int | None = None,
+    engine: str = "vector",
     accuracy: float | None = None,
     val_loss: float | None = None,
     val_accuracy: float | None = None,
@@ -85,7 +86,9 @@ def summary(
     style = STATUS_STYLE.get(status, "yellow")
     head.append(status.replace("_", " "), style=style)
     head.append(f" after {epochs_run}/{epochs_planned} epochs in {seconds:.3g} s")
-    if threads is not None:
+    if engine == "scalar":  # plain float arithmetic: no BLAS, no threads
+        head.append(" (scalar path)")
+    elif threads is not None:
         head.append(f" ({threads} BLAS thread{'s' if threads != 1 else ''})")
     lines.append(head)
     facts = [f"final loss {num(final_loss)}"]
