@@ -67,11 +67,14 @@ def workers_for(data_bytes: int) -> int:
     """How many processes read `data_bytes` of CSV data; 1 = read it serially."""
     if not hasattr(os, "fork") or not hasattr(os, "sched_getaffinity"):
         return 1
-    # A process with other Python threads does not fork: one of them could
-    # hold a lock the child would need.
-    if threading.active_count() != 1 or data_bytes < MIN_PARALLEL_BYTES:
+    if not _alone() or data_bytes < MIN_PARALLEL_BYTES:
         return 1
     return max(1, min(_cores(), MAX_WORKERS, math.ceil(data_bytes / MIN_PARALLEL_BYTES)))
+
+
+def _alone() -> bool:
+    """No other Python thread runs: one could hold a lock a forked child would need."""
+    return threading.active_count() == 1
 
 
 def _cores() -> int:
