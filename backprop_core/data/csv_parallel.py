@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import gc
 import math
 import mmap
 import os
@@ -120,12 +121,13 @@ def _read(fd: int, reader: Callable[..., Array], header_line: int, columns: int)
     if capacity == 0:
         return None
     out = _shared(np.float64, capacity * columns).reshape(capacity, columns)
-    rows = _shared(np.int64, len(slots))
-    rows[:] = _UNREAD
+    # Each piece's rows as parsed, and last a flag any worker sets when it fails.
+    rows = _shared(np.int64, len(slots) + 1)
+    rows[:-1], rows[-1] = _UNREAD, 0
     parse = _Pieces(fd, reader, out, rows, bounds, offsets)
     if not _run(parse, workers) or (rows < 0).any():
         return None
-    return _joined(out, offsets, rows.tolist())
+    return _joined(out, offsets, rows[:-1].tolist())
 
 
 def _shared(dtype: type, count: int) -> Array:
@@ -227,14 +229,14 @@ class _Pieces:
     def take_all(self, queue: int) -> None:
         """Parse the pieces whose numbers this process reads from `queue` until it
         is empty or any worker failed; ValueError when a piece fails here."""
-        while (self.rows != _FAILED).all():
+        while self.rows[-1] != _FAILED:
             index = os.read(queue, _INDEX_BYTES)
             if not index:
                 return
             try:
                 self.rows[int.from_bytes(index, "little")] = self.parse(index)
             except BaseException:
-                self.rows[0] = _FAILED  # the others stop at their next piece
+                self.rows[-1] = _FAILED  # the others stop before their next piece
                 raise
 
     def parse(self, index: bytes) -> int:
@@ -316,9 +318,14 @@ def _fork(parse: _Pieces, queue: int) -> int:
     if pid == 0:  # the child: never returns into the caller's code, runs no atexit
         code = 1
         try:
-            # Ctrl-C ends the child with its parent, without bp's message.
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            # No cycle collection: a finalizer of the parent's garbage (a temporary
+            # directory's, say) must not run in the child too.
+            gc.disable()
+            # Ctrl-C ends the child with its parent, without bp's message (a
+            # signal the parent ignores, the child ignores too).
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(signum) != signal.SIG_IGN:
+                    signal.signal(signum, signal.SIG_DFL)
             parse.take_all(queue)
             code = 0
         finally:
