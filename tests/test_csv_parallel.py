@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -146,15 +147,25 @@ def test_above_and_below_the_threshold_read_table_gives_the_same_table(
     assert above.lines == below.lines == [4, 5, 7]
 
 
+def interrupt(*args: object) -> None:
+    raise KeyboardInterrupt
+
+
+def by_process(monkeypatch: pytest.MonkeyPatch, name: str, **how: Callable[..., Any]) -> None:
+    """`_Pieces.<name>` as `how["parent"]` in this process and `how["child"]` in a
+    forked child (each the original where not given)."""
+    parent, original = os.getpid(), getattr(csv_parallel._Pieces, name)
+    in_parent, in_child = how.get("parent", original), how.get("child", original)
+
+    def split(self: csv_parallel._Pieces, arg: Any) -> Any:
+        return (in_parent if os.getpid() == parent else in_child)(self, arg)
+
+    monkeypatch.setattr(csv_parallel._Pieces, name, split)
+
+
 def parent_takes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The children parse every piece (the parent's queue reads find it empty)."""
-    parent, take_all = os.getpid(), csv_parallel._Pieces.take_all
-
-    def children_only(self: csv_parallel._Pieces, queue: int) -> None:
-        if os.getpid() != parent:
-            take_all(self, queue)
-
-    monkeypatch.setattr(csv_parallel._Pieces, "take_all", children_only)
+    """The children parse every piece (the parent takes none from the queue)."""
+    by_process(monkeypatch, "take_all", parent=lambda self, queue: None)
 
 
 def test_a_child_parses_into_the_shared_array(
@@ -177,10 +188,10 @@ def test_a_bad_cell_in_a_childs_piece_declines_and_the_error_names_the_cell(
     path.write_text("a,b\n" + "\n".join(rows) + "\n")
     parent_takes_nothing(monkeypatch)
     assert read_numbers(path, 1, 2) is None and len(tiny) == 1
-    monkeypatch.undo()
-    with pytest.raises(DataError) as e:
+    with pytest.raises(DataError) as e:  # the parallel try, then loadtxt, then cell by cell
         read_table(path, "t.csv").numbers(["a", "b"])
     assert str(e.value) == "t.csv:32: column 'b': expected a number, got '3O'"
+    assert len(tiny) == 2
 
 
 def test_a_child_killed_midway_declines(
@@ -188,14 +199,7 @@ def test_a_child_killed_midway_declines(
 ) -> None:
     path = tmp_path / "t.csv"
     path.write_text("a\n" + "".join(f"{i}\n" for i in range(100)))
-    parent, parse = os.getpid(), csv_parallel._Pieces.parse
-
-    def dies_in_a_child(self: csv_parallel._Pieces, index: bytes) -> int:
-        if os.getpid() != parent:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return parse(self, index)
-
-    monkeypatch.setattr(csv_parallel._Pieces, "parse", dies_in_a_child)
+    by_process(monkeypatch, "parse", child=lambda self, index: os.kill(os.getpid(), signal.SIGKILL))
     parent_takes_nothing(monkeypatch)
     assert read_numbers(path, 1, 1) is None and len(tiny) == 1
 
@@ -205,14 +209,7 @@ def test_ctrl_c_in_the_parent_kills_and_reaps_the_children(
 ) -> None:
     path = tmp_path / "t.csv"
     path.write_text("a\n" + "".join(f"{i}\n" for i in range(100)))
-    parent, take_all = os.getpid(), csv_parallel._Pieces.take_all
-
-    def interrupted(self: csv_parallel._Pieces, queue: int) -> None:
-        if os.getpid() == parent:
-            raise KeyboardInterrupt
-        take_all(self, queue)
-
-    monkeypatch.setattr(csv_parallel._Pieces, "take_all", interrupted)
+    by_process(monkeypatch, "take_all", parent=interrupt)
     with pytest.raises(KeyboardInterrupt):
         read_numbers(path, 1, 1)
     assert len(tiny) == 1  # the fixture checks it was reaped
