@@ -109,6 +109,8 @@ def read_numbers(path: Path, header_line: int, columns: int) -> Array | None:
 
 def _read(fd: int, reader: Callable[..., Array], header_line: int, columns: int) -> Array | None:
     size = os.fstat(fd).st_size
+    if workers_for(size) < 2:  # before any read: no fork (not Linux), one core, a small file
+        return None
     start = _data_start(fd, header_line, size)
     if start is None:
         return None
