@@ -58,8 +58,9 @@ def csv_files(draw: st.DrawFn) -> tuple[str, int, int, bool]:
             row[draw(st.integers(0, columns - 1))] = draw(QUOTED)
             clean = False
         lines.append(",".join(row))
-    text = end.join(lines) + (end if draw(st.booleans()) else "")
-    data = len(text.encode()) - len((end.join(lines[: comments + 1]) + end).encode())
+    bom = "\ufeff" if draw(st.booleans()) else ""  # as some spreadsheets save UTF-8
+    text = bom + end.join(lines) + (end if draw(st.booleans()) else "")
+    data = len(text.encode()) - len((bom + end.join(lines[: comments + 1]) + end).encode())
     return text, comments + 1, columns, clean and rows > 0 and data >= 2
 
 
