@@ -27,9 +27,9 @@ from backprop_core.streams import STDIN_LABEL, is_dash, read_stdin
 if TYPE_CHECKING:
     from backprop_core.config.model import LoadedConfig
 
-# A larger file is refused before reading, and standard input is read up to
-# this many bytes: parsed, numbers take about as many bytes as their text;
-# .npz files hold large data without the parse.
+# A larger file is refused before reading, and no more than this is read from
+# standard input (anything beyond is left unread): parsed, numbers take about
+# as many bytes as their text; .npz files hold large data without the parse.
 MAX_CSV_BYTES = 512 * 2**20
 
 
