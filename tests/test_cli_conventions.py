@@ -101,6 +101,25 @@ def test_predict_data_from_stdin(tmp_path: Path) -> None:
     assert '"line"' in result.stdout or "2" in result.stdout
 
 
+def test_predict_refuses_stdin_data_over_the_limit_instead_of_cutting_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backprop_core.data import csv_table
+
+    saved = tmp_path / "t.yaml"
+    assert bp("train", "-q", "--save", str(saved)).exit_code == 0
+    rows = "x1\n" + "2\n" * 20  # 43 bytes
+    monkeypatch.setattr(csv_table, "MAX_CSV_BYTES", 43)
+    assert bp("predict", str(saved), "--data", "-", "--json", input=rows).exit_code == 0
+    monkeypatch.setattr(csv_table, "MAX_CSV_BYTES", 42)
+    result = bp("predict", str(saved), "--data", "-", "--json", input=rows)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: <stdin>: input is larger than 42 bytes, the most a CSV file may hold "
+        "(save larger data as .npz)\n"
+    )
+
+
 def test_schema_and_show_write_dash_to_stdout(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = bp("schema", "-o", "-")

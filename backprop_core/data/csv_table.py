@@ -27,9 +27,9 @@ from backprop_core.streams import STDIN_LABEL, is_dash, read_stdin
 if TYPE_CHECKING:
     from backprop_core.config.model import LoadedConfig
 
-# A larger file is refused before reading, and no more than this is read from
-# standard input (anything beyond is left unread): parsed, numbers take about
-# as many bytes as their text; .npz files hold large data without the parse.
+# A larger file is refused before reading, and larger input on standard input
+# once this much has been read: parsed, numbers take about as many bytes as
+# their text; .npz files hold large data without the parse.
 MAX_CSV_BYTES = 512 * 2**20
 
 
@@ -191,7 +191,13 @@ def read_table(path: Path, label: str) -> Table:
     file (labels, a bad cell) is read cell by cell, which names the bad cell.
     """
     if is_dash(path):  # standard input, read once
-        raw, label = read_stdin(MAX_CSV_BYTES), STDIN_LABEL
+        raw, label = read_stdin(MAX_CSV_BYTES + 1), STDIN_LABEL
+        if len(raw) > MAX_CSV_BYTES:  # refused, not cut short: no rows go missing
+            raise DataError(
+                f"input is larger than {MAX_CSV_BYTES:,} bytes, the most a CSV file may "
+                "hold (save larger data as .npz)",
+                file=label,
+            )
         return _parse_table(csv.reader(io.StringIO(_decode(raw, label), newline="")), label)
     require_file(path, label)
     size = path.stat().st_size
