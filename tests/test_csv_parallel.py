@@ -77,10 +77,9 @@ def tiny(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     forked: list[int] = []
     fork = csv_parallel._fork
 
-    def counted(*args: object) -> int:
-        pid = fork(*args)  # type: ignore[arg-type]
-        forked.append(pid)
-        return pid
+    def counted(parse: object, queue: int, children: list[int]) -> None:
+        fork(parse, queue, children)  # type: ignore[arg-type]
+        forked.append(children[-1])
 
     monkeypatch.setattr(csv_parallel, "MIN_PARALLEL_BYTES", 1)
     monkeypatch.setattr(csv_parallel, "PIECE_BYTES", 16)
@@ -216,6 +215,74 @@ def test_ctrl_c_in_the_parent_kills_and_reaps_the_children(
     assert len(tiny) == 1  # the fixture checks it was reaped
 
 
+@pytest.fixture
+def interrupt_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt, whatever handler an import installed (bp's
+    start-up handler in cli/entry.py exits the process at once)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def signal_at_fork(monkeypatch: pytest.MonkeyPatch, *, in_child: bool) -> list[int]:
+    """os.fork in csv_parallel sends SIGINT to the parent (or to the child) at once
+    after forking, in the window before the parent has noted the child's pid and
+    the child has its own handlers; returns the pids forked."""
+    real_fork, pids = os.fork, []
+
+    def fork() -> int:
+        pid = real_fork()
+        if (pid == 0) == in_child:
+            os.kill(os.getpid(), signal.SIGINT)
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(csv_parallel.os, "fork", fork)
+    return pids
+
+
+def test_ctrl_c_right_after_the_fork_reaches_the_parent_with_its_child_noted(
+    tmp_path: Path, tiny: list[int], monkeypatch: pytest.MonkeyPatch, interrupt_raises: None
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("a\n" + "".join(f"{i}\n" for i in range(100)))
+    pids = signal_at_fork(monkeypatch, in_child=False)
+    with pytest.raises(KeyboardInterrupt):
+        read_numbers(path, 1, 1)
+    assert len(pids) == 1
+    with pytest.raises(ChildProcessError):  # killed and reaped, not left running
+        os.waitpid(pids[0], os.WNOHANG)
+
+
+def test_ctrl_c_right_after_the_fork_ends_the_child_without_the_parents_code(
+    tmp_path: Path,
+    tiny: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture,
+    interrupt_raises: None,
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("a\n" + "".join(f"{i}\n" for i in range(100)))
+    pids = signal_at_fork(monkeypatch, in_child=True)
+    parent_takes_nothing(monkeypatch)  # the child's pieces are never parsed
+    real_waitpid, statuses = os.waitpid, []
+
+    def waitpid(pid: int, options: int) -> tuple[int, int]:
+        done = real_waitpid(pid, options)
+        statuses.append(done[1])
+        return done
+
+    monkeypatch.setattr(csv_parallel.os, "waitpid", waitpid)
+    assert read_numbers(path, 1, 1) is None  # the child died of the signal: declined
+    assert len(pids) == 1
+    # Killed by the signal itself (its default action), not ended by Python code
+    # raising KeyboardInterrupt in a copy of the parent's program.
+    assert os.WIFSIGNALED(statuses[0]) and os.WTERMSIG(statuses[0]) == signal.SIGINT
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""  # no traceback or message from the child
+
+
 @pytest.mark.parametrize(
     ("text", "why"),
     [
@@ -254,3 +321,18 @@ def test_small_files_one_core_and_threads_read_serially(monkeypatch: pytest.Monk
     finally:
         done.set()
         other.join()
+
+
+def test_a_child_whose_reading_process_is_gone_stops_taking_pieces() -> None:
+    pieces = object.__new__(csv_parallel._Pieces)
+    pieces.rows = np.zeros(2, np.int64)
+    pieces.parent = -1  # neither this process nor its parent: the reader is gone
+    queue, feed = os.pipe()
+    try:
+        os.write(feed, (0).to_bytes(4, "little"))
+        with pytest.raises(ValueError, match="the reading process is gone"):
+            pieces.take_all(queue)
+        assert os.read(queue, 4) == (0).to_bytes(4, "little")  # nothing was taken
+    finally:
+        os.close(queue)
+        os.close(feed)

@@ -21,8 +21,8 @@ runner = CliRunner()
 
 
 def test_default_is_one_thread_below_the_split_size_else_every_cpu() -> None:
-    assert default_threads(SPLIT_WORK - 1) == 1
-    assert default_threads(SPLIT_WORK) == CPUS
+    assert default_threads(SPLIT_WORK) == 1  # OpenBLAS splits only larger products
+    assert default_threads(SPLIT_WORK + 1) == CPUS
     assert default_threads() == CPUS
 
 
@@ -110,5 +110,34 @@ def test_predict_takes_the_threads_training_would_for_its_pass(
     model = predicting.load_model(load_config(ROOT / "configs" / "tiny.yaml"))
     predicting.predict(model, np.ones((1, 1)))
     # The largest matrix of the reference network has 2 weights: 2 * rows multiply-adds.
-    predicting.predict(model, np.ones((SPLIT_WORK // 2, 1)))
+    predicting.predict(model, np.ones((SPLIT_WORK // 2 + 1, 1)))
     assert asked == [1, CPUS]
+
+
+@pytest.mark.parametrize(
+    ("maps", "skipped"),
+    [
+        ("7f00 r-xp /site-packages/numpy.libs/libscipy_openblas64_-32a4b2a6.so\n", True),
+        # An OpenMP OpenBLAS follows OMP_NUM_THREADS, not the variable bp set.
+        ("7f00 r-xp /usr/lib/libopenblas.so.0\n7f01 r-xp /usr/lib/libgomp.so.1\n", False),
+        ("7f00 r-xp /opt/intel/libmkl_rt.so.2\n", False),
+        (None, False),  # no /proc: threadpoolctl decides
+    ],
+)
+def test_threadpoolctl_is_skipped_only_for_a_pthreads_openblas_bp_started(
+    monkeypatch: pytest.MonkeyPatch, maps: str | None, skipped: bool
+) -> None:
+    import io
+
+    from backprop_core.run import threads
+
+    def fake_open(path: str) -> io.StringIO:
+        assert path == "/proc/self/maps"
+        if maps is None:
+            raise FileNotFoundError(path)
+        return io.StringIO(maps)
+
+    monkeypatch.setattr(threads, "open", fake_open, raising=False)
+    monkeypatch.setattr(threads, "_started", 1)
+    assert threads._openblas_started_with(1) is skipped
+    assert threads._openblas_started_with(2) is False  # not the count it started with

@@ -30,12 +30,13 @@ import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
 from backprop_core.data.targets import Array
 
-# The data part of a file smaller than this is read serially (forking and
+# The data part of a file no larger than this is read serially (forking and
 # counting cost more than they save); each further worker needs this much more.
 MIN_PARALLEL_BYTES = 16 * 2**20
 MAX_WORKERS = 4
@@ -227,11 +228,16 @@ class _Pieces:
         self.fd, self.reader, self.out, self.rows = fd, reader, out, rows
         self.bounds, self.offsets = bounds, offsets
         self.buffer = _Buffer()
+        self.parent = os.getpid()  # the reading process
 
     def take_all(self, queue: int) -> None:
         """Parse the pieces whose numbers this process reads from `queue` until it
         is empty or any worker failed; ValueError when a piece fails here."""
         while self.rows[-1] != _FAILED:
+            if os.getppid() != self.parent and os.getpid() != self.parent:
+                # A child whose parent is gone (killed between the fork and
+                # noting the child's pid): nobody waits for the rows.
+                raise ValueError("the reading process is gone")
             index = os.read(queue, _INDEX_BYTES)
             if not index:
                 return
@@ -287,7 +293,7 @@ def _run(parse: _Pieces, workers: int) -> bool:
         os.close(feed)
         feed = -1
         for _ in range(workers - 1):
-            children.append(_fork(parse, queue))
+            _fork(parse, queue, children)
         parse.take_all(queue)
         ok = True
         while children:
@@ -307,32 +313,49 @@ def _run(parse: _Pieces, workers: int) -> bool:
             os.close(feed)
 
 
-def _fork(parse: _Pieces, queue: int) -> int:
-    """A child that parses pieces from `queue` and exits: 0 when each it took was
-    parsed, 1 otherwise."""
-    with warnings.catch_warnings():
-        # Python 3.12+ warns when a process with other threads forks (OpenBLAS
-        # starts its own). Safe here: the child only parses text into shared
-        # memory with NumPy's C reader and exits; it calls no BLAS and takes no
-        # lock another thread could hold.
-        warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork")
-        pid = os.fork()
-    if pid == 0:  # the child: never returns into the caller's code, runs no atexit
-        code = 1
-        try:
-            # No cycle collection: a finalizer of the parent's garbage (a temporary
-            # directory's, say) must not run in the child too.
-            gc.disable()
-            # Ctrl-C ends the child with its parent, without bp's message (a
-            # signal the parent ignores, the child ignores too).
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                if signal.getsignal(signum) != signal.SIG_IGN:
-                    signal.signal(signum, signal.SIG_DFL)
-            parse.take_all(queue)
-            code = 0
-        finally:
-            os._exit(code)
-    return pid
+# Signals held back while a child is made: until its pid is in the parent's list
+# and the child has its own handlers, neither may run the parent's handler.
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+def _fork(parse: _Pieces, queue: int, children: list[int]) -> None:
+    """Start a child that parses pieces from `queue` and exits (0 when each piece
+    it took was parsed, 1 otherwise); its pid goes into `children`."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns when a process with other threads forks (OpenBLAS
+            # starts its own). Safe here: the child only parses text into shared
+            # memory with NumPy's C reader and exits; it calls no BLAS and takes no
+            # lock another thread could hold.
+            warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork")
+            pid = os.fork()
+            if pid == 0:
+                _child(parse, queue, mask)  # never returns
+        children.append(pid)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a held signal arrives now
+
+
+def _child(parse: _Pieces, queue: int, mask: set[signal.Signals]) -> NoReturn:
+    """The child's whole life: it never returns into the parent's code, runs no
+    atexit function and flushes none of the parent's buffers."""
+    code = 1
+    try:
+        # No cycle collection: a finalizer of the parent's garbage (a temporary
+        # directory's, say) must not run in the child too.
+        gc.disable()
+        # Ctrl-C ends the child with its parent, without bp's message (a
+        # signal the parent ignores, the child ignores too); one held back
+        # since the fork is delivered when the mask is restored.
+        for signum in _HELD:
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        parse.take_all(queue)
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def _joined(out: Array, offsets: list[int], rows: list[int]) -> Array | None:

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# Multiply-adds below which OpenBLAS computes a matrix product on one thread
+# Multiply-adds up to which OpenBLAS computes a matrix product on one thread
 # whatever its thread count (its GEMM_MULTITHREAD_THRESHOLD, 4 x 65,536): for a
 # run made only of such products, more threads cannot help and one is exact.
 SPLIT_WORK = 4 * 65_536
@@ -34,8 +34,8 @@ _started: int | None = None
 
 def default_threads(work: int | None = None) -> int:
     """The CPUs this process may use; 1 when the largest matrix product of the run
-    (`work` multiply-adds) is below `SPLIT_WORK`."""
-    if work is not None and work < SPLIT_WORK:
+    (`work` multiply-adds) is no larger than `SPLIT_WORK`."""
+    if work is not None and work <= SPLIT_WORK:
         return 1
     try:
         return len(os.sched_getaffinity(0))
@@ -61,14 +61,23 @@ def start_blas_single_threaded() -> None:
 
 
 def _openblas_started_with(count: int) -> bool:
-    """Whether NumPy's BLAS is OpenBLAS, started with `count` threads by bp."""
+    """Whether NumPy's BLAS is a pthreads OpenBLAS that bp started with `count` threads.
+
+    Read from the libraries the process has loaded, not from how NumPy was built:
+    an OpenBLAS built with OpenMP takes its count from OMP_NUM_THREADS, not from
+    OPENBLAS_NUM_THREADS, and another BLAS may be switched in under the same
+    name. Off Linux (no /proc/self/maps) the answer is no: threadpoolctl decides.
+    """
     if _started != count:
         return False
-    import numpy as np
-
-    config = getattr(np.__config__, "CONFIG", {})  # NumPy >= 1.26
-    blas = config.get("Build Dependencies", {}).get("blas", {})
-    return "openblas" in str(blas.get("name", "")).lower()
+    try:
+        with open("/proc/self/maps") as maps:
+            loaded = maps.read().lower()
+    except OSError:
+        return False
+    return "openblas" in loaded and not any(
+        name in loaded for name in ("libgomp", "libomp", "libiomp", "mkl", "blis")
+    )
 
 
 @contextmanager
