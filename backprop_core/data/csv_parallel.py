@@ -315,14 +315,54 @@ def _run(parse: _Pieces, workers: int) -> bool:
 
 # Signals held back while a child is made: until its pid is in the parent's list
 # and the child has its own handlers, neither may run the parent's handler.
-_HELD = {signal.SIGINT, signal.SIGTERM}
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
+class _HeldSignals:
+    """SIGINT and SIGTERM held back in this process while a child is made.
+
+    Blocked in this thread (the kernel keeps them pending), and, since another
+    thread (an OpenBLAS worker, say) may take a signal sent to the process,
+    caught by a handler that only notes them: the handlers bp set run once the
+    child's pid is noted (`release`). The child starts with them blocked too and
+    sets its own (`in_child`) before taking any.
+    """
+
+    def __enter__(self) -> _HeldSignals:
+        if threading.current_thread() is not threading.main_thread():
+            raise ValueError("handlers can be set in the main thread only")
+        self.caught: list[int] = []
+        self.handlers = {signum: signal.getsignal(signum) for signum in _HELD}
+        self.mask = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        for signum, handler in self.handlers.items():
+            if handler is not None:  # (None: set outside Python, cannot be put back)
+                signal.signal(signum, self._note)
+        return self
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.caught.append(signum)
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self.handlers.items():
+            if handler is not None:
+                signal.signal(signum, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)  # a blocked one arrives now
+        for signum in self.caught:  # and a noted one, to bp's handler
+            os.kill(os.getpid(), signum)
+
+    def in_child(self) -> None:
+        """Ctrl-C or SIGTERM ends the child at once, without the parent's handler (a
+        signal the parent ignores, the child ignores too); one held since the fork
+        is delivered when the mask is restored."""
+        for signum, handler in self.handlers.items():
+            signal.signal(signum, signal.SIG_IGN if handler == signal.SIG_IGN else signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
 
 
 def _fork(parse: _Pieces, queue: int, children: list[int]) -> None:
     """Start a child that parses pieces from `queue` and exits (0 when each piece
     it took was parsed, 1 otherwise); its pid goes into `children`."""
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-    try:
+    with _HeldSignals() as held:
         with warnings.catch_warnings():
             # Python 3.12+ warns when a process with other threads forks (OpenBLAS
             # starts its own). Safe here: the child only parses text into shared
@@ -331,13 +371,11 @@ def _fork(parse: _Pieces, queue: int, children: list[int]) -> None:
             warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork")
             pid = os.fork()
             if pid == 0:
-                _child(parse, queue, mask)  # never returns
+                _child(parse, queue, held)  # never returns
         children.append(pid)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a held signal arrives now
 
 
-def _child(parse: _Pieces, queue: int, mask: set[signal.Signals]) -> NoReturn:
+def _child(parse: _Pieces, queue: int, held: _HeldSignals) -> NoReturn:
     """The child's whole life: it never returns into the parent's code, runs no
     atexit function and flushes none of the parent's buffers."""
     code = 1
@@ -345,13 +383,7 @@ def _child(parse: _Pieces, queue: int, mask: set[signal.Signals]) -> NoReturn:
         # No cycle collection: a finalizer of the parent's garbage (a temporary
         # directory's, say) must not run in the child too.
         gc.disable()
-        # Ctrl-C ends the child with its parent, without bp's message (a
-        # signal the parent ignores, the child ignores too); one held back
-        # since the fork is delivered when the mask is restored.
-        for signum in _HELD:
-            if signal.getsignal(signum) != signal.SIG_IGN:
-                signal.signal(signum, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        held.in_child()
         parse.take_all(queue)
         code = 0
     finally:
