@@ -9,15 +9,11 @@ It also sets up what makes a whole `bp` process cheaper (docs/performance.md,
 frame stack, and an exit that skips tearing the interpreter down.
 """
 
-from __future__ import annotations
-
+# Nothing runs before the handler below but two imports of modules built into the
+# interpreter: no `from __future__ import annotations` (it imports a module at run
+# time), and `_signal`, the C module, not `signal` (which imports enum first).
+import _signal
 import os
-import signal
-
-TYPE_CHECKING = False  # (not importing typing before the handler is in place)
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import NoReturn
 
 EXIT_INTERRUPTED = 130
 # Set once an `error:` line is out: a Ctrl-C after it exits 130 without a second line.
@@ -33,8 +29,13 @@ def interrupted_at_startup(signum: int, frame: object) -> None:
     os._exit(EXIT_INTERRUPTED)
 
 
-if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored (nohup)
-    signal.signal(signal.SIGINT, interrupted_at_startup)
+if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:  # not when ignored (nohup)
+    _signal.signal(_signal.SIGINT, interrupted_at_startup)
+
+TYPE_CHECKING = False  # (typing is not imported at run time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import NoReturn
 
 
 # Python 3.11 to 3.13 keep frames on a stack of 16 KiB chunks and give a chunk
@@ -49,11 +50,11 @@ if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ig
 _ROOM = 65_600  # frame slots: 8 * (slots + 1000) just over 512 KiB, so a 1 MiB chunk
 
 
-def _call(function: Callable[[], None]) -> None:
+def _call(function: "Callable[[], None]") -> None:
     function()
 
 
-def _call_with_room(function: Callable[[], None]) -> None:
+def _call_with_room(function: "Callable[[], None]") -> None:
     """`function()`, called from a frame whose declared value stack is _ROOM slots."""
     import types
 
@@ -104,7 +105,7 @@ def main() -> None:
         exit_quickly(e.code)
 
 
-def exit_quickly(code: object) -> NoReturn:
+def exit_quickly(code: object) -> "NoReturn":
     """Exit with `code` without tearing the interpreter down.
 
     After bp's work, Python would free every object of every module one by one
