@@ -35,7 +35,7 @@ from backprop_core.engine.losses import BINARY, ONE_HOT
 from backprop_core.engine.network import Network
 from backprop_core.errors import BpError, ConfigError, DataError
 from backprop_core.run.experiment import build_network
-from backprop_core.run.threads import blas_threads, default_threads
+from backprop_core.run.threads import blas_threads, threads_for
 from backprop_core.run.training import accuracy, correct, judged
 
 Array = NDArray[np.floating[Any]]
@@ -189,9 +189,8 @@ def read_inputs(model: Model, path: Path) -> tuple[Array, Array | None, list[str
 def predict(model: Model, X: Array, T: Array | None = None) -> Prediction:
     """Scale `X` as in training, run it forward; classes and, with `T`, loss and accuracy."""
     network = model.network
-    # The threads training would use for a product this size (one pass over X).
-    work = len(X) * max(W.size for W in network.W.values())
-    threads = model.loaded.config.training.threads or default_threads(work)
+    # The threads training would use for a pass this size (one pass over X).
+    threads = threads_for(model.loaded.config.training.threads, len(X), network)
     with blas_threads(threads), np.errstate(all="ignore"):
         trace = network.forward(np.ascontiguousarray(model.scale(X), dtype=network.dtype))
     out = Prediction(X, np.asarray(trace.Y, dtype=np.float64), T=T)

@@ -19,6 +19,10 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backprop_core.engine.network import Network
 
 # Multiply-adds up to which OpenBLAS computes a matrix product on one thread
 # whatever its thread count (its GEMM_MULTITHREAD_THRESHOLD, 4 x 65,536): for a
@@ -41,6 +45,14 @@ def default_threads(work: int | None = None) -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux
         return os.cpu_count() or 1
+
+
+def threads_for(configured: int | None, rows: int, network: Network) -> int:
+    """`training.threads` if set, else the default for `rows` rows at a time through
+    the network's largest weight matrix (its largest matrix product)."""
+    if configured is not None:
+        return configured
+    return default_threads(rows * max(W.size for W in network.W.values()))
 
 
 def start_blas_single_threaded() -> None:

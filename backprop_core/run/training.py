@@ -28,7 +28,7 @@ from backprop_core.engine.optimizers import make_optimizer
 from backprop_core.engine.seeding import SHUFFLE, rng
 from backprop_core.run.experiment import Experiment
 from backprop_core.run.scalar_epochs import ScalarEpochs
-from backprop_core.run.threads import blas_threads, default_threads
+from backprop_core.run.threads import blas_threads, threads_for
 
 Array = NDArray[np.floating[Any]]
 
@@ -284,23 +284,20 @@ class Trainer:
         self.workspaces: dict[int, list[Workspace]] = {}
         self.record_steps = record_steps
         self.measure_norm = measure_norm
-        self.threads: int = (
-            spec.threads if spec.threads is not None else default_threads(self.largest_product())
-        )
+        self.threads: int = threads_for(spec.threads, self.largest_rows(), self.network)
         # Small networks: engine/scalar_path.py, unless training.engine says otherwise.
         stepped = self.trained_flat if self.packed else self.trained  # what step() gets
         self.scalar = ScalarEpochs.chosen(
             experiment, self.optimizer, stepped, rows, self.still_keys
         )
 
-    def largest_product(self) -> int:
-        """Multiply-adds of the run's largest matrix product: a batch, or a chunk of a
-        whole-data pass, through the largest weight matrix."""
+    def largest_rows(self) -> int:
+        """Rows of the run's largest forward pass: a batch, or a chunk of a whole-data pass."""
         data = self.experiment.data
         rows = max(self.result.batch_size, min(self.n, CHUNK))
         if self.validating and data.X_val is not None:
             rows = max(rows, min(len(data.X_val), CHUNK))
-        return rows * max(W.size for W in self.network.W.values())
+        return rows
 
     @property
     def engine(self) -> str:
